@@ -82,7 +82,7 @@ func TestScanEnvelope(t *testing.T) {
 		},
 		{
 			name: "create response shell id",
-			in: testEnvHead + `<s:Body><rsp:Shell><rsp:ShellId> S-3 </rsp:ShellId></rsp:Shell></s:Body></s:Envelope>`,
+			in:   testEnvHead + `<s:Body><rsp:Shell><rsp:ShellId> S-3 </rsp:ShellId></rsp:Shell></s:Body></s:Envelope>`,
 			want: Envelope{ShellID: "S-3"},
 		},
 	}
