@@ -1,0 +1,173 @@
+package psrp
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Defaults for DefragmenterOptions.
+const (
+	DefaultMaxMessageSize     = 64 << 20
+	DefaultMaxPartialMessages = 1024
+)
+
+// DefragmenterOptions bounds what a Defragmenter holds. Zero fields take the
+// defaults.
+type DefragmenterOptions struct {
+	// MaxMessageSize is the largest reassembled message accepted, in bytes
+	// (default DefaultMaxMessageSize, 64 MiB).
+	MaxMessageSize int
+	// MaxPartialMessages is the most incomplete messages held at one time
+	// (default DefaultMaxPartialMessages, 1024).
+	MaxPartialMessages int
+}
+
+func (o DefragmenterOptions) withDefaults() DefragmenterOptions {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxPartialMessages <= 0 {
+		o.MaxPartialMessages = DefaultMaxPartialMessages
+	}
+	return o
+}
+
+// Defragmenter reassembles PSRP messages from fragments, keyed by ObjectId.
+// Fragments of several messages may be interleaved, in one payload or across
+// payloads, and ObjectIds need not arrive in increasing order (Windows
+// delivers output queued before a disconnect after later ObjectIds). Within
+// one ObjectId the FragmentIds must arrive in order from 0; gaps,
+// duplicates and misplaced start flags are rejected.
+//
+// A Defragmenter is not safe for concurrent use.
+type Defragmenter struct {
+	opts    DefragmenterOptions
+	partial map[uint64]*partialMessage
+}
+
+type partialMessage struct {
+	nextFragID uint64
+	buf        []byte
+}
+
+// NewDefragmenter returns a Defragmenter with the given limits.
+func NewDefragmenter(opts DefragmenterOptions) *Defragmenter {
+	return &Defragmenter{opts: opts.withDefaults(), partial: make(map[uint64]*partialMessage)}
+}
+
+// Options returns the limits in effect (defaults filled in).
+func (d *Defragmenter) Options() DefragmenterOptions { return d.opts }
+
+// PartialMessages returns how many incomplete messages are held.
+func (d *Defragmenter) PartialMessages() int { return len(d.partial) }
+
+// PartialObjectIDs returns the ObjectIds of the incomplete messages, sorted.
+func (d *Defragmenter) PartialObjectIDs() []uint64 {
+	ids := make([]uint64, 0, len(d.partial))
+	for id := range d.partial {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// Reset drops every incomplete message.
+func (d *Defragmenter) Reset() { clear(d.partial) }
+
+// AddFragment adds one fragment. When it completes a message, the message's
+// bytes are returned with done true. A message that is a single fragment is
+// returned as f.Blob itself (no copy); otherwise the bytes are the
+// Defragmenter's own. On error the ObjectId's incomplete message, if any, is
+// dropped.
+func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error) {
+	p := d.partial[f.ObjectID]
+	fail := func(sentinel error, detail string) ([]byte, bool, error) {
+		if p != nil {
+			delete(d.partial, f.ObjectID)
+		}
+		return nil, false, &FragmentError{Offset: -1, ObjectID: f.ObjectID, FragmentID: f.FragmentID, Err: sentinel,
+			Detail: detail}
+	}
+	if p == nil {
+		switch {
+		case !f.Start:
+			return fail(ErrMissingStart, "no earlier fragments of this ObjectId were received")
+		case f.FragmentID != 0:
+			return fail(ErrUnexpectedStart, "start flag on a FragmentId other than 0")
+		}
+		if len(f.Blob) > d.opts.MaxMessageSize {
+			return fail(ErrMessageTooLarge, fmt.Sprintf("%d bytes, limit %d", len(f.Blob), d.opts.MaxMessageSize))
+		}
+		if f.End {
+			return f.Blob, true, nil
+		}
+		if len(d.partial) >= d.opts.MaxPartialMessages {
+			return fail(ErrTooManyPartialMessages, fmt.Sprintf("limit %d", d.opts.MaxPartialMessages))
+		}
+		buf := make([]byte, len(f.Blob), min(2*len(f.Blob)+64, d.opts.MaxMessageSize))
+		copy(buf, f.Blob)
+		d.partial[f.ObjectID] = &partialMessage{nextFragID: 1, buf: buf}
+		return nil, false, nil
+	}
+	switch {
+	case f.FragmentID > p.nextFragID:
+		return fail(ErrFragmentGap, fmt.Sprintf("expected FragmentId %d", p.nextFragID))
+	case f.FragmentID < p.nextFragID:
+		return fail(ErrDuplicateFragment, fmt.Sprintf("expected FragmentId %d", p.nextFragID))
+	case f.Start:
+		return fail(ErrUnexpectedStart, "start flag while the message is incomplete")
+	}
+	if len(f.Blob) > d.opts.MaxMessageSize-len(p.buf) {
+		return fail(ErrMessageTooLarge, fmt.Sprintf("more than %d bytes", d.opts.MaxMessageSize))
+	}
+	p.buf = append(p.buf, f.Blob...)
+	p.nextFragID++
+	if !f.End {
+		return nil, false, nil
+	}
+	delete(d.partial, f.ObjectID)
+	return p.buf, true, nil
+}
+
+// Feed adds every fragment of a payload and returns the messages completed,
+// in completion order. Messages that are a single fragment alias payload.
+// On error, the messages completed before the bad fragment are returned
+// together with the error (they are not lost), and the rest of the payload
+// is not read.
+func (d *Defragmenter) Feed(payload []byte) ([][]byte, error) {
+	var out [][]byte
+	for off := 0; off < len(payload); {
+		f, n, err := DecodeFragment(payload[off:])
+		if err == nil {
+			var msg []byte
+			var done bool
+			msg, done, err = d.AddFragment(f)
+			if done {
+				out = append(out, msg)
+			}
+		}
+		if err != nil {
+			if fe, ok := err.(*FragmentError); ok {
+				fe.Offset = off
+			}
+			return out, err
+		}
+		off += n
+	}
+	return out, nil
+}
+
+// FeedMessages is Feed followed by DecodeMessage on each completed message.
+// On error the messages decoded so far are returned with it.
+func (d *Defragmenter) FeedMessages(payload []byte) ([]*Message, error) {
+	raw, ferr := d.Feed(payload)
+	out := make([]*Message, 0, len(raw))
+	for _, b := range raw {
+		m, err := DecodeMessage(b)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, m)
+	}
+	return out, ferr
+}

@@ -1,0 +1,186 @@
+package psrp
+
+import (
+	"errors"
+	"fmt"
+)
+
+// DefaultMaxFragmentSize is the fragment size a Fragmenter uses until told
+// otherwise: 32 KiB, the .NET server default (BaseTransportManager
+// DefaultFragmentSize). Clients normally set it from the negotiated
+// MaxEnvelopeSize (see protocol.md §5).
+const DefaultMaxFragmentSize = 32 << 10
+
+// ObjectIDCounter hands out fragment ObjectIds. One counter serves a whole
+// runspace pool (pool and pipeline messages), so several Fragmenters can share
+// one. The zero value starts at 1. It is not safe for concurrent use.
+type ObjectIDCounter struct {
+	next uint64
+}
+
+// Next returns the next ObjectId and advances the counter.
+func (c *ObjectIDCounter) Next() uint64 {
+	if c.next == 0 {
+		c.next = 1
+	}
+	id := c.next
+	c.next++
+	return id
+}
+
+// Peek returns the ObjectId Next would return.
+func (c *ObjectIDCounter) Peek() uint64 {
+	if c.next == 0 {
+		return 1
+	}
+	return c.next
+}
+
+// Reset makes the counter start again at 1, as a client does when it
+// connects to an existing pool from a new client session.
+func (c *ObjectIDCounter) Reset() { c.next = 1 }
+
+// Set makes the next ObjectId id (0 means 1).
+func (c *ObjectIDCounter) Set(id uint64) { c.next = id }
+
+// ErrPayloadTooSmall is returned when queued messages must go in one payload
+// but do not fit the size given, or when a payload size cannot hold even one
+// fragment header and one byte.
+var ErrPayloadTooSmall = errors.New("psrp: payload size too small for the queued messages")
+
+// Fragmenter turns PSRP messages into fragments and packs them into
+// payloads of bounded size, in the order the messages were queued. A message
+// larger than the space left in a payload is split: the payload gets as much
+// as fits and the rest goes in the next payload.
+//
+// A Fragmenter is a plain value holder with no goroutines; it is not safe
+// for concurrent use.
+type Fragmenter struct {
+	maxFragment int
+	ids         *ObjectIDCounter
+	queue       []queuedMessage
+	pending     int // message bytes still queued
+}
+
+type queuedMessage struct {
+	objectID   uint64
+	nextFragID uint64
+	data       []byte // remaining bytes of the message
+}
+
+// NewFragmenter returns a Fragmenter whose fragments are at most
+// maxFragmentSize bytes (header included; 0 means DefaultMaxFragmentSize)
+// and which takes ObjectIds from ids (nil means a counter of its own).
+func NewFragmenter(maxFragmentSize int, ids *ObjectIDCounter) *Fragmenter {
+	if ids == nil {
+		ids = &ObjectIDCounter{}
+	}
+	f := &Fragmenter{ids: ids}
+	f.SetMaxFragmentSize(maxFragmentSize)
+	return f
+}
+
+// SetMaxFragmentSize changes the largest fragment (header included) for
+// fragments produced from now on; 0 means DefaultMaxFragmentSize and values
+// below MinFragmentSize are raised to it.
+func (f *Fragmenter) SetMaxFragmentSize(n int) {
+	if n == 0 {
+		n = DefaultMaxFragmentSize
+	}
+	f.maxFragment = max(n, MinFragmentSize)
+}
+
+// MaxFragmentSize returns the current largest fragment size.
+func (f *Fragmenter) MaxFragmentSize() int { return f.maxFragment }
+
+// ObjectIDs returns the counter the Fragmenter takes ObjectIds from.
+func (f *Fragmenter) ObjectIDs() *ObjectIDCounter { return f.ids }
+
+// Queue adds the wire form of a message (see AppendMessage) and returns the
+// ObjectId assigned to it. The Fragmenter keeps msg until it is sent: the
+// caller must not modify it.
+func (f *Fragmenter) Queue(msg []byte) uint64 {
+	id := f.ids.Next()
+	f.queue = append(f.queue, queuedMessage{objectID: id, data: msg})
+	f.pending += len(msg)
+	return id
+}
+
+// QueueMessage encodes m (with a UTF-8 byte order mark before the data when
+// bom is true) and queues it, returning its ObjectId.
+func (f *Fragmenter) QueueMessage(m *Message, bom bool) uint64 {
+	return f.Queue(AppendMessage(nil, m, bom))
+}
+
+// Len returns the number of messages not completely handed out yet.
+func (f *Fragmenter) Len() int { return len(f.queue) }
+
+// Pending returns the number of bytes (fragment headers included) needed to
+// send everything still queued at the current fragment size, assuming each
+// payload holds at least one full-size fragment.
+func (f *Fragmenter) Pending() int {
+	total := 0
+	per := f.maxFragment - FragmentHeaderSize
+	for _, q := range f.queue {
+		n := max((len(q.data)+per-1)/per, 1)
+		total += n*FragmentHeaderSize + len(q.data)
+	}
+	return total
+}
+
+// NextPayload returns the next payload of at most maxPayload bytes: whole
+// fragments, taken from the queued messages in order, each at most the
+// maximum fragment size. It returns nil when nothing is queued. A payload
+// size that cannot hold a fragment header and one byte of blob gives
+// ErrPayloadTooSmall.
+func (f *Fragmenter) NextPayload(maxPayload int) ([]byte, error) {
+	if len(f.queue) == 0 {
+		return nil, nil
+	}
+	if maxPayload < MinFragmentSize {
+		return nil, fmt.Errorf("%w: %d bytes cannot hold a fragment", ErrPayloadTooSmall, maxPayload)
+	}
+	buf := make([]byte, 0, min(maxPayload, f.Pending()))
+	for len(f.queue) > 0 {
+		room := maxPayload - len(buf)
+		if room < MinFragmentSize {
+			break
+		}
+		q := &f.queue[0]
+		n := min(len(q.data), f.maxFragment-FragmentHeaderSize, room-FragmentHeaderSize)
+		fr := Fragment{ObjectID: q.objectID, FragmentID: q.nextFragID, Start: q.nextFragID == 0,
+			End: n == len(q.data), Blob: q.data[:n]}
+		buf = fr.AppendTo(buf)
+		q.data = q.data[n:]
+		q.nextFragID++
+		f.pending -= n
+		if fr.End {
+			f.queue[0] = queuedMessage{}
+			f.queue = f.queue[1:]
+		}
+	}
+	if len(f.queue) == 0 {
+		f.queue = nil
+	}
+	return buf, nil
+}
+
+// NextPayloadAll returns one payload holding everything queued, or
+// ErrPayloadTooSmall (and leaves the queue as it was) when that needs more
+// than maxPayload bytes. A client uses it for the connectXml of a new-client
+// connect, where SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL must travel in
+// one payload.
+func (f *Fragmenter) NextPayloadAll(maxPayload int) ([]byte, error) {
+	if need := f.Pending(); need > maxPayload {
+		return nil, fmt.Errorf("%w: %d messages need %d bytes, payload limit is %d", ErrPayloadTooSmall,
+			len(f.queue), need, maxPayload)
+	}
+	return f.NextPayload(maxPayload)
+}
+
+// Reset drops every queued message and makes ObjectIds start again at 1.
+func (f *Fragmenter) Reset() {
+	f.queue = nil
+	f.pending = 0
+	f.ids.Reset()
+}
