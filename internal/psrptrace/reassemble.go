@@ -1,8 +1,9 @@
 package psrptrace
 
 import (
-	"encoding/binary"
 	"fmt"
+
+	"github.com/psremoting/psremoting/psrp"
 )
 
 // reassembled is one complete PSRP message out of a reassembler.
@@ -12,75 +13,41 @@ type reassembled struct {
 	data      []byte
 }
 
-// reassembler turns payloads of PSRP fragments into complete messages.
-//
-// TEMPORARY: this minimal stand-in exists only until psrp's Defragmenter
-// lands; it will be replaced by it so that the conformance test exercises the
-// codec's own defragmenter.
+// reassembler feeds the fragments of payloads to a psrp.Defragmenter one at
+// a time, so that each completed message can be reported with its ObjectId
+// and fragment count.
 type reassembler struct {
-	partial map[uint64]*reassembled
-	next    map[uint64]uint64
+	d      *psrp.Defragmenter
+	counts map[uint64]int
 }
-
-const (
-	fragmentHeaderSize = 21
-	maxTraceMessage    = 64 << 20
-	maxTracePartials   = 1024
-)
 
 func newReassembler() *reassembler {
-	return &reassembler{partial: map[uint64]*reassembled{}, next: map[uint64]uint64{}}
+	return &reassembler{d: psrp.NewDefragmenter(psrp.DefragmenterOptions{}), counts: map[uint64]int{}}
 }
 
-// feed accepts one payload and returns the messages it completes.
+// feed accepts one payload and returns the messages it completes, in
+// completion order, with the error that stopped it, if any.
 func (r *reassembler) feed(b []byte) ([]reassembled, error) {
 	var out []reassembled
-	for len(b) > 0 {
-		if len(b) < fragmentHeaderSize {
-			return out, fmt.Errorf("truncated fragment header (%d bytes)", len(b))
+	for off := 0; off < len(b); {
+		f, n, err := psrp.DecodeFragment(b[off:])
+		if err != nil {
+			return out, fmt.Errorf("payload offset %d: %w", off, err)
 		}
-		oid := binary.BigEndian.Uint64(b[0:8])
-		fid := binary.BigEndian.Uint64(b[8:16])
-		flags := b[16]
-		n := binary.BigEndian.Uint32(b[17:21])
-		if uint64(n) > uint64(len(b)-fragmentHeaderSize) {
-			return out, fmt.Errorf("fragment ObjectId=%d FragmentId=%d: blob length %d exceeds the %d bytes left", oid, fid, n, len(b)-fragmentHeaderSize)
+		off += n
+		msg, done, err := r.d.AddFragment(f)
+		if err != nil {
+			delete(r.counts, f.ObjectID)
+			return out, fmt.Errorf("payload offset %d: %w", off-n, err)
 		}
-		blob := b[fragmentHeaderSize : fragmentHeaderSize+int(n)]
-		b = b[fragmentHeaderSize+int(n):]
-		start, end := flags&1 != 0, flags&2 != 0
-		p := r.partial[oid]
-		switch {
-		case start && fid != 0:
-			return out, fmt.Errorf("fragment ObjectId=%d: start fragment has FragmentId %d", oid, fid)
-		case start && p != nil:
-			return out, fmt.Errorf("fragment ObjectId=%d: start fragment while a message is in progress", oid)
-		case !start && p == nil:
-			return out, fmt.Errorf("fragment ObjectId=%d FragmentId=%d: no start fragment", oid, fid)
-		case !start && fid != r.next[oid]:
-			return out, fmt.Errorf("fragment ObjectId=%d: FragmentId %d, want %d", oid, fid, r.next[oid])
-		}
-		if p == nil {
-			if len(r.partial) >= maxTracePartials {
-				return out, fmt.Errorf("more than %d partial messages", maxTracePartials)
-			}
-			p = &reassembled{objectID: oid}
-			r.partial[oid] = p
-		}
-		if len(p.data)+len(blob) > maxTraceMessage {
-			return out, fmt.Errorf("fragment ObjectId=%d: message larger than %d bytes", oid, maxTraceMessage)
-		}
-		p.data = append(p.data, blob...)
-		p.fragments++
-		r.next[oid] = fid + 1
-		if end {
-			out = append(out, *p)
-			delete(r.partial, oid)
-			delete(r.next, oid)
+		r.counts[f.ObjectID]++
+		if done {
+			out = append(out, reassembled{objectID: f.ObjectID, fragments: r.counts[f.ObjectID], data: msg})
+			delete(r.counts, f.ObjectID)
 		}
 	}
 	return out, nil
 }
 
 // pending returns the number of partial messages held.
-func (r *reassembler) pending() int { return len(r.partial) }
+func (r *reassembler) pending() int { return r.d.PartialMessages() }
