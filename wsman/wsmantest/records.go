@@ -1,0 +1,118 @@
+package wsmantest
+
+import (
+	"time"
+
+	"github.com/psremoting/psremoting/psrp/clixml"
+)
+
+// ErrorCategory is System.Management.Automation.ErrorCategory.
+type ErrorCategory int32
+
+// Error categories used by the fake server and the built-ins (the .NET
+// values).
+const (
+	CategoryNotSpecified     ErrorCategory = 0
+	CategoryOperationStopped ErrorCategory = 15
+	CategoryInvalidArgument  ErrorCategory = 5
+	CategoryInvalidOperation ErrorCategory = 9
+	CategoryObjectNotFound   ErrorCategory = 13
+	CategoryWriteError       ErrorCategory = 23
+)
+
+// categoryNames are the ToString forms of the categories above.
+var categoryNames = map[ErrorCategory]string{
+	CategoryNotSpecified:     "NotSpecified",
+	CategoryInvalidArgument:  "InvalidArgument",
+	CategoryInvalidOperation: "InvalidOperation",
+	CategoryObjectNotFound:   "ObjectNotFound",
+	CategoryOperationStopped: "OperationStopped",
+	CategoryWriteError:       "WriteError",
+}
+
+// String returns the .NET name of the category, or "NotSpecified".
+func (c ErrorCategory) String() string {
+	if n, ok := categoryNames[c]; ok {
+		return n
+	}
+	return "NotSpecified"
+}
+
+// ErrorRecord is a PowerShell error record written by a handler
+// (Invocation.WriteError) or returned by it to fail the pipeline. It also
+// implements error.
+type ErrorRecord struct {
+	// Message is the exception message, shown to the user.
+	Message string
+	// ExceptionType is the .NET type of the exception, most derived first;
+	// empty means Microsoft.PowerShell.Commands.WriteErrorException (what
+	// Write-Error produces).
+	ExceptionType string
+	// FullyQualifiedErrorID is the error id, for example
+	// "CommandNotFoundException"; empty means
+	// "Microsoft.PowerShell.Commands.WriteErrorException".
+	FullyQualifiedErrorID string
+	// Category and its details.
+	Category         ErrorCategory
+	CategoryActivity string
+	CategoryReason   string
+	TargetName       string
+	TargetType       string
+	// TargetObject is the object the error is about (nil for none).
+	TargetObject clixml.Value
+}
+
+// Error returns the message.
+func (e *ErrorRecord) Error() string { return e.Message }
+
+// CommandNotFoundError returns the error record PowerShell writes when a
+// command name cannot be resolved.
+func CommandNotFoundError(name string) *ErrorRecord {
+	return &ErrorRecord{
+		Message: "The term '" + name + "' is not recognized as the name of a cmdlet, function, script file, or operable program. " +
+			"Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
+		ExceptionType:         "System.Management.Automation.CommandNotFoundException",
+		FullyQualifiedErrorID: "CommandNotFoundException",
+		Category:              CategoryObjectNotFound,
+		CategoryReason:        "CommandNotFoundException",
+		TargetName:            name,
+		TargetType:            "String",
+		TargetObject:          clixml.String(name),
+	}
+}
+
+// InformationRecord is an information stream record (Write-Information,
+// Write-Host).
+type InformationRecord struct {
+	MessageData   clixml.Value
+	Source        string
+	Tags          []string
+	TimeGenerated time.Time
+	User          string
+	Computer      string
+}
+
+// ProgressRecord is a progress record (Write-Progress).
+type ProgressRecord struct {
+	Activity          string
+	ActivityID        int32
+	ParentActivityID  int32 // -1 for none
+	StatusDescription string
+	CurrentOperation  string // empty for none
+	PercentComplete   int32  // -1 for unknown
+	SecondsRemaining  int32  // -1 for unknown
+	Completed         bool   // RecordType Completed instead of Processing
+}
+
+// HostCall is a call of a PowerShell host method (MS-PSRP 2.2.3.17), made
+// with Invocation.HostCall.
+type HostCall struct {
+	// MethodID is the RemoteHostMethodId, for example 11 for ReadLine or 15
+	// for WriteLine2.
+	MethodID int32
+	// MethodName is its name, for example "ReadLine" (the ToString of the
+	// enum).
+	MethodName string
+	// Parameters are the method's arguments.
+	Parameters []clixml.Value
+}
