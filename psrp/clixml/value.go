@@ -133,7 +133,8 @@ type Object struct {
 	HasToString bool
 	// Inner is the primitive value held by the object itself, such as the
 	// <I32> of an enum or the <S> of a deserialized string with notes; nil
-	// when there is none.
+	// when there is none. Windows occasionally nests a whole <Obj> here
+	// (a PSObject wrapping another, seen in JEA output).
 	Inner Value
 	// Kind is the container the object holds; Items or Entries hold its
 	// contents.

@@ -1,0 +1,845 @@
+package clixml
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/google/uuid"
+)
+
+// Default limits of DecoderOptions.
+const (
+	DefaultMaxDepth      = 64
+	DefaultMaxInputSize  = 64 << 20
+	DefaultMaxStringSize = 32 << 20
+	DefaultMaxObjects    = 1 << 20
+	DefaultMaxStreamRefs = 1 << 20
+)
+
+// DecoderOptions configures decoding. A zero field takes its default; a
+// negative field means no limit.
+type DecoderOptions struct {
+	// MaxDepth bounds how deeply values nest: a top-level value is at depth
+	// 1, the items, entries and properties of an object one deeper.
+	MaxDepth int
+	// MaxInputSize bounds the bytes read for one top-level value (for
+	// Unmarshal, the whole input).
+	MaxInputSize int64
+	// MaxStringSize bounds the text of one element or attribute, in bytes.
+	MaxStringSize int
+	// MaxObjects bounds the <Obj> elements of one top-level value.
+	MaxObjects int
+	// MaxStreamRefs bounds the RefIds (objects and type-name lists) kept
+	// for Ref and TNRef resolution across an <Objs> stream.
+	MaxStreamRefs int
+
+	// reference selects the encoding/xml based tokenizer (tests only).
+	reference bool
+}
+
+func (o DecoderOptions) withDefaults() DecoderOptions {
+	if o.MaxDepth == 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxInputSize == 0 {
+		o.MaxInputSize = DefaultMaxInputSize
+	}
+	if o.MaxStringSize == 0 {
+		o.MaxStringSize = DefaultMaxStringSize
+	}
+	if o.MaxObjects == 0 {
+		o.MaxObjects = DefaultMaxObjects
+	}
+	if o.MaxStreamRefs == 0 {
+		o.MaxStreamRefs = DefaultMaxStreamRefs
+	}
+	return o
+}
+
+// Unmarshal decodes one CLIXML value, such as the body of a PSRP message
+// (`<Obj RefId="0">…</Obj>`, `<S>a</S>`), with the default limits. A
+// leading UTF-8 byte order mark and surrounding white space are allowed;
+// anything else after the value is an error. Use NewDecoder for CLIXML
+// streams (<Objs>).
+func Unmarshal(data []byte) (Value, error) {
+	return DecoderOptions{}.Unmarshal(data)
+}
+
+// Unmarshal decodes one CLIXML value with these options (see the
+// package-level Unmarshal).
+func (o DecoderOptions) Unmarshal(data []byte) (Value, error) {
+	d := o.newDecoder(data, nil)
+	d.single = true
+	v, err := d.Decode()
+	if err == io.EOF {
+		return nil, &SyntaxError{Offset: d.tz.offset(), Msg: "no CLIXML value in input"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expectEnd(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Decoder reads CLIXML values one at a time from a stream: bare values one
+// after another, or CLIXML files and streams (an optional "#< CLIXML" line,
+// then <Objs Version="1.1.0.1" xmlns="…">, whose children are returned one
+// by one). It never holds more than the value being decoded, plus the
+// objects and type names a later Ref or TNRef in the same <Objs> may name.
+type Decoder struct {
+	opts   DecoderOptions
+	tz     tokenizer
+	tok    token
+	p      parser
+	inObjs bool
+	single bool
+	stream string
+	err    error
+}
+
+// NewDecoder returns a Decoder reading from r. At most one DecoderOptions
+// may be given; zero fields take their defaults.
+func NewDecoder(r io.Reader, opts ...DecoderOptions) *Decoder {
+	var o DecoderOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return o.NewDecoder(r)
+}
+
+// NewDecoder returns a Decoder with these options reading from r.
+func (o DecoderOptions) NewDecoder(r io.Reader) *Decoder {
+	return o.newDecoder(nil, r)
+}
+
+func (o DecoderOptions) newDecoder(data []byte, r io.Reader) *Decoder {
+	o = o.withDefaults()
+	d := &Decoder{opts: o}
+	var base int64
+	if r != nil {
+		br := bufio.NewReader(r)
+		r = br
+		head, _ := br.Peek(64)
+		if n := clixmlHeaderLen(head); n > 0 {
+			_, _ = br.Discard(n)
+			base = int64(n)
+		}
+	} else if n := clixmlHeaderLen(data); n > 0 {
+		data, base = data[n:], int64(n)
+	}
+	switch {
+	case o.reference && r == nil:
+		d.tz = newStdTokenizer(bytes.NewReader(data))
+	case o.reference:
+		d.tz = newStdTokenizer(r)
+	case r == nil:
+		d.tz = newFastTokenizer(data, nil, o.MaxStringSize)
+	default:
+		d.tz = newFastTokenizer(nil, r, o.MaxStringSize)
+	}
+	d.tz.setBase(base)
+	d.p = parser{tz: d.tz, tok: &d.tok, opts: &d.opts}
+	return d
+}
+
+// Decode returns the next value, or io.EOF when the input ends cleanly.
+// After an error other than io.EOF the Decoder is unusable: the same error
+// is returned again.
+func (d *Decoder) Decode() (Value, error) {
+	v, _, err := d.DecodeWithStream()
+	return v, err
+}
+
+// DecodeWithStream is like Decode and also returns the value's stream
+// attribute (S="…", such as "Error", "progress" or "Output" in CLIXML
+// streams), or "" when it has none.
+func (d *Decoder) DecodeWithStream() (Value, string, error) {
+	if d.err != nil {
+		return nil, "", d.err
+	}
+	v, s, err := d.decode()
+	if err != nil {
+		d.err = err
+	}
+	d.stream = s
+	return v, s, err
+}
+
+// Stream returns the stream attribute of the value last returned.
+func (d *Decoder) Stream() string { return d.stream }
+
+// InputOffset returns the byte offset in the input just after the last
+// token read.
+func (d *Decoder) InputOffset() int64 { return d.tz.offset() }
+
+func (d *Decoder) decode() (Value, string, error) {
+	start := d.tz.offset()
+	if d.opts.MaxInputSize >= 0 {
+		d.tz.setLimit(start+d.opts.MaxInputSize, d.opts.MaxInputSize)
+	}
+	first := start == 0
+	for {
+		err := d.tz.next(&d.tok)
+		if err == io.EOF {
+			if d.inObjs {
+				return nil, "", &SyntaxError{Offset: d.tz.offset(), Element: "Objs", Msg: "unexpected end of input"}
+			}
+			return nil, "", io.EOF
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		switch d.tok.kind {
+		case tokText:
+			if !topLevelText(d.tok.text, first && !d.inObjs) || (d.inObjs && !isAllSpace(d.tok.text)) {
+				return nil, "", &SyntaxError{Offset: d.tz.offset(), Msg: "unexpected text outside a value"}
+			}
+			first = false
+		case tokEnd:
+			if d.inObjs && d.tok.name == "Objs" {
+				d.inObjs = false
+				d.p.reset()
+				continue
+			}
+			return nil, "", &SyntaxError{Offset: d.tz.offset(), Element: d.tok.name, Msg: "unexpected end tag"}
+		case tokStart:
+			first = false
+			if d.tok.name == "Objs" && !d.inObjs {
+				if d.single {
+					return nil, "", &SyntaxError{Offset: d.tz.offset(), Element: "Objs", Msg: "a CLIXML stream is not one value; use NewDecoder"}
+				}
+				d.inObjs = true
+				d.p.reset()
+				continue
+			}
+			stream, _ := d.tok.attr("S")
+			if !d.inObjs {
+				d.p.reset()
+			}
+			d.p.objects = 0
+			v, err := d.p.value(1)
+			if err != nil {
+				return nil, "", err
+			}
+			return v, DecodeString(stream), nil
+		}
+	}
+}
+
+// clixmlHeaderLen returns the length of a leading "#< CLIXML" line (with
+// an optional byte order mark and white space before it), or 0.
+func clixmlHeaderLen(b []byte) int {
+	i := 0
+	if bytes.HasPrefix(b, []byte("\uFEFF")) {
+		i = 3
+	}
+	for i < len(b) && isXMLSpace(b[i]) {
+		i++
+	}
+	if !bytes.HasPrefix(b[i:], []byte("#< CLIXML")) {
+		return 0
+	}
+	return i + len("#< CLIXML")
+}
+
+// topLevelText reports whether text between top-level values is allowed:
+// white space, a byte order mark at the very start, "#< CLIXML" lines.
+func topLevelText(b []byte, atStart bool) bool {
+	if atStart {
+		b = bytes.TrimPrefix(b, []byte("\uFEFF"))
+	}
+	for {
+		b = trimXMLSpace(b)
+		if len(b) == 0 {
+			return true
+		}
+		if !bytes.HasPrefix(b, []byte("#< CLIXML")) {
+			return false
+		}
+		b = b[len("#< CLIXML"):]
+	}
+}
+
+// expectEnd checks that only white space follows the value.
+func (d *Decoder) expectEnd() error {
+	for {
+		err := d.tz.next(&d.tok)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.tok.kind != tokText || !isAllSpace(d.tok.text) {
+			return &SyntaxError{Offset: d.tz.offset(), Msg: "data after the CLIXML value"}
+		}
+	}
+}
+
+// parser turns tokens into values. The current token is *tok; value is
+// called with a start tag in it and returns after consuming its end tag.
+type parser struct {
+	tz      tokenizer
+	tok     *token
+	opts    *DecoderOptions
+	objs    map[string]*Object
+	tns     map[string][]string
+	objects int
+	text    []byte
+}
+
+func (p *parser) reset() {
+	clear(p.objs)
+	clear(p.tns)
+}
+
+func (p *parser) syntax(elem, msg string, err error) error {
+	return &SyntaxError{Offset: p.tz.offset(), Element: elem, Msg: msg, Err: err}
+}
+
+// next reads the next token; io.EOF becomes a syntax error.
+func (p *parser) next(elem string) error {
+	err := p.tz.next(p.tok)
+	if err == io.EOF {
+		return p.syntax(elem, "unexpected end of input", nil)
+	}
+	return err
+}
+
+// leaf reads the text content of the element elem up to its end tag. The
+// result is valid until the next token.
+func (p *parser) leaf(elem string) ([]byte, error) {
+	p.text = p.text[:0]
+	n := 0
+	for {
+		if err := p.next(elem); err != nil {
+			return nil, err
+		}
+		switch p.tok.kind {
+		case tokText:
+			if n == 0 {
+				// Usually the only text token: avoid the copy unless another follows.
+				p.text = append(p.text[:0], p.tok.text...)
+			} else {
+				p.text = append(p.text, p.tok.text...)
+			}
+			n++
+			if p.opts.MaxStringSize >= 0 && len(p.text) > p.opts.MaxStringSize {
+				return nil, &LimitError{Limit: "MaxStringSize", Max: int64(p.opts.MaxStringSize), Offset: p.tz.offset()}
+			}
+		case tokEnd:
+			if p.tok.name != elem {
+				return nil, p.syntax(elem, "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			return p.text, nil
+		case tokStart:
+			return nil, p.syntax(elem, "unexpected element <"+p.tok.name+"> in a primitive value", nil)
+		}
+	}
+}
+
+// empty reads an element that must have no content but white space.
+func (p *parser) empty(elem string) error {
+	b, err := p.leaf(elem)
+	if err != nil {
+		return err
+	}
+	if !isAllSpace(b) {
+		return p.syntax(elem, "element must be empty", nil)
+	}
+	return nil
+}
+
+func (p *parser) checkDepth(depth int) error {
+	if p.opts.MaxDepth >= 0 && depth > p.opts.MaxDepth {
+		return &LimitError{Limit: "MaxDepth", Max: int64(p.opts.MaxDepth), Offset: p.tz.offset()}
+	}
+	return nil
+}
+
+// value decodes the value whose start tag is the current token.
+func (p *parser) value(depth int) (Value, error) {
+	if err := p.checkDepth(depth); err != nil {
+		return nil, err
+	}
+	name := p.tok.name
+	switch name {
+	case "Obj":
+		return p.object(depth)
+	case "Ref":
+		id, ok := p.tok.attr("RefId")
+		if !ok {
+			return nil, p.syntax(name, "missing RefId", nil)
+		}
+		o, ok := p.objs[id]
+		if !ok {
+			return nil, p.syntax(name, "Ref to unknown RefId "+strconv.Quote(id), nil)
+		}
+		if err := p.empty(name); err != nil {
+			return nil, err
+		}
+		return o, nil
+	case "Nil":
+		if err := p.empty(name); err != nil {
+			return nil, err
+		}
+		return Nil{}, nil
+	case "PR":
+		return p.progress()
+	}
+	if !isPrimitiveTag(name) {
+		return nil, p.syntax(name, "unknown element", nil)
+	}
+	b, err := p.leaf(name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := parsePrimitive(name, b)
+	if err != nil {
+		return nil, p.syntax(name, "bad value "+quoteShort(b), err)
+	}
+	return v, nil
+}
+
+func quoteShort(b []byte) string {
+	if len(b) > 64 {
+		return strconv.Quote(string(b[:64])) + "…"
+	}
+	return strconv.Quote(string(b))
+}
+
+func isPrimitiveTag(name string) bool {
+	switch name {
+	case "S", "C", "B", "DT", "TS", "By", "SB", "U16", "I16", "U32", "I32", "U64", "I64",
+		"Sg", "Db", "D", "BA", "G", "URI", "Version", "XD", "SBK", "SS":
+		return true
+	}
+	return false
+}
+
+// parsePrimitive converts the text of a primitive element.
+func parsePrimitive(name string, b []byte) (Value, error) {
+	switch name {
+	case "S":
+		return String(decodeText(b)), nil
+	case "C":
+		n, err := parseUint(b, 16)
+		return Char(n), err
+	case "B":
+		v, err := parseBool(b)
+		return Bool(v), err
+	case "DT":
+		t, err := parseDateTime(b)
+		return DateTime{Time: t, Raw: string(b)}, err
+	case "TS":
+		return parseDuration(b)
+	case "By":
+		n, err := parseUint(b, 8)
+		return UInt8(n), err
+	case "SB":
+		n, err := parseInt(b, 8)
+		return Int8(n), err
+	case "U16":
+		n, err := parseUint(b, 16)
+		return UInt16(n), err
+	case "I16":
+		n, err := parseInt(b, 16)
+		return Int16(n), err
+	case "U32":
+		n, err := parseUint(b, 32)
+		return UInt32(n), err
+	case "I32":
+		n, err := parseInt(b, 32)
+		return Int32(n), err
+	case "U64":
+		n, err := parseUint(b, 64)
+		return UInt64(n), err
+	case "I64":
+		n, err := parseInt(b, 64)
+		return Int64(n), err
+	case "Sg":
+		f, err := parseFloat(b, 32)
+		return Float32(f), err
+	case "Db":
+		f, err := parseFloat(b, 64)
+		return Float64(f), err
+	case "D":
+		return parseDecimal(b)
+	case "BA":
+		v, err := parseBase64(b)
+		return Bytes(v), err
+	case "G":
+		u, err := uuid.ParseBytes(trimXMLSpace(b))
+		return GUID(u), err
+	case "URI":
+		return URI(decodeText(b)), nil
+	case "Version":
+		return Version(decodeText(trimXMLSpace(b))), nil
+	case "XD":
+		return XMLDocument(decodeText(b)), nil
+	case "SBK":
+		return ScriptBlock(decodeText(b)), nil
+	case "SS":
+		v, err := parseBase64(b)
+		return SecureString(v), err
+	}
+	return nil, errors.New("unknown primitive")
+}
+
+// decodeText converts element text to a string, undoing _xHHHH_ escapes.
+func decodeText(b []byte) string {
+	if bytes.IndexByte(b, '_') < 0 {
+		return string(b)
+	}
+	return DecodeString(string(b))
+}
+
+// skipSpace reads tokens until one that is not white-space text.
+func (p *parser) skipSpace(elem string) error {
+	for {
+		if err := p.next(elem); err != nil {
+			return err
+		}
+		if p.tok.kind != tokText {
+			return nil
+		}
+		if !isAllSpace(p.tok.text) {
+			return p.syntax(elem, "unexpected text", nil)
+		}
+	}
+}
+
+func (p *parser) addRef() error {
+	if p.opts.MaxStreamRefs >= 0 && len(p.objs)+len(p.tns) >= p.opts.MaxStreamRefs {
+		return &LimitError{Limit: "MaxStreamRefs", Max: int64(p.opts.MaxStreamRefs), Offset: p.tz.offset()}
+	}
+	return nil
+}
+
+// object decodes an <Obj>.
+func (p *parser) object(depth int) (*Object, error) {
+	p.objects++
+	if p.opts.MaxObjects >= 0 && p.objects > p.opts.MaxObjects {
+		return nil, &LimitError{Limit: "MaxObjects", Max: int64(p.opts.MaxObjects), Offset: p.tz.offset()}
+	}
+	o := &Object{}
+	if id, ok := p.tok.attr("RefId"); ok {
+		if p.objs == nil {
+			p.objs = make(map[string]*Object)
+		}
+		if _, dup := p.objs[id]; !dup {
+			if err := p.addRef(); err != nil {
+				return nil, err
+			}
+		}
+		p.objs[id] = o
+	}
+	var haveTN, haveContent, haveProps, haveMS bool
+	for {
+		if err := p.skipSpace("Obj"); err != nil {
+			return nil, err
+		}
+		if p.tok.kind == tokEnd {
+			if p.tok.name != "Obj" {
+				return nil, p.syntax("Obj", "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			return o, nil
+		}
+		name := p.tok.name
+		switch name {
+		case "TN", "TNRef":
+			if haveTN {
+				return nil, p.syntax("Obj", "more than one TN or TNRef", nil)
+			}
+			haveTN = true
+			var err error
+			if name == "TN" {
+				o.TypeNames, err = p.typeNames()
+			} else {
+				o.TypeNames, err = p.typeNameRef()
+			}
+			if err != nil {
+				return nil, err
+			}
+		case "ToString":
+			if o.HasToString {
+				return nil, p.syntax("Obj", "more than one ToString", nil)
+			}
+			b, err := p.leaf(name)
+			if err != nil {
+				return nil, err
+			}
+			o.ToString, o.HasToString = decodeText(b), true
+		case "Props", "MS":
+			if (name == "Props" && haveProps) || (name == "MS" && haveMS) {
+				return nil, p.syntax("Obj", "more than one <"+name+">", nil)
+			}
+			props, err := p.properties(name, depth)
+			if err != nil {
+				return nil, err
+			}
+			if name == "Props" {
+				haveProps, o.Adapted = true, props
+			} else {
+				haveMS, o.Extended = true, props
+			}
+		case "LST", "IE", "QUE", "STK", "DCT":
+			if haveContent {
+				return nil, p.syntax("Obj", "more than one content element", nil)
+			}
+			haveContent = true
+			var err error
+			if name == "DCT" {
+				o.Kind = Dictionary
+				o.Entries, err = p.dictionary(depth)
+			} else {
+				o.Kind = kindOf(name)
+				o.Items, err = p.items(name, depth)
+			}
+			if err != nil {
+				return nil, err
+			}
+		default:
+			if haveContent {
+				return nil, p.syntax("Obj", "more than one content element", nil)
+			}
+			haveContent = true
+			v, err := p.value(depth)
+			if err != nil {
+				return nil, err
+			}
+			o.Inner = v
+		}
+	}
+}
+
+func kindOf(name string) ContainerKind {
+	switch name {
+	case "LST":
+		return List
+	case "IE":
+		return Enumerable
+	case "QUE":
+		return Queue
+	case "STK":
+		return Stack
+	case "DCT":
+		return Dictionary
+	}
+	return NoContainer
+}
+
+// typeNames decodes <TN RefId><T>…</T>…</TN>.
+func (p *parser) typeNames() ([]string, error) {
+	id, hasID := p.tok.attr("RefId")
+	names := []string{}
+	for {
+		if err := p.skipSpace("TN"); err != nil {
+			return nil, err
+		}
+		if p.tok.kind == tokEnd {
+			if p.tok.name != "TN" {
+				return nil, p.syntax("TN", "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			break
+		}
+		if p.tok.name != "T" {
+			return nil, p.syntax("TN", "unexpected element <"+p.tok.name+">", nil)
+		}
+		b, err := p.leaf("T")
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, decodeText(b))
+	}
+	names = names[:len(names):len(names)]
+	if hasID {
+		if p.tns == nil {
+			p.tns = make(map[string][]string)
+		}
+		if _, dup := p.tns[id]; !dup {
+			if err := p.addRef(); err != nil {
+				return nil, err
+			}
+		}
+		p.tns[id] = names
+	}
+	return names, nil
+}
+
+func (p *parser) typeNameRef() ([]string, error) {
+	id, ok := p.tok.attr("RefId")
+	if !ok {
+		return nil, p.syntax("TNRef", "missing RefId", nil)
+	}
+	names, ok := p.tns[id]
+	if !ok {
+		return nil, p.syntax("TNRef", "reference to unknown type names RefId "+strconv.Quote(id), nil)
+	}
+	if err := p.empty("TNRef"); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+// properties decodes <Props> or <MS>: values each named by N.
+func (p *parser) properties(elem string, depth int) ([]Property, error) {
+	props := []Property{}
+	for {
+		if err := p.skipSpace(elem); err != nil {
+			return nil, err
+		}
+		if p.tok.kind == tokEnd {
+			if p.tok.name != elem {
+				return nil, p.syntax(elem, "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			return props, nil
+		}
+		n, ok := p.tok.attr("N")
+		if !ok {
+			return nil, p.syntax(elem, "property <"+p.tok.name+"> without N", nil)
+		}
+		name := DecodeString(n)
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		props = append(props, Property{Name: name, Value: v})
+	}
+}
+
+// items decodes the values of <LST>, <IE>, <QUE> or <STK>.
+func (p *parser) items(elem string, depth int) ([]Value, error) {
+	items := []Value{}
+	for {
+		if err := p.skipSpace(elem); err != nil {
+			return nil, err
+		}
+		if p.tok.kind == tokEnd {
+			if p.tok.name != elem {
+				return nil, p.syntax(elem, "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			return items, nil
+		}
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, v)
+	}
+}
+
+// dictionary decodes <DCT><En><… N="Key"/><… N="Value"/></En>…</DCT>.
+func (p *parser) dictionary(depth int) ([]DictEntry, error) {
+	entries := []DictEntry{}
+	for {
+		if err := p.skipSpace("DCT"); err != nil {
+			return nil, err
+		}
+		if p.tok.kind == tokEnd {
+			if p.tok.name != "DCT" {
+				return nil, p.syntax("DCT", "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			return entries, nil
+		}
+		if p.tok.name != "En" {
+			return nil, p.syntax("DCT", "unexpected element <"+p.tok.name+">", nil)
+		}
+		var e DictEntry
+		for {
+			if err := p.skipSpace("En"); err != nil {
+				return nil, err
+			}
+			if p.tok.kind == tokEnd {
+				if p.tok.name != "En" {
+					return nil, p.syntax("En", "unexpected end tag </"+p.tok.name+">", nil)
+				}
+				break
+			}
+			n, _ := p.tok.attr("N")
+			switch n {
+			case "Key", "Value":
+			default:
+				return nil, p.syntax("En", "entry element without N=\"Key\" or N=\"Value\"", nil)
+			}
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			if n == "Key" {
+				if e.Key != nil {
+					return nil, p.syntax("En", "more than one Key", nil)
+				}
+				e.Key = v
+			} else {
+				if e.Value != nil {
+					return nil, p.syntax("En", "more than one Value", nil)
+				}
+				e.Value = v
+			}
+		}
+		if e.Key == nil || e.Value == nil {
+			return nil, p.syntax("En", "entry needs both a Key and a Value", nil)
+		}
+		entries = append(entries, e)
+	}
+}
+
+// progress decodes a <PR> element.
+func (p *parser) progress() (Value, error) {
+	var pr ProgressRecord
+	for {
+		if err := p.skipSpace("PR"); err != nil {
+			return nil, err
+		}
+		if p.tok.kind == tokEnd {
+			if p.tok.name != "PR" {
+				return nil, p.syntax("PR", "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			return pr, nil
+		}
+		name := p.tok.name
+		b, err := p.leaf(name)
+		if err != nil {
+			return nil, err
+		}
+		var perr error
+		switch name {
+		case "AV":
+			pr.Activity = decodeText(b)
+		case "SD":
+			pr.StatusDescription = decodeText(b)
+		case "CO":
+			pr.CurrentOperation = decodeText(b)
+		case "T":
+			pr.RecordType = decodeText(b)
+		case "Nil":
+			if !isAllSpace(b) {
+				perr = errors.New("Nil must be empty")
+			}
+		case "AI", "PI", "PC", "SR":
+			var n int64
+			n, perr = parseInt(b, 32)
+			switch name {
+			case "AI":
+				pr.ActivityID = int32(n)
+			case "PI":
+				pr.ParentActivityID = int32(n)
+			case "PC":
+				pr.PercentComplete = int32(n)
+			case "SR":
+				pr.SecondsRemaining = int32(n)
+			}
+		default:
+			return nil, p.syntax("PR", "unknown element <"+name+">", nil)
+		}
+		if perr != nil {
+			return nil, p.syntax(name, "bad value "+quoteShort(b), perr)
+		}
+	}
+}
