@@ -1,0 +1,373 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/credentials"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// KerberosConfig configures a Kerberos or Negotiate authenticator. The zero
+// value loads the krb5.conf from $KRB5_CONFIG or /etc/krb5.conf and uses the
+// SPN HTTP/<host of the request URL>.
+type KerberosConfig struct {
+	// Krb5Config is a parsed krb5.conf (see gokrb5's config.Load and
+	// config.NewFromString). When nil, Krb5ConfigPath is loaded.
+	Krb5Config *config.Config
+	// Krb5ConfigPath is the krb5.conf loaded when Krb5Config is nil. ""
+	// means $KRB5_CONFIG, or /etc/krb5.conf when that is unset.
+	Krb5ConfigPath string
+	// SPN is the full service principal name, such as
+	// "HTTP/server.example.com" or "WSMAN/server.example.com". When "", the
+	// SPN is ServiceClass + "/" + Hostname (or the request URL's host).
+	SPN string
+	// ServiceClass is the service part of a derived SPN: "HTTP" (the
+	// default, what WinRM registers) or "WSMAN".
+	ServiceClass string
+	// Hostname replaces the request URL's host in a derived SPN, for
+	// example when connecting through an IP address or an alias. No DNS
+	// canonicalisation is done.
+	Hostname string
+	// DisableChannelBinding leaves the channel binding hash out of the
+	// Kerberos authenticator over HTTPS. Use it only for a server that
+	// rejects bindings; WinRM's CbtHardeningLevel=Strict requires them.
+	DisableChannelBinding bool
+}
+
+// krbCredentialSource says where a Kerberos authenticator's TGT comes from.
+type krbCredentialSource int
+
+const (
+	krbSourcePassword krbCredentialSource = iota
+	krbSourceKeytab
+	krbSourceCCache
+)
+
+// Kerberos authenticates WinRM requests with Kerberos through SPNEGO
+// ("Authorization: Negotiate <token>", RFC 4559), using
+// github.com/jcmturner/gokrb5/v8 for the KDC exchanges.
+//
+// It logs in once (AS exchange) and reuses the TGT and the service ticket
+// for every request and every client it wraps; gokrb5 renews a TGT obtained
+// from a password or keytab before it expires and fetches a new service
+// ticket when the cached one expires. A TGT from a credential cache cannot
+// be renewed by this process: when it expires the cache file is read again
+// (so a fresh kinit is picked up), and otherwise requests fail with
+// ErrKerberosExpired.
+//
+// Over HTTPS the authenticator checksum carries the RFC 5929
+// tls-server-end-point channel binding of the server certificate (see
+// KerberosConfig.DisableChannelBinding).
+//
+// Limits: WinRM message encryption over plain HTTP (RFC 4121 sealed wrap
+// tokens) is not implemented, because gokrb5 has no sealed wrap tokens and
+// no AP-REP/acceptor-subkey handling: a request to an http:// URL fails with
+// ErrKerberosEncryptionUnsupported unless WrapOptions.AllowUnencrypted is
+// set (which the server must allow too). Mutual authentication is not
+// requested and the server's AP-REP is not verified; the server is
+// authenticated by TLS. Calls to the KDC honour the request context for
+// the caller, but gokrb5 has no context support: a KDC exchange that was
+// abandoned finishes in the background within gokrb5's 5-second network
+// timeouts.
+//
+// Close releases gokrb5's TGT renewal goroutine. A Kerberos is safe for
+// concurrent use.
+type Kerberos struct {
+	cfg       KerberosConfig
+	krb5      *config.Config
+	source    krbCredentialSource
+	principal string // user@REALM, for errors and logs
+	ccPath    string // credential cache file, for krbSourceCCache
+
+	mu       sync.Mutex
+	cl       *client.Client
+	ccExpiry time.Time // TGT end time of the loaded credential cache
+	closed   bool
+}
+
+// NewKerberosWithPassword returns a Kerberos authenticator that logs in
+// with a password. username may be "user", "user@REALM" or "user@domain"
+// (the realm is then upper-cased, as Active Directory realms are); realm
+// overrides it, and when both are empty the krb5.conf default_realm is used.
+// The password is kept in memory for renewals and never logged.
+func NewKerberosWithPassword(username, realm, password string, cfg KerberosConfig) (*Kerberos, error) {
+	k, user, realm, err := newKerberos(username, realm, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if password == "" {
+		return nil, &KerberosError{Op: "config", Principal: k.principal, Kind: ErrKerberosConfig, Err: errors.New("empty password")}
+	}
+	k.source = krbSourcePassword
+	k.cl = client.NewWithPassword(user, realm, password, k.krb5, client.DisablePAFXFAST(true))
+	return k, nil
+}
+
+// NewKerberosWithKeytab returns a Kerberos authenticator that logs in with
+// the principal's key from kt. username and realm are as for
+// NewKerberosWithPassword.
+func NewKerberosWithKeytab(username, realm string, kt *keytab.Keytab, cfg KerberosConfig) (*Kerberos, error) {
+	k, user, realm, err := newKerberos(username, realm, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if kt == nil {
+		return nil, &KerberosError{Op: "config", Principal: k.principal, Kind: ErrKerberosConfig, Err: errors.New("nil keytab")}
+	}
+	k.source = krbSourceKeytab
+	k.cl = client.NewWithKeytab(user, realm, kt, k.krb5, client.DisablePAFXFAST(true))
+	return k, nil
+}
+
+// NewKerberosWithKeytabFile is NewKerberosWithKeytab with a keytab file.
+func NewKerberosWithKeytabFile(username, realm, path string, cfg KerberosConfig) (*Kerberos, error) {
+	kt, err := keytab.Load(path)
+	if err != nil {
+		return nil, &KerberosError{Op: "config", Kind: ErrKerberosConfig, Err: fmt.Errorf("load keytab %s: %w", path, err)}
+	}
+	return NewKerberosWithKeytab(username, realm, kt, cfg)
+}
+
+// NewKerberosFromCCache returns a Kerberos authenticator that uses the TGT
+// in an MIT credential cache file, as left by kinit. path "" means
+// $KRB5CCNAME (only the FILE: type is supported), or /tmp/krb5cc_<uid>.
+func NewKerberosFromCCache(path string, cfg KerberosConfig) (*Kerberos, error) {
+	krb5, err := krbLoadConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		path = krbDefaultCCachePath()
+	}
+	path = strings.TrimPrefix(path, "FILE:")
+	k := &Kerberos{cfg: cfg, krb5: krb5, source: krbSourceCCache, ccPath: path}
+	cl, expiry, principal, err := k.loadCCache()
+	if err != nil {
+		return nil, err
+	}
+	k.cl, k.ccExpiry, k.principal = cl, expiry, principal
+	return k, nil
+}
+
+func krbDefaultCCachePath() string {
+	if v := os.Getenv("KRB5CCNAME"); v != "" {
+		return v
+	}
+	return fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid())
+}
+
+// loadCCache reads the credential cache file and builds a client from it.
+func (k *Kerberos) loadCCache() (*client.Client, time.Time, string, error) {
+	cc, err := credentials.LoadCCache(k.ccPath)
+	if err != nil {
+		return nil, time.Time{}, "", &KerberosError{Op: "config", Kind: ErrKerberosConfig, Err: fmt.Errorf("load credential cache %s: %w", k.ccPath, err)}
+	}
+	principal := cc.DefaultPrincipal.PrincipalName.PrincipalNameString() + "@" + cc.DefaultPrincipal.Realm
+	cl, err := client.NewFromCCache(cc, k.krb5, client.DisablePAFXFAST(true))
+	if err != nil {
+		return nil, time.Time{}, "", &KerberosError{Op: "config", Principal: principal, Kind: ErrKerberosConfig, Err: fmt.Errorf("credential cache %s: %w", k.ccPath, err)}
+	}
+	var expiry time.Time
+	tgtName := types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", cc.DefaultPrincipal.Realm}}
+	if c, ok := cc.GetEntry(tgtName); ok {
+		expiry = c.EndTime
+	}
+	return cl, expiry, principal, nil
+}
+
+// newKerberos loads the configuration and resolves the principal.
+func newKerberos(username, realm string, cfg KerberosConfig) (*Kerberos, string, string, error) {
+	krb5, err := krbLoadConfig(cfg)
+	if err != nil {
+		return nil, "", "", err
+	}
+	user := username
+	if u, r, ok := strings.Cut(username, "@"); ok {
+		user = u
+		if realm == "" {
+			realm = strings.ToUpper(r)
+		}
+	} else if d, u, ok := strings.Cut(username, `\`); ok {
+		user = u
+		if realm == "" {
+			realm = strings.ToUpper(d)
+		}
+	}
+	if realm == "" {
+		realm = krb5.LibDefaults.DefaultRealm
+	}
+	if user == "" {
+		return nil, "", "", &KerberosError{Op: "config", Kind: ErrKerberosConfig, Err: errors.New("empty user name")}
+	}
+	if realm == "" {
+		return nil, "", "", &KerberosError{Op: "config", Principal: user, Kind: ErrKerberosConfig, Err: errors.New("no realm: give user@REALM or set default_realm in krb5.conf")}
+	}
+	return &Kerberos{cfg: cfg, krb5: krb5, principal: user + "@" + realm}, user, realm, nil
+}
+
+func krbLoadConfig(cfg KerberosConfig) (*config.Config, error) {
+	if cfg.Krb5Config != nil {
+		return cfg.Krb5Config, nil
+	}
+	path := cfg.Krb5ConfigPath
+	if path == "" {
+		path = os.Getenv("KRB5_CONFIG")
+	}
+	if path == "" {
+		path = "/etc/krb5.conf"
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, &KerberosError{Op: "config", Kind: ErrKerberosConfig, Err: fmt.Errorf("load %s: %w", path, err)}
+	}
+	return c, nil
+}
+
+// Scheme returns "Kerberos".
+func (k *Kerberos) Scheme() string { return "Kerberos" }
+
+// Principal returns the client principal, "user@REALM".
+func (k *Kerberos) Principal() string { return k.principal }
+
+// Login obtains a TGT now if there is no valid one, so that bad credentials
+// or an unreachable KDC show up before the first request. Requests log in
+// by themselves when needed.
+func (k *Kerberos) Login(ctx context.Context) error {
+	cl, err := k.client()
+	if err != nil {
+		return err
+	}
+	return krbRunKDC(ctx, func() error {
+		if err := cl.AffirmLogin(); err != nil {
+			return classifyKerberosError("login", k.principal, "", err)
+		}
+		return nil
+	})
+}
+
+// Close stops gokrb5's TGT renewal and forgets the tickets. Later requests
+// fail with ErrKerberosClosed. Close is idempotent.
+func (k *Kerberos) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.closed {
+		k.closed = true
+		k.cl.Destroy()
+	}
+	return nil
+}
+
+// client returns the gokrb5 client, first re-reading an expired credential
+// cache.
+func (k *Kerberos) client() (*client.Client, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil, &KerberosError{Op: "request", Principal: k.principal, Kind: ErrKerberosClosed}
+	}
+	if k.source == krbSourceCCache && !k.ccExpiry.IsZero() && time.Now().After(k.ccExpiry) {
+		cl, expiry, principal, err := k.loadCCache()
+		if err != nil {
+			return nil, err
+		}
+		if !expiry.After(time.Now()) {
+			return nil, &KerberosError{Op: "login", Principal: principal, Kind: ErrKerberosExpired,
+				Err: fmt.Errorf("TGT in %s expired at %s; run kinit again", k.ccPath, expiry.UTC().Format(time.RFC3339))}
+		}
+		k.cl.Destroy()
+		k.cl, k.ccExpiry, k.principal = cl, expiry, principal
+	}
+	return k.cl, nil
+}
+
+// spnFor returns the SPN for a request URL host.
+func (k *Kerberos) spnFor(host string) string {
+	if k.cfg.SPN != "" {
+		return k.cfg.SPN
+	}
+	class := k.cfg.ServiceClass
+	if class == "" {
+		class = "HTTP"
+	}
+	if k.cfg.Hostname != "" {
+		host = k.cfg.Hostname
+	}
+	return class + "/" + strings.TrimSuffix(host, ".")
+}
+
+// token returns the value of an Authorization header for spn with the
+// given channel binding application data (nil for none).
+func (k *Kerberos) token(ctx context.Context, spn string, cbt []byte) (string, error) {
+	cl, err := k.client()
+	if err != nil {
+		return "", err
+	}
+	var (
+		tkt messages.Ticket
+		key types.EncryptionKey
+	)
+	if t, sk, ok := cl.GetCachedTicket(spn); ok {
+		tkt, key = t, sk
+	} else {
+		err := krbRunKDC(ctx, func() error {
+			var err error
+			tkt, key, err = cl.GetServiceTicket(spn)
+			if err != nil {
+				return classifyKerberosError("service ticket", k.principal, spn, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	var bindings *[16]byte
+	if cbt != nil && !k.cfg.DisableChannelBinding {
+		h := kerberosChannelBindingHash(cbt)
+		bindings = &h
+	}
+	tok, err := newKerberosSPNEGOToken(cl.Credentials, tkt, key, bindings)
+	if err != nil {
+		return "", &KerberosError{Op: "token", Principal: k.principal, SPN: spn, Err: err}
+	}
+	return "Negotiate " + base64.StdEncoding.EncodeToString(tok), nil
+}
+
+// krbRunKDC runs f, which may talk to the KDC without a context, and returns
+// early with the context's error when ctx ends first (f then finishes in the
+// background, bounded by gokrb5's network timeouts).
+func krbRunKDC(ctx context.Context, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return &KerberosError{Op: "request", Err: err}
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return &KerberosError{Op: "request", Err: ctx.Err()}
+	}
+}
+
+// Wrap returns a RoundTripper that authenticates requests with Kerberos.
+// See the type documentation for the HTTP and HTTPS behaviour.
+func (k *Kerberos) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTripper, error) {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &kerberosTransport{k: k, next: next, opts: opts, scheme: "Kerberos"}, nil
+}
