@@ -306,9 +306,9 @@ func (e *encState) object(o *Object, name string, named bool, depth int) error {
 			return &EncodeError{Path: "<Obj>", Msg: "Entries set on a non-dictionary container"}
 		}
 		tag := [...]string{List: "LST", Enumerable: "IE", Queue: "QUE", Stack: "STK"}[o.Kind]
-		e.buf = append(e.buf, '<')
-		e.buf = append(e.buf, tag...)
-		e.buf = append(e.buf, '>')
+		if e.emptyElement(tag, len(o.Items)) {
+			break
+		}
 		for _, it := range o.Items {
 			if err := e.value(it, "", false, depth+1); err != nil {
 				return err
@@ -319,7 +319,9 @@ func (e *encState) object(o *Object, name string, named bool, depth int) error {
 		if len(o.Items) > 0 {
 			return &EncodeError{Path: "<Obj>", Msg: "Items set on a dictionary"}
 		}
-		e.buf = append(e.buf, "<DCT>"...)
+		if e.emptyElement("DCT", len(o.Entries)) {
+			break
+		}
 		for _, en := range o.Entries {
 			e.buf = append(e.buf, "<En>"...)
 			if err := e.value(en.Key, "Key", true, depth+1); err != nil {
@@ -348,10 +350,23 @@ func (e *encState) object(o *Object, name string, named bool, depth int) error {
 	return nil
 }
 
-func (e *encState) props(tag string, props []Property, depth int) error {
+// emptyElement writes <tag /> when n is 0 (as .NET's XmlWriter does for an
+// element without content), or the start tag <tag>, and reports which.
+func (e *encState) emptyElement(tag string, n int) bool {
 	e.buf = append(e.buf, '<')
 	e.buf = append(e.buf, tag...)
+	if n == 0 {
+		e.buf = append(e.buf, " />"...)
+		return true
+	}
 	e.buf = append(e.buf, '>')
+	return false
+}
+
+func (e *encState) props(tag string, props []Property, depth int) error {
+	if e.emptyElement(tag, len(props)) {
+		return nil
+	}
 	for _, p := range props {
 		if err := e.value(p.Value, p.Name, true, depth+1); err != nil {
 			return err
