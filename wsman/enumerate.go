@@ -166,20 +166,20 @@ func ParseCommandInfo(el *Element) (*CommandInfo, error) {
 	}, nil
 }
 
-// Config is the part of WinRM's configuration (resource
+// ServiceConfig is the part of WinRM's configuration (resource
 // http://schemas.microsoft.com/wbem/wsman/1/config) this package reads.
-type Config struct {
+type ServiceConfig struct {
 	MaxEnvelopeSizeKB int // cfg:MaxEnvelopeSizekb
 	MaxTimeoutMS      int64
 	MaxBatchItems     int
 }
 
 // ParseConfig reads cfg:Config.
-func ParseConfig(el *Element) (*Config, error) {
+func ParseConfig(el *Element) (*ServiceConfig, error) {
 	if !el.Is(NSConfig, "Config") {
 		return nil, unexpected("cfg:Config", el)
 	}
-	c := &Config{}
+	c := &ServiceConfig{}
 	if v := el.ChildText(NSConfig, "MaxEnvelopeSizekb"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
@@ -197,7 +197,7 @@ func ParseConfig(el *Element) (*Config, error) {
 }
 
 // Element builds a minimal cfg:Config with the fields of c.
-func (c *Config) Element() *Element {
+func (c *ServiceConfig) Element() *Element {
 	el := NewElement(NSConfig, "Config")
 	if c.MaxEnvelopeSizeKB > 0 {
 		el.AddText(NSConfig, "MaxEnvelopeSizekb", strconv.Itoa(c.MaxEnvelopeSizeKB))

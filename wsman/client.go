@@ -1,0 +1,410 @@
+package wsman
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/psremoting/psremoting/auth"
+)
+
+// Client defaults.
+const (
+	// DefaultOperationTimeout is the wsman:OperationTimeout sent when
+	// Config.OperationTimeout is zero (pypsrp's default; a Receive long
+	// poll returns w:TimedOut after it).
+	DefaultOperationTimeout = 20 * time.Second
+	// DefaultHTTPGrace is added to a request's OperationTimeout to form its
+	// HTTP deadline when Config.HTTPTimeout is zero.
+	DefaultHTTPGrace = 60 * time.Second
+	// DefaultMaxEnvelopeSize is the initial wsman:MaxEnvelopeSize (150 KiB,
+	// what every WinRM version accepts).
+	DefaultMaxEnvelopeSize = 153600
+	// DefaultMaxRedirects is PowerShell's MaximumConnectionRedirectionCount.
+	DefaultMaxRedirects = 5
+	// DefaultMaxResponseBytes caps a response body.
+	DefaultMaxResponseBytes = DefaultMaxDocumentBytes
+	// DefaultLocale is sent as wsman:Locale and wsmv:DataLocale.
+	DefaultLocale = "en-US"
+)
+
+// Config configures a Client. The zero value is usable: no authentication,
+// TLS verified, proxy from the environment, no redirection.
+type Config struct {
+	// Auth authenticates requests (and encrypts messages over HTTP where
+	// the method supports it); nil sends no credentials.
+	Auth auth.Authenticator
+	// AllowUnencrypted is passed to Auth (WinRM's AllowUnencrypted).
+	AllowUnencrypted bool
+
+	// TLSConfig is the base TLS configuration (cloned); nil means a
+	// default one (TLS 1.2+). The fields below are applied on top.
+	TLSConfig *tls.Config
+	// RootCAs verifies the server certificate; nil uses the system pool.
+	RootCAs *x509.CertPool
+	// InsecureSkipVerify turns certificate verification off. Only for
+	// tests and labs: it must be set explicitly.
+	InsecureSkipVerify bool
+	// ClientCertificates are presented in the TLS handshake (see also
+	// auth.Certificate, which is picked up automatically).
+	ClientCertificates []tls.Certificate
+	// Proxy selects a proxy per request; nil means
+	// http.ProxyFromEnvironment. Use NoProxy to disable proxies.
+	Proxy func(*http.Request) (*url.URL, error)
+	// DialContext replaces the dialer (optional).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Transport replaces the base HTTP transport entirely (tests,
+	// adapters). When set, TLSConfig, RootCAs, InsecureSkipVerify,
+	// ClientCertificates, Proxy and DialContext are ignored.
+	Transport http.RoundTripper
+
+	// AllowRedirection follows HTTP redirects (PowerShell's
+	// -AllowRedirection), at most MaxRedirects times (default 5). A
+	// redirect from https to http is always refused.
+	AllowRedirection bool
+	MaxRedirects     int
+
+	// OperationTimeout is the default wsman:OperationTimeout
+	// (DefaultOperationTimeout when zero).
+	OperationTimeout time.Duration
+	// HTTPTimeout bounds one HTTP exchange. Zero means the request's
+	// OperationTimeout plus DefaultHTTPGrace; negative means no bound
+	// besides the context.
+	HTTPTimeout time.Duration
+	// MaxEnvelopeSize is the initial wsman:MaxEnvelopeSize in bytes
+	// (DefaultMaxEnvelopeSize when zero); see SetMaxEnvelopeSize.
+	MaxEnvelopeSize int
+	// MaxResponseBytes caps a response body (DefaultMaxResponseBytes).
+	MaxResponseBytes int64
+	// Limits bound response XML parsing (MaxBytes defaults to
+	// MaxResponseBytes).
+	Limits Limits
+
+	// Locale and DataLocale (default en-US).
+	Locale     string
+	DataLocale string
+	// SessionID is the wsmv:SessionId sent on every request ("uuid:" +
+	// upper-case UUID). Empty means a new one for this Client. Set it to
+	// the value of another Client's SessionID to Reconnect, from another
+	// process, to shells that client disconnected.
+	SessionID string
+
+	// Logger receives debug logs (action, URL, status, timing); nil means
+	// none. Credentials and message bodies are never logged.
+	Logger *slog.Logger
+}
+
+// NoProxy is a Config.Proxy that never uses a proxy.
+func NoProxy(*http.Request) (*url.URL, error) { return nil, nil }
+
+// Client sends WS-Management requests to one WinRM endpoint. It is safe for
+// concurrent use; connections are reused.
+type Client struct {
+	url       *url.URL
+	cfg       Config
+	hc        *http.Client
+	base      *http.Transport // nil when Config.Transport was given
+	sessionID string
+	maxEnv    atomic.Int64
+	log       *slog.Logger
+}
+
+// NewClient returns a Client for endpoint, a ConnectionUri such as
+// "https://server:5986/wsman" or "server" (see ParseConnectionURI).
+func NewClient(endpoint string, cfg Config) (*Client, error) {
+	u, err := ParseConnectionURI(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{url: u, cfg: cfg, log: cfg.Logger}
+	if c.cfg.OperationTimeout <= 0 {
+		c.cfg.OperationTimeout = DefaultOperationTimeout
+	}
+	if c.cfg.MaxRedirects <= 0 {
+		c.cfg.MaxRedirects = DefaultMaxRedirects
+	}
+	if c.cfg.MaxResponseBytes <= 0 {
+		c.cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if c.cfg.Limits.MaxBytes <= 0 {
+		c.cfg.Limits.MaxBytes = c.cfg.MaxResponseBytes
+	}
+	if c.cfg.Locale == "" {
+		c.cfg.Locale = DefaultLocale
+	}
+	if c.cfg.DataLocale == "" {
+		c.cfg.DataLocale = c.cfg.Locale
+	}
+	c.sessionID = cfg.SessionID
+	if c.sessionID == "" {
+		c.sessionID = NewSessionID()
+	}
+	env := cfg.MaxEnvelopeSize
+	if env <= 0 {
+		env = DefaultMaxEnvelopeSize
+	}
+	c.maxEnv.Store(int64(env))
+
+	var rt http.RoundTripper
+	if cfg.Transport != nil {
+		rt = cfg.Transport
+	} else {
+		tr, err := c.newTransport()
+		if err != nil {
+			return nil, err
+		}
+		c.base = tr
+		rt = tr
+	}
+	if cfg.Auth != nil {
+		rt, err = cfg.Auth.Wrap(rt, auth.WrapOptions{AllowUnencrypted: cfg.AllowUnencrypted, Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("wsman: %s authentication: %w", cfg.Auth.Scheme(), err)
+		}
+	}
+	c.hc = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect}
+	return c, nil
+}
+
+func (c *Client) newTransport() (*http.Transport, error) {
+	var tc *tls.Config
+	if c.cfg.TLSConfig != nil {
+		tc = c.cfg.TLSConfig.Clone()
+	} else {
+		tc = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if c.cfg.RootCAs != nil {
+		tc.RootCAs = c.cfg.RootCAs
+	}
+	if c.cfg.InsecureSkipVerify {
+		tc.InsecureSkipVerify = true
+	}
+	tc.Certificates = append(tc.Certificates, c.cfg.ClientCertificates...)
+	if p, ok := c.cfg.Auth.(auth.TLSClientCertificateProvider); ok && c.cfg.Auth != nil {
+		tc.Certificates = append(tc.Certificates, p.TLSClientCertificate())
+	}
+	proxy := c.cfg.Proxy
+	if proxy == nil {
+		proxy = http.ProxyFromEnvironment
+	}
+	dial := c.cfg.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           dial,
+		TLSClientConfig:       tc,
+		TLSHandshakeTimeout:   30 * time.Second,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// NTLM and Kerberos authenticate the connection: keep HTTP/1.1.
+		ForceAttemptHTTP2: false,
+	}, nil
+}
+
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if !c.cfg.AllowRedirection {
+		return http.ErrUseLastResponse
+	}
+	if len(via) > c.cfg.MaxRedirects {
+		return fmt.Errorf("wsman: stopped after %d redirects (MaxRedirects)", c.cfg.MaxRedirects)
+	}
+	if len(via) > 0 && via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return errors.New("wsman: refusing a redirect from https to http")
+	}
+	return nil
+}
+
+// URL returns the endpoint URL requests are posted to.
+func (c *Client) URL() string { return c.url.String() }
+
+// SessionID returns the wsmv:SessionId this client sends.
+func (c *Client) SessionID() string { return c.sessionID }
+
+// MaxEnvelopeSize returns the wsman:MaxEnvelopeSize currently sent.
+func (c *Client) MaxEnvelopeSize() int { return int(c.maxEnv.Load()) }
+
+// SetMaxEnvelopeSize changes the wsman:MaxEnvelopeSize sent from now on
+// (for example to 512000 after the server reported protocol 2.2+). Values
+// below 8192, which Windows refuses, are raised to 8192.
+func (c *Client) SetMaxEnvelopeSize(n int) {
+	if n < 8192 {
+		n = 8192
+	}
+	c.maxEnv.Store(int64(n))
+}
+
+// OperationTimeout returns the default wsman:OperationTimeout.
+func (c *Client) OperationTimeout() time.Duration { return c.cfg.OperationTimeout }
+
+// CloseIdleConnections closes idle keep-alive connections.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// Request is one WS-Management request for Invoke. The client fills in To,
+// ReplyTo, MessageID, MaxEnvelopeSize, Locale, DataLocale and SessionId.
+type Request struct {
+	Action      string
+	ResourceURI string
+	Selectors   []Selector
+	Options     []Option
+	// OperationTimeout overrides the client default when positive.
+	OperationTimeout time.Duration
+	Body             []*Element
+	// Headers are extra header elements (for example MS-WSMV
+	// robust-connection headers), written after the standard ones.
+	Headers []*Element
+	// Header, when set, is called with the finished header just before it
+	// is serialized; it may change any field.
+	Header func(*Header)
+}
+
+// envelope builds the request envelope.
+func (c *Client) envelope(r *Request) *Envelope {
+	op := r.OperationTimeout
+	if op <= 0 {
+		op = c.cfg.OperationTimeout
+	}
+	env := &Envelope{
+		Header: Header{
+			Action:           r.Action,
+			DataLocale:       c.cfg.DataLocale,
+			Locale:           c.cfg.Locale,
+			MaxEnvelopeSize:  c.MaxEnvelopeSize(),
+			MessageID:        NewMessageID(),
+			OperationTimeout: op,
+			ReplyTo:          AnonymousAddress,
+			ResourceURI:      r.ResourceURI,
+			SessionID:        c.sessionID,
+			To:               c.url.String(),
+			Options:          r.Options,
+			Selectors:        r.Selectors,
+			Extra:            r.Headers,
+		},
+		Body: r.Body,
+	}
+	if r.Header != nil {
+		r.Header(&env.Header)
+	}
+	return env
+}
+
+// Invoke sends one request and returns the response envelope. A SOAP fault
+// is returned as a *Fault error (whatever the HTTP status), an HTTP 401 as
+// an *AuthError, other non-2xx statuses as an *HTTPError. Cancelling ctx
+// aborts the request in flight.
+func (c *Client) Invoke(ctx context.Context, r *Request) (*Envelope, error) {
+	env := c.envelope(r)
+	return c.roundTrip(ctx, env)
+}
+
+func (c *Client) roundTrip(ctx context.Context, env *Envelope) (*Envelope, error) {
+	body := env.Marshal()
+	timeout := c.cfg.HTTPTimeout
+	if timeout == 0 {
+		timeout = env.Header.OperationTimeout + DefaultHTTPGrace
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("wsman: %w", err)
+	}
+	req.Header.Set("Content-Type", auth.SOAPContentType)
+	req.Header.Set("User-Agent", "Microsoft WinRM Client")
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, fmt.Errorf("wsman: %s: %w", shortAction(env.Header.Action), ctxErr)
+		}
+		return nil, fmt.Errorf("wsman: %s: %w", shortAction(env.Header.Action), err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("wsman: %s: reading response: %w", shortAction(env.Header.Action), err)
+	}
+	if int64(len(data)) > c.cfg.MaxResponseBytes {
+		return nil, fmt.Errorf("%w (%d bytes)", ErrResponseTooLarge, c.cfg.MaxResponseBytes)
+	}
+	if c.log != nil {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "wsman request",
+			slog.String("action", shortAction(env.Header.Action)),
+			slog.String("url", c.url.Redacted()),
+			slog.Int("status", resp.StatusCode),
+			slog.Int("request_bytes", len(body)),
+			slog.Int("response_bytes", len(data)),
+			slog.Duration("elapsed", time.Since(start)))
+	}
+	return c.handleResponse(env, resp, data)
+}
+
+func (c *Client) handleResponse(req *Envelope, resp *http.Response, data []byte) (*Envelope, error) {
+	if resp.StatusCode == http.StatusUnauthorized {
+		e := &AuthError{}
+		if c.cfg.Auth != nil {
+			e.Scheme = c.cfg.Auth.Scheme()
+		}
+		for _, v := range resp.Header.Values("WWW-Authenticate") {
+			s := v
+			if i := strings.IndexByte(s, ' '); i >= 0 {
+				s = s[:i]
+			}
+			if s != "" {
+				e.Offered = append(e.Offered, s)
+			}
+		}
+		return nil, e
+	}
+	var env *Envelope
+	var perr error
+	if len(bytes.TrimSpace(data)) > 0 {
+		env, perr = ParseEnvelopeLimits(data, c.cfg.Limits)
+	} else {
+		perr = &XMLError{Msg: "empty response body"}
+	}
+	if env != nil && env.IsFault() {
+		f, err := ParseFault(env.BodyElement())
+		if err != nil {
+			return nil, err
+		}
+		f.HTTPStatus = resp.StatusCode
+		f.Action = req.Header.Action
+		return nil, f
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// An HTTP error, never a success, even with a SOAP body.
+		return nil, &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status,
+			Location: resp.Header.Get("Location"), Body: boundedBody(data)}
+	}
+	if perr != nil {
+		return nil, fmt.Errorf("wsman: %s response: %w", shortAction(req.Header.Action), perr)
+	}
+	if env.Header.RelatesTo != "" && !strings.EqualFold(env.Header.RelatesTo, req.Header.MessageID) {
+		return nil, fmt.Errorf("%w (sent %s, got %s)", ErrRelatesTo, req.Header.MessageID, truncate(env.Header.RelatesTo, 64))
+	}
+	return env, nil
+}
+
+func shortAction(a string) string {
+	if i := strings.LastIndexByte(a, '/'); i >= 0 {
+		return a[i+1:]
+	}
+	return a
+}

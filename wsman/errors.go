@@ -1,0 +1,102 @@
+package wsman
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxErrorBody bounds how much of an HTTP error body is kept in HTTPError.
+const maxErrorBody = 1024
+
+// HTTPError is a non-2xx HTTP response that did not carry a SOAP fault
+// (a fault becomes a *Fault instead).
+type HTTPError struct {
+	StatusCode int
+	Status     string
+	// Location is the redirect target of a 3xx response, if any.
+	Location string
+	// Body is at most the first 1 KiB of the response body, as text.
+	Body string
+}
+
+func (e *HTTPError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wsman: HTTP %d", e.StatusCode)
+	if e.StatusCode >= 300 && e.StatusCode < 400 {
+		b.WriteString(" redirect not followed")
+		if e.Location != "" {
+			b.WriteString(" (Location: " + truncate(e.Location, 256) + ")")
+		}
+		b.WriteString("; enable Config.AllowRedirection to follow it")
+	}
+	if e.Body != "" {
+		b.WriteString(": " + e.Body)
+	}
+	return b.String()
+}
+
+// boundedBody returns a printable prefix of body for error messages.
+func boundedBody(body []byte) string {
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
+	s := strings.ToValidUTF8(string(body), "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		if r < 0x20 || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// ErrUnauthorized is matched (errors.Is) by an *AuthError.
+var ErrUnauthorized = errors.New("wsman: authentication failed (HTTP 401)")
+
+// AuthError is an HTTP 401 from the server: the credentials (or the
+// authentication method) were refused. It never contains credentials.
+type AuthError struct {
+	// Scheme is the client's authentication method, "" for none.
+	Scheme string
+	// Offered lists the schemes of the server's WWW-Authenticate headers.
+	Offered []string
+}
+
+func (e *AuthError) Error() string {
+	s := "wsman: authentication failed (HTTP 401)"
+	if e.Scheme != "" {
+		s += " using " + e.Scheme
+	} else {
+		s += " (no authentication configured)"
+	}
+	if len(e.Offered) > 0 {
+		s += "; server offers " + strings.Join(e.Offered, ", ")
+	}
+	return s
+}
+
+// Is matches ErrUnauthorized.
+func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
+
+// ErrResponseTooLarge is returned when a response body exceeds
+// Config.MaxResponseBytes.
+var ErrResponseTooLarge = errors.New("wsman: response body exceeds the configured limit")
+
+// ErrRelatesTo is returned when a response's RelatesTo does not match the
+// request's MessageID.
+var ErrRelatesTo = errors.New("wsman: response RelatesTo does not match the request MessageID")
+
+// UnexpectedResponseError reports a well-formed response of the wrong kind
+// (for example a GetResponse to a Receive).
+type UnexpectedResponseError struct {
+	Want, Got string
+}
+
+func (e *UnexpectedResponseError) Error() string {
+	return fmt.Sprintf("wsman: expected %s, got %s", e.Want, truncate(e.Got, 200))
+}
