@@ -74,6 +74,19 @@ func (e *CertificateError) Unwrap() []error {
 	return []error{e.Kind, e.Err}
 }
 
+// Is makes a CertificateError match ErrInsecureTransport (for
+// ErrCertificateNeedsHTTPS) and ErrUnauthorized (for
+// ErrCertificateRejected).
+func (e *CertificateError) Is(target error) bool {
+	switch target {
+	case ErrInsecureTransport:
+		return e.Kind == ErrCertificateNeedsHTTPS
+	case ErrUnauthorized:
+		return e.Kind == ErrCertificateRejected
+	}
+	return false
+}
+
 // Certificate authenticates with a TLS client certificate that the server
 // maps to a local account, as PowerShell's -CertificateThumbprint does (the
 // caller loads the certificate; in PowerShell it comes from the Windows

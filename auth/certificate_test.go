@@ -178,6 +178,7 @@ func TestCertificateFailures(t *testing.T) {
 	require.NoError(t, err)
 	_, err = getBody(&http.Client{Transport: rt}, srv.URL)
 	require.ErrorIs(t, err, ErrCertificateRejected)
+	require.ErrorIs(t, err, ErrUnauthorized)
 	assert.Contains(t, err.Error(), unmapped.Thumbprint())
 
 	// Plain HTTP is refused even with AllowUnencrypted; nothing is sent.
@@ -190,6 +191,7 @@ func TestCertificateFailures(t *testing.T) {
 	require.NoError(t, err)
 	_, err = getBody(&http.Client{Transport: rt}, plain.URL)
 	require.ErrorIs(t, err, ErrCertificateNeedsHTTPS)
+	require.ErrorIs(t, err, ErrInsecureTransport)
 	assert.Zero(t, hits.Load())
 }
 

@@ -336,7 +336,7 @@ func (k *Kerberos) token(ctx context.Context, spn string, cbt []byte) (string, e
 	}
 	var bindings *[16]byte
 	if cbt != nil && !k.cfg.DisableChannelBinding {
-		h := kerberosChannelBindingHash(cbt)
+		h := ChannelBindingHash(cbt)
 		bindings = &h
 	}
 	tok, err := newKerberosSPNEGOToken(cl.Credentials, tkt, key, bindings)

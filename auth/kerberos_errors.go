@@ -96,6 +96,19 @@ func (e *KerberosError) Unwrap() []error {
 	return errs
 }
 
+// Is makes a KerberosError match the package-wide sentinels too:
+// ErrInsecureTransport for ErrKerberosEncryptionUnsupported, and
+// ErrUnauthorized for rejected credentials or tokens.
+func (e *KerberosError) Is(target error) bool {
+	switch target {
+	case ErrInsecureTransport:
+		return e.Kind == ErrKerberosEncryptionUnsupported
+	case ErrUnauthorized:
+		return e.Kind == ErrKerberosCredentials || e.Kind == ErrKerberosRejected || e.Kind == ErrKerberosNotOffered
+	}
+	return false
+}
+
 // krbErrorCode finds the KRB-ERROR code in a gokrb5 error's text: gokrb5
 // flattens its errors into strings ("KRB Error: (24) KDC_ERR_PREAUTH_FAILED
 // ..."), so the text is the only place the code survives.

@@ -133,11 +133,11 @@ func (s *krbServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	want := s.expectBindings
 	if want == nil && r.TLS != nil && !s.noBindings {
-		want = kerberosTLSServerEndPoint(s.Certificate())
+		want = TLSServerEndPoint(s.Certificate())
 	}
 	var zero [16]byte
 	if want != nil {
-		h := kerberosChannelBindingHash(want)
+		h := ChannelBindingHash(want)
 		if !bytes.Equal(bnd, h[:]) {
 			s.challenge.Add(1)
 			http.Error(w, "channel binding mismatch", http.StatusUnauthorized)
@@ -288,7 +288,7 @@ func TestKerberosPasswordHTTPS(t *testing.T) {
 	assert.EqualValues(t, 1, srv.tokens.Load())
 	assert.EqualValues(t, 4, srv.requests.Load())
 	assert.Equal(t, []string{"alice@" + k.Realm}, srv.clients)
-	want := kerberosChannelBindingHash(kerberosTLSServerEndPoint(srv.Certificate()))
+	want := ChannelBindingHash(TLSServerEndPoint(srv.Certificate()))
 	assert.Equal(t, want[:], srv.bindings[0], "channel binding of the server certificate")
 	// Logged in once: one AS exchange and one TGS exchange for alice.
 	assert.Equal(t, 1, countKDCLog(t, k, "AS_REQ", "ISSUE", "alice@"))
@@ -375,6 +375,7 @@ func TestKerberosWrongPassword(t *testing.T) {
 	err = a.Login(context.Background())
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrKerberosCredentials)
+	assert.ErrorIs(t, err, ErrUnauthorized)
 	var ke *KerberosError
 	require.ErrorAs(t, err, &ke)
 	assert.EqualValues(t, 24, ke.KDCCode, "KDC_ERR_PREAUTH_FAILED")
@@ -424,6 +425,7 @@ func TestKerberosPlainHTTP(t *testing.T) {
 	// Refused without AllowUnencrypted: nothing reaches the server.
 	_, err = post(context.Background(), wrapClient(t, srv.Server, a, WrapOptions{}), srv.URL, "x")
 	require.ErrorIs(t, err, ErrKerberosEncryptionUnsupported)
+	require.ErrorIs(t, err, ErrInsecureTransport)
 	assert.Contains(t, err.Error(), "https")
 	assert.EqualValues(t, 0, srv.requests.Load())
 

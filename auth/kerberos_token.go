@@ -1,9 +1,6 @@
 package auth
 
 import (
-	"crypto"
-	"crypto/md5"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -32,37 +29,6 @@ var krb5TokenIDAPReq = []byte{0x01, 0x00}
 // maxNegotiateTokenLen bounds the base64 text of a server's Negotiate token
 // that this package decodes (Windows tokens are a few KiB at most).
 const maxNegotiateTokenLen = 64 << 10
-
-// kerberosChannelBindingHash returns the MD5 hash of the GSS-API channel
-// bindings structure (RFC 4121 4.1.1.2, RFC 2744 gss_channel_bindings_struct)
-// with no addresses and applicationData as the application data. This is the
-// value Windows compares in the Kerberos authenticator checksum.
-func kerberosChannelBindingHash(applicationData []byte) [16]byte {
-	b := make([]byte, 20, 20+len(applicationData))
-	// initiator_addrtype, initiator_address length, acceptor_addrtype and
-	// acceptor_address length are all zero; then the application data length.
-	binary.LittleEndian.PutUint32(b[16:], uint32(len(applicationData)))
-	b = append(b, applicationData...)
-	return md5.Sum(b)
-}
-
-// kerberosTLSServerEndPoint returns the RFC 5929 tls-server-end-point
-// channel binding application data for a server certificate:
-// "tls-server-end-point:" followed by the certificate hash, where the hash is
-// the certificate's signature hash, or SHA-256 when that is MD5 or SHA-1 (or
-// not a plain hash, as for Ed25519).
-func kerberosTLSServerEndPoint(cert *x509.Certificate) []byte {
-	h := crypto.SHA256
-	switch cert.SignatureAlgorithm {
-	case x509.SHA384WithRSA, x509.ECDSAWithSHA384, x509.SHA384WithRSAPSS:
-		h = crypto.SHA384
-	case x509.SHA512WithRSA, x509.ECDSAWithSHA512, x509.SHA512WithRSAPSS:
-		h = crypto.SHA512
-	}
-	d := h.New()
-	d.Write(cert.Raw)
-	return append([]byte("tls-server-end-point:"), d.Sum(nil)...)
-}
 
 // kerberosAuthenticatorChecksum builds the 24-byte GSS checksum (RFC 4121
 // 4.1.1): Lgth = 16, the channel binding hash (zero when there are none) and

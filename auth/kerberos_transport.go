@@ -63,7 +63,7 @@ func (t *kerberosTransport) bindingsFrom(cs *tls.ConnectionState) []byte {
 	if cs == nil || len(cs.PeerCertificates) == 0 {
 		return nil
 	}
-	cbt := kerberosTLSServerEndPoint(cs.PeerCertificates[0])
+	cbt := TLSServerEndPoint(cs.PeerCertificates[0])
 	t.mu.Lock()
 	t.cbt = cbt
 	t.mu.Unlock()
