@@ -203,7 +203,7 @@ func (p *ClientPool) Open() error {
 		return err
 	}
 	if err := p.queue(&p.out, uuid.Nil, p.initMessage()); err != nil {
-		p.out.Reset()
+		p.out.discard()
 		return err
 	}
 	p.state = RunspacePoolOpening
@@ -230,7 +230,7 @@ func (p *ClientPool) Connect() error {
 		c.HasCounts, c.MinRunspaces, c.MaxRunspaces = true, p.cfg.MinRunspaces, p.cfg.MaxRunspaces
 	}
 	if err := p.queue(&p.out, uuid.Nil, c); err != nil {
-		p.out.Reset()
+		p.out.discard()
 		return err
 	}
 	p.state = RunspacePoolConnecting

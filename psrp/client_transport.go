@@ -139,8 +139,8 @@ func (p *ClientPool) finish(next RunspacePoolState, info *RunspacePoolStateInfo,
 	}
 	p.order = nil
 	clear(p.pipes)
-	p.out.Reset()
-	p.outPR.Reset()
+	p.out.discard()
+	p.outPR.discard()
 	p.defrag.Reset()
 	return ev
 }
