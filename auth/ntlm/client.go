@@ -77,6 +77,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return c, nil
 }
 
+// SetChannelBindings sets the encoded gss_channel_bindings_struct before
+// Authenticate (the TLS channel is often known only after the first
+// response).
+func (c *Client) SetChannelBindings(b []byte) { c.cfg.ChannelBindings = b }
+
 // Negotiate returns the NEGOTIATE message.
 func (c *Client) Negotiate() []byte {
 	c.negotiate = (&Negotiate{Flags: c.cfg.Flags, Version: DefaultVersion}).Marshal()

@@ -1,0 +1,56 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Basic is HTTP Basic authentication. WinRM accepts it only for local
+// accounts, and only over HTTPS unless the server sets AllowUnencrypted.
+// Over plain http:// the authenticator refuses to send anything unless
+// WrapOptions.AllowUnencrypted is set.
+type Basic struct {
+	Username string
+	Password string
+}
+
+// Scheme returns "Basic".
+func (b *Basic) Scheme() string { return "Basic" }
+
+// Wrap returns a RoundTripper that adds the Authorization header. A 401
+// response is returned as an *AuthError (matching ErrUnauthorized).
+func (b *Basic) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTripper, error) {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if b.Username == "" {
+		return nil, errors.New("auth: Basic needs a user name")
+	}
+	return &basicTransport{next: next, user: b.Username, password: b.Password, opts: opts}, nil
+}
+
+type basicTransport struct {
+	next           http.RoundTripper
+	user, password string
+	opts           WrapOptions
+}
+
+func (t *basicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !isHTTPS(req) && !t.opts.AllowUnencrypted {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, &AuthError{Scheme: "Basic", Reason: "not sent", Err: ErrInsecureTransport}
+	}
+	r := req.Clone(req.Context())
+	r.SetBasicAuth(t.user, t.password)
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		drain(resp)
+		return nil, &AuthError{Scheme: "Basic", StatusCode: resp.StatusCode, Reason: "credentials rejected"}
+	}
+	return resp, nil
+}

@@ -1,0 +1,152 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Errors shared by the Basic and NTLM authenticators.
+var (
+	// ErrUnauthorized matches every *AuthError: the server refused the
+	// credentials or the handshake failed.
+	ErrUnauthorized = errors.New("auth: authentication failed")
+	// ErrInsecureTransport means the authenticator refused to send
+	// credentials or unencrypted messages over plain http:// because
+	// WrapOptions.AllowUnencrypted is off.
+	ErrInsecureTransport = errors.New("auth: refusing to send credentials or unencrypted messages over plain http:// (use https://, message encryption, or set AllowUnencrypted)")
+	// ErrResponseTooLarge means a response body exceeded the configured
+	// limit.
+	ErrResponseTooLarge = errors.New("auth: response body too large")
+)
+
+// AuthError is an authentication failure. It never contains credentials.
+type AuthError struct {
+	// Scheme is the authenticator's scheme ("Basic", "NTLM").
+	Scheme string
+	// StatusCode is the HTTP status of the last response, 0 if none.
+	StatusCode int
+	// Reason says what failed.
+	Reason string
+	// Err is an underlying cause, if any.
+	Err error
+}
+
+func (e *AuthError) Error() string {
+	s := "auth: " + e.Scheme + " authentication failed: " + e.Reason
+	if e.StatusCode != 0 {
+		s += " (HTTP " + strconv.Itoa(e.StatusCode) + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// Is matches ErrUnauthorized.
+func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
+
+// DefaultMaxResponseBytes bounds the responses the NTLM transport buffers.
+const DefaultMaxResponseBytes = 64 << 20
+
+// readLimited reads at most limit bytes of r and closes it.
+func readLimited(rc io.ReadCloser, limit int64) ([]byte, error) {
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+	}
+	return b, nil
+}
+
+// drain discards a bounded amount of a body so the connection can be
+// reused, then closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+}
+
+// readRequestBody buffers and closes a request body.
+func readRequestBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	defer req.Body.Close()
+	return io.ReadAll(req.Body)
+}
+
+// cloneWithBody clones req for ctx with a fresh body and Content-Length.
+func cloneWithBody(ctx context.Context, req *http.Request, body []byte) *http.Request {
+	r := req.Clone(ctx)
+	r.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		r.Body = http.NoBody
+		r.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	r.Header.Del("Content-Length")
+	return r
+}
+
+// replaceBody gives resp a buffered body.
+func replaceBody(resp *http.Response, body []byte) {
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	resp.Uncompressed = false
+}
+
+// challengeToken finds scheme in the WWW-Authenticate headers and returns
+// its base64-decoded token (nil when the scheme is offered without one).
+func challengeToken(h http.Header, scheme string) (token []byte, offered bool, err error) {
+	for _, v := range h.Values("WWW-Authenticate") {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			name, rest, _ := strings.Cut(part, " ")
+			if !strings.EqualFold(name, scheme) {
+				continue
+			}
+			rest = strings.TrimSpace(rest)
+			if rest == "" {
+				return nil, true, nil
+			}
+			tok, err := base64.StdEncoding.DecodeString(rest)
+			if err != nil {
+				return nil, true, fmt.Errorf("bad base64 in the %s challenge", scheme)
+			}
+			return tok, true, nil
+		}
+	}
+	return nil, false, nil
+}
+
+// semaphore is a mutex whose Lock honours a context.
+type semaphore chan struct{}
+
+func (s semaphore) lock(ctx context.Context) error {
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s semaphore) unlock() { <-s }
+
+// isHTTPS reports whether the request goes over TLS.
+func isHTTPS(req *http.Request) bool { return strings.EqualFold(req.URL.Scheme, "https") }
