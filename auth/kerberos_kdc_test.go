@@ -213,11 +213,15 @@ func (s *krbServer) verify(hdr string) (string, []byte, error) {
 	return creds.UserName() + "@" + creds.Domain(), ck[4:20], nil
 }
 
-// httpsClient returns an http.Client over the server's transport (which
-// trusts its certificate) wrapped by a.
+// wrapClient returns an http.Client over a new transport that trusts the
+// server's certificate, wrapped by a. Each client gets its own connections,
+// since the test servers, like HTTP.sys, treat an authenticated connection
+// as authenticated.
 func wrapClient(t *testing.T, s *httptest.Server, a Authenticator, opts WrapOptions) *http.Client {
 	t.Helper()
-	rt, err := a.Wrap(s.Client().Transport, opts)
+	tr := s.Client().Transport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	rt, err := a.Wrap(tr, opts)
 	require.NoError(t, err)
 	return &http.Client{Transport: rt}
 }

@@ -72,19 +72,23 @@ func (t *kerberosTransport) bindingsFrom(cs *tls.ConnectionState) []byte {
 
 // RoundTrip implements http.RoundTripper.
 func (t *kerberosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "https" && !t.opts.AllowUnencrypted {
-		if req.Body != nil {
-			req.Body.Close()
+	mode, cbt := t.state()
+	if req.URL.Scheme != "https" && !t.opts.AllowUnencrypted && mode != krbModeFallback {
+		if t.fallback == nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, &KerberosError{Op: "request", Principal: t.k.principal, Kind: ErrKerberosEncryptionUnsupported}
 		}
-		return nil, &KerberosError{Op: "request", Principal: t.k.principal, Kind: ErrKerberosEncryptionUnsupported}
+		t.switchToFallback("Kerberos message encryption over http:// is not implemented")
+		mode = krbModeFallback
+	}
+	if mode == krbModeFallback {
+		return t.fallback.RoundTrip(req)
 	}
 	body, err := krbReadBody(req)
 	if err != nil {
 		return nil, &KerberosError{Op: "request", Err: fmt.Errorf("read request body: %w", err)}
-	}
-	mode, cbt := t.state()
-	if mode == krbModeFallback {
-		return t.fallback.RoundTrip(krbWithBody(req, body, ""))
 	}
 	spn := t.k.spnFor(req.URL.Hostname())
 
