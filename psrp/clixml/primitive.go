@@ -157,8 +157,8 @@ func parseFloat(b []byte, bits int) (float64, error) {
 
 // appendFloat formats f as XmlConvert.ToString does on .NET Core 3.0+:
 // INF, -INF, NaN, -0, and otherwise the shortest round-trip form, in
-// scientific notation ("1E+20", "1E-05") when the decimal exponent is below
-// -5 or at least 15 (7 for Single).
+// scientific notation ("1E+20", "1E-05") when the decimal exponent is
+// -5 or less, or 15 or more (7 for Single).
 func appendFloat(b []byte, f float64, bits int) []byte {
 	switch {
 	case math.IsInf(f, 1):
@@ -199,7 +199,7 @@ func appendFloat(b []byte, f float64, bits int) []byte {
 	if neg {
 		b = append(b, '-')
 	}
-	if exp < -5 || exp >= limit {
+	if exp <= -5 || exp >= limit {
 		b = append(b, digits[0])
 		if len(digits) > 1 {
 			b = append(b, '.')
