@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 )
 
@@ -109,7 +108,11 @@ func (s *stdTokenizer) next(t *token) error {
 			t.name = qname(tok.Name)
 			t.attrs = t.attrs[:0]
 			for _, a := range tok.Attr {
-				t.attrs = append(t.attrs, xattr{name: qname(a.Name), value: a.Value})
+				n := qname(a.Name)
+				if _, dup := t.attr(n); dup {
+					return &SyntaxError{Offset: s.offset(), Msg: "malformed XML", Err: errors.New("duplicate attribute " + n)}
+				}
+				t.attrs = append(t.attrs, xattr{name: n, value: a.Value})
 			}
 			return nil
 		case xml.EndElement:
@@ -171,5 +174,3 @@ func (c *countingReader) ReadByte() (byte, error) {
 	}
 	return b, err
 }
-
-var _ = fmt.Sprintf
