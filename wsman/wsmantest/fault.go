@@ -1,6 +1,11 @@
 package wsmantest
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/psremoting/psremoting/wsman"
+)
 
 // Fault is a WS-Management fault the server answers with (HTTP 500 and a
 // SOAP fault whose detail holds a WSManFault with Windows's error code). Use
@@ -23,6 +28,9 @@ type Fault struct {
 	// Provider, when set, wraps Message in an f:ProviderFault of that
 	// provider (for example "Shell cmd plugin") and ProviderPath.
 	Provider, ProviderPath string
+	// NestedFault repeats the WSManFault inside the ProviderFault, as
+	// Windows does for the shell provider's InvalidSelectors fault.
+	NestedFault bool
 	// HTTPStatus is the HTTP status (default 500).
 	HTTPStatus int
 }
@@ -67,7 +75,8 @@ func FaultTimedOut() *Fault {
 func FaultShellNotFound() *Fault {
 	const msg = "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. "
 	return &Fault{Subcode: "w:InvalidSelectors", Reason: msg, Detail: faultDetailBase + "UnexpectedSelectors",
-		Code: CodeUnexpectedSelectors, Message: msg, Provider: "Shell provider", ProviderPath: `%systemroot%\system32\WsmSvc.dll`}
+		Code: CodeUnexpectedSelectors, Message: msg, Provider: "Shell provider", ProviderPath: `%systemroot%\system32\WsmSvc.dll`,
+		NestedFault: true}
 }
 
 // FaultCommandNotFound is the w:InvalidSelectors fault for an unknown
@@ -174,4 +183,62 @@ func FaultInvalidEnumerationContext() *Fault {
 	return &Fault{Subcode: "n:InvalidEnumerationContext",
 		Reason: "The WS-Management service cannot process the request because the enumeration context is not valid. ",
 		Code:   CodeInvalidEnumerationContext}
+}
+
+// FaultSchemaValidation is the w:SchemaValidationError fault for a request
+// body the server cannot read (as captured from a PowerShell 7.4 endpoint).
+func FaultSchemaValidation(detail string) *Fault {
+	return &Fault{Subcode: "w:SchemaValidationError",
+		Reason:  "The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry. ",
+		Message: "The Windows Remote Shell cannot process the request. " + detail + " ",
+		Code:    CodeSchemaValidation}
+}
+
+// CodeSchemaValidation is ERROR_WSMAN_SCHEMA_VALIDATION_ERROR (0x80338041).
+const CodeSchemaValidation uint32 = 2150858817
+
+// subcodeNamespaces maps the prefixes used in fault subcodes to their
+// namespaces.
+var subcodeNamespaces = map[string]string{
+	"w": wsman.NSWSMan,
+	"a": wsman.NSAddressing,
+	"n": wsman.NSEnumeration,
+	"p": wsman.NSWSManMS,
+}
+
+// wsmanFault converts f to the wsman package's fault type.
+func (f *Fault) wsmanFault(machine string) *wsman.Fault {
+	code := "s:Sender"
+	if f.Receiver {
+		code = "s:Receiver"
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = f.Reason
+	}
+	wf := &wsman.WSManFault{Code: f.Code, HasCode: true, Machine: machine}
+	switch {
+	case f.Provider != "" && f.NestedFault:
+		wf.ProviderFault = &wsman.ProviderFault{Provider: f.Provider, Path: f.ProviderPath,
+			Fault: &wsman.WSManFault{Code: f.Code, HasCode: true, Machine: machine, Message: msg}}
+	case f.Provider != "":
+		wf.ProviderFault = &wsman.ProviderFault{Provider: f.Provider, Path: f.ProviderPath, Text: msg}
+	default:
+		wf.Message = msg
+	}
+	return &wsman.Fault{Code: code, Subcode: f.Subcode, Reason: f.Reason, Detail: f.Detail, WSManFault: wf}
+}
+
+// element builds the s:Fault body element in the shape Windows sends.
+func (f *Fault) element(machine string) *wsman.Element {
+	el := f.wsmanFault(machine).Element()
+	if i := strings.IndexByte(f.Subcode, ':'); i > 0 {
+		if ns, ok := subcodeNamespaces[f.Subcode[:i]]; ok {
+			// The subcode is a QName in element text: make sure its
+			// prefix is declared in scope (Windows declares it on the
+			// envelope).
+			el.SetAttr("xmlns", f.Subcode[:i], ns)
+		}
+	}
+	return el
 }

@@ -57,8 +57,8 @@ func NewMux() *Mux {
 // Handle registers h for a command name, compared case-insensitively: a
 // PowerShell command added with AddCommand (IsScript false) of that name, a
 // PowerShell script whose whole text is that name, or a cmd-shell command
-// whose executable (rsp:Command) is that name (a trailing ".exe" is ignored
-// on both sides).
+// whose executable (the first word of rsp:Command) is that name (a trailing
+// ".exe" is ignored on both sides).
 func (m *Mux) Handle(name string, h Handler) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -71,7 +71,8 @@ func (m *Mux) HandleFunc(name string, f func(ctx context.Context, inv *Invocatio
 }
 
 // HandleScript registers h for a PowerShell script whose text, with leading
-// and trailing white space removed, equals script exactly.
+// and trailing white space removed, equals script exactly (for cmd shells:
+// the whole command line with its arguments).
 func (m *Mux) HandleScript(script string, h Handler) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -94,7 +95,7 @@ func (m *Mux) Lookup(inv *Invocation) (Handler, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	text := strings.TrimSpace(inv.Text())
-	if inv.Kind == KindPowerShell && len(inv.Pipeline) > 0 && inv.Pipeline[0].IsScript {
+	if inv.Kind == KindCmd || (len(inv.Pipeline) > 0 && inv.Pipeline[0].IsScript) {
 		if h, ok := m.byScript[text]; ok {
 			return h, true
 		}

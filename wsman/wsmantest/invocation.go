@@ -154,7 +154,11 @@ func (inv *Invocation) Script() string {
 // commandName is the name used for by-name lookup.
 func (inv *Invocation) commandName() string {
 	if inv.Kind == KindCmd {
-		return inv.CommandLine
+		f := strings.Fields(inv.CommandLine)
+		if len(f) == 0 {
+			return ""
+		}
+		return strings.Trim(f[0], `"`)
 	}
 	if len(inv.Pipeline) == 0 {
 		return ""

@@ -38,11 +38,13 @@ type Server struct {
 	shells      map[string]*shell // by upper-case ShellId
 	enums       map[string]*enumeration
 	conns       map[net.Conn]struct{}
+	connAuths   map[net.Conn]*connAuth
 	refuseUntil time.Time
 	rules       []*injectionRule
 	requests    []RequestRecord
 	wake        chan struct{} // wakes the janitor when deadlines change
 	nextPID     int
+	groups      uint64 // output group counter (see chunk.group)
 }
 
 // NewServer starts a fake WinRM server over plain HTTP on 127.0.0.1 (or
@@ -77,15 +79,16 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 		return nil, fmt.Errorf("wsmantest: listen on %s: %w", o.Addr, err)
 	}
 	s := &Server{
-		opts:   o,
-		mux:    o.Handlers,
-		clock:  o.Clock,
-		logger: o.Logger,
-		tlsOn:  useTLS,
-		shells: map[string]*shell{},
-		enums:  map[string]*enumeration{},
-		conns:  map[net.Conn]struct{}{},
-		wake:   make(chan struct{}, 1),
+		opts:      o,
+		mux:       o.Handlers,
+		clock:     o.Clock,
+		logger:    o.Logger,
+		tlsOn:     useTLS,
+		shells:    map[string]*shell{},
+		enums:     map[string]*enumeration{},
+		conns:     map[net.Conn]struct{}{},
+		connAuths: map[net.Conn]*connAuth{},
+		wake:      make(chan struct{}, 1),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -95,6 +98,7 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 	_ = ts.Listener.Close()
 	ts.Listener = &refusingListener{Listener: ln, s: s}
 	ts.Config.ConnState = s.connState
+	ts.Config.ConnContext = connContext
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.ts = ts
 	if useTLS {
@@ -176,6 +180,7 @@ func (s *Server) connState(c net.Conn, st http.ConnState) {
 		s.conns[c] = struct{}{}
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)
+		delete(s.connAuths, c)
 	}
 }
 

@@ -1,0 +1,497 @@
+package wsmantest
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/psremoting/psremoting/wsman"
+)
+
+// now returns the server clock's time.
+func (s *Server) now() time.Time { return s.clock.Now() }
+
+func sameSession(a, b string) bool { return strings.EqualFold(trimUUID(a), trimUUID(b)) }
+
+// lookupShellLocked finds the request's shell and checks that the caller
+// owns it. It refreshes the shell's activity time.
+func (s *Server) lookupShellLocked(req *request) (*shell, *Fault) {
+	s.sweepLocked()
+	id := strings.ToUpper(strings.TrimSpace(req.hdr.ShellID()))
+	sh := s.shells[id]
+	if sh == nil {
+		return nil, FaultShellNotFound()
+	}
+	if !strings.EqualFold(sh.owner, req.user) {
+		return nil, FaultAccessDenied()
+	}
+	sh.lastActive = s.now()
+	return sh, nil
+}
+
+// requireConnectedLocked checks that the shell is connected to the
+// requesting client session.
+func requireConnectedLocked(sh *shell, req *request) *Fault {
+	if sh.state == stateDisconnected {
+		return FaultShellDisconnected()
+	}
+	if req.hdr.SessionID != "" && sh.sessionID != "" && !sameSession(req.hdr.SessionID, sh.sessionID) {
+		return FaultShellBusy(sh.id)
+	}
+	return nil
+}
+
+// configFromURI returns the configuration name of a PowerShell resource
+// URI served by this server.
+func (s *Server) configFromURI(uri string) (string, bool) {
+	if i := strings.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	if len(uri) < len(wsman.PowerShellResourcePrefix) ||
+		!strings.EqualFold(uri[:len(wsman.PowerShellResourcePrefix)], wsman.PowerShellResourcePrefix) {
+		return "", false
+	}
+	name := uri[len(wsman.PowerShellResourcePrefix):]
+	for _, c := range s.opts.ConfigurationNames {
+		if strings.EqualFold(c, name) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+func isCmdURI(uri string) bool { return strings.EqualFold(uri, wsman.ResourceCmd) }
+
+func (s *Server) create(req *request) *response {
+	uri := req.hdr.ResourceURI
+	var kind Kind
+	var config string
+	switch {
+	case isCmdURI(uri) && !s.opts.DisableCmdShell:
+		kind = KindCmd
+	default:
+		c, ok := s.configFromURI(uri)
+		if !ok {
+			return &response{fault: FaultUnknownResource(uri)}
+		}
+		kind, config = KindPowerShell, c
+	}
+	body, err := wsman.ParseShell(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Create request has no valid rsp:Shell.")}
+	}
+	id := strings.ToUpper(strings.TrimSpace(body.ShellID))
+	if kind == KindCmd || id == "" {
+		id = strings.ToUpper(uuid.NewString())
+	} else if _, err := uuid.Parse(id); err != nil {
+		return &response{fault: FaultInvalidParameter()}
+	}
+	now := s.now()
+	bufferMode := wsman.BufferModeBlock
+	sh := &shell{
+		id: id, kind: kind, resourceURI: uri, config: config, name: body.Name,
+		owner: req.user, clientIP: req.clientIP, created: now, lastActive: now,
+		idleTimeout: s.opts.clampIdle(body.IdleTimeOut), bufferMode: bufferMode,
+		state: stateConnected, sessionID: req.hdr.SessionID,
+		inputStreams: body.InputStreams, outputStreams: body.OutputStreams,
+		locale: req.hdr.Locale, dataLocale: req.hdr.DataLocale,
+		workingDir: body.WorkingDirectory, changed: make(chan struct{}),
+	}
+	if i := strings.IndexByte(sh.resourceURI, '?'); i >= 0 {
+		sh.resourceURI = sh.resourceURI[:i]
+	}
+	if sh.locale == "" {
+		sh.locale = "en-US"
+	}
+	if sh.dataLocale == "" {
+		sh.dataLocale = sh.locale
+	}
+	if o, ok := req.hdr.Option(wsman.OptionNoProfile); ok {
+		v := strings.ToLower(o.Value)
+		sh.noProfile = v == "true" || v == "1"
+	}
+	if kind == KindPowerShell {
+		if sh.inputStreams == "" {
+			sh.inputStreams = "stdin pr"
+		}
+		if sh.outputStreams == "" {
+			sh.outputStreams = "stdout"
+		}
+	} else {
+		if sh.inputStreams == "" {
+			sh.inputStreams = "stdin"
+		}
+		if sh.outputStreams == "" {
+			sh.outputStreams = "stdout stderr"
+		}
+		sh.env = map[string]string{}
+		for _, v := range body.Environment {
+			sh.env[v.Name] = v.Value
+		}
+	}
+	sh.ctx, sh.cancel = context.WithCancel(s.ctx)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked()
+	if _, exists := s.shells[id]; exists {
+		sh.cancel()
+		return &response{fault: FaultInvalidParameter()}
+	}
+	n := 0
+	for _, x := range s.shells {
+		if strings.EqualFold(x.owner, req.user) {
+			n++
+		}
+	}
+	if n >= s.opts.MaxShellsPerUser {
+		sh.cancel()
+		return &response{fault: FaultQuota()}
+	}
+	s.nextPID++
+	sh.processID = s.opts.ProcessID + s.nextPID - 1
+	if kind == KindPowerShell {
+		if f := s.psCreateLocked(sh, req, body.CreationXML); f != nil {
+			sh.cancel()
+			return &response{fault: f}
+		}
+	}
+	s.shells[id] = sh
+	rc := &wsman.ResourceCreated{
+		Address:     s.URL,
+		ResourceURI: sh.resourceURI,
+		Selectors:   []wsman.Selector{{Name: wsman.SelectorShellID, Value: id}},
+	}
+	if req.hdr.To != "" {
+		rc.Address = req.hdr.To
+	}
+	return &response{body: []*wsman.Element{rc.Element(), s.shellElementLocked(sh, viewCreate)}}
+}
+
+// Views of a shell: what Windows puts in the rsp:Shell of each response.
+const (
+	viewCreate = iota
+	viewGet
+)
+
+// shellElementLocked builds the rsp:Shell of a CreateResponse, a Get
+// response or an Enumerate item, with the fields Windows returns.
+func (s *Server) shellElementLocked(sh *shell, view int) *wsman.Element {
+	now := s.now()
+	el := wsman.NewElement(wsman.NSShell, "Shell")
+	add := func(local, v string) { el.AddText(wsman.NSShell, local, v) }
+	add("ShellId", sh.id)
+	if sh.name != "" {
+		add("Name", sh.name)
+	}
+	add("ResourceUri", sh.resourceURI)
+	add("Owner", sh.owner)
+	add("ClientIP", sh.clientIP)
+	full := sh.kind == KindPowerShell || view == viewGet
+	if full {
+		add("ProcessId", strconv.Itoa(sh.processID))
+	}
+	add("IdleTimeOut", wsman.FormatDuration(sh.idleTimeout))
+	add("InputStreams", sh.inputStreams)
+	add("OutputStreams", sh.outputStreams)
+	if full {
+		add("MaxIdleTimeOut", wsman.FormatDuration(s.opts.MaxIdleTimeout))
+		add("Locale", sh.locale)
+		add("DataLocale", sh.dataLocale)
+		add("CompressionMode", "NoCompression")
+		if sh.noProfile {
+			add("ProfileLoaded", "No")
+		} else {
+			add("ProfileLoaded", "Yes")
+		}
+		add("Encoding", "UTF8")
+		add("BufferMode", sh.bufferMode)
+		add("State", sh.state)
+	}
+	add("ShellRunTime", wsman.FormatDayTime(now.Sub(sh.created)))
+	inactive := now.Sub(sh.lastActive)
+	if sh.receivers > 0 {
+		inactive = 0
+	}
+	add("ShellInactivity", wsman.FormatDayTime(inactive))
+	if view == viewGet {
+		add("MemoryUsed", strconv.Itoa(40+2*len(sh.commands))+"MB")
+		add("ChildProcesses", "0")
+	}
+	return el
+}
+
+func (s *Server) delete(req *request) *response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	s.removeShellLocked(sh)
+	return &response{}
+}
+
+// removeShellLocked deletes a shell: its commands are cancelled and
+// waiters woken.
+func (s *Server) removeShellLocked(sh *shell) {
+	delete(s.shells, sh.id)
+	for _, c := range sh.commands {
+		c.cancel()
+	}
+	sh.cancel()
+	sh.broadcast()
+}
+
+func (s *Server) get(req *request) *response {
+	if strings.EqualFold(req.hdr.ResourceURI, wsman.ResourceConfig) {
+		cfg := &wsman.ServiceConfig{MaxEnvelopeSizeKB: s.opts.MaxEnvelopeSize / 1024, MaxTimeoutMS: int64(s.opts.MaxOperationTimeout / time.Millisecond), MaxBatchItems: 32000}
+		return &response{body: []*wsman.Element{cfg.Element()}}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	return &response{body: []*wsman.Element{s.shellElementLocked(sh, viewGet)}}
+}
+
+func (s *Server) command(req *request) *response {
+	cl, err := wsman.ParseCommandLine(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Command request has no valid rsp:CommandLine.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	if f := requireConnectedLocked(sh, req); f != nil {
+		return &response{fault: f}
+	}
+	id := strings.ToUpper(strings.TrimSpace(cl.CommandID))
+	if sh.kind == KindCmd || id == "" {
+		id = strings.ToUpper(uuid.NewString())
+	}
+	if sh.command(id) != nil {
+		return &response{fault: FaultInvalidParameter()}
+	}
+	c := &command{id: id, sh: sh, commandLine: cl.Command, created: s.now(), running: true}
+	c.ctx, c.cancel = context.WithCancel(sh.ctx)
+	if sh.kind == KindPowerShell {
+		if f := s.psCommandLocked(sh, c, cl); f != nil {
+			c.cancel()
+			return &response{fault: f}
+		}
+	} else {
+		sh.commands = append(sh.commands, c)
+		inv := &Invocation{Kind: KindCmd, ShellID: sh.id, CommandID: id, User: sh.owner,
+			CommandLine: cl.Command, Arguments: cl.Arguments}
+		s.startLocked(c, inv)
+	}
+	return &response{body: []*wsman.Element{wsman.CommandResponseElement(id)}}
+}
+
+func (s *Server) send(req *request) *response {
+	streams, err := wsman.ParseSend(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Send request has no valid rsp:Send.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	if f := requireConnectedLocked(sh, req); f != nil {
+		return &response{fault: f}
+	}
+	for _, st := range streams {
+		var c *command
+		if st.CommandID != "" {
+			if c = sh.command(st.CommandID); c == nil {
+				return &response{fault: FaultCommandNotFound()}
+			}
+		}
+		if sh.kind == KindPowerShell {
+			if f := s.psSendLocked(sh, c, st); f != nil {
+				return &response{fault: f}
+			}
+			continue
+		}
+		if c == nil {
+			return &response{fault: FaultInvalidParameter()}
+		}
+		c.stdin = append(c.stdin, st.Data...)
+		if st.End {
+			c.stdinEOF = true
+		}
+	}
+	sh.broadcast()
+	return &response{body: []*wsman.Element{wsman.EmptyResponseElement(wsman.ActionSend)}}
+}
+
+func (s *Server) signal(req *request) *response {
+	sig, err := wsman.ParseSignal(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Signal request has no valid rsp:Signal.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	if f := requireConnectedLocked(sh, req); f != nil {
+		return &response{fault: f}
+	}
+	if sig.CommandID != "" {
+		c := sh.command(sig.CommandID)
+		if c == nil {
+			return &response{fault: FaultCommandNotFound()}
+		}
+		code := strings.ToLower(sig.Code)
+		isStop := strings.HasSuffix(code, "signal/crtl_c") ||
+			(sh.kind == KindCmd && (strings.HasSuffix(code, "signal/ctrl_c") || strings.HasSuffix(code, "signal/ctrl_break")))
+		if isStop {
+			c.stopped = true
+			c.cancel()
+		} else {
+			// terminate (and, on PowerShell shells, any other code):
+			// close the command and free it.
+			c.stopped = true
+			c.cancel()
+			sh.removeCommand(c)
+		}
+		sh.broadcast()
+	}
+	return &response{body: []*wsman.Element{wsman.EmptyResponseElement(wsman.ActionSignal)}}
+}
+
+func (s *Server) disconnect(req *request) *response {
+	d, err := wsman.ParseDisconnect(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Disconnect request is not valid.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	if sh.state == stateDisconnected {
+		return &response{fault: FaultInvalidState("Disconnect")}
+	}
+	if req.hdr.SessionID != "" && sh.sessionID != "" && !sameSession(req.hdr.SessionID, sh.sessionID) {
+		return &response{fault: FaultShellBusy(sh.id)}
+	}
+	if d.IdleTimeOut > 0 {
+		sh.idleTimeout = s.opts.clampIdle(d.IdleTimeOut)
+	}
+	if f := applyBufferMode(sh, d.BufferMode); f != nil {
+		return &response{fault: f}
+	}
+	sh.state = stateDisconnected
+	sh.disconnectedAt = s.now()
+	if req.hdr.SessionID != "" {
+		sh.sessionID = req.hdr.SessionID
+	}
+	sh.broadcast()
+	return &response{}
+}
+
+func applyBufferMode(sh *shell, mode string) *Fault {
+	switch {
+	case mode == "":
+	case strings.EqualFold(mode, wsman.BufferModeBlock):
+		sh.bufferMode = wsman.BufferModeBlock
+	case strings.EqualFold(mode, wsman.BufferModeDrop):
+		sh.bufferMode = wsman.BufferModeDrop
+	default:
+		return FaultInvalidParameter()
+	}
+	return nil
+}
+
+func (s *Server) reconnect(req *request) *response {
+	r, err := wsman.ParseReconnect(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Reconnect request is not valid.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	if r.CommandID != "" {
+		// Command reconnect: the command must exist; its buffered output
+		// is delivered to the next Receive.
+		if sh.command(r.CommandID) == nil {
+			return &response{fault: FaultCommandNotFound()}
+		}
+		if f := requireConnectedLocked(sh, req); f != nil {
+			return &response{fault: f}
+		}
+		return &response{}
+	}
+	if sh.state == stateConnected {
+		if sameSession(req.hdr.SessionID, sh.sessionID) {
+			return &response{} // already connected to this client: ignored
+		}
+		return &response{fault: FaultShellBusy(sh.id)}
+	}
+	if !sameSession(req.hdr.SessionID, sh.sessionID) {
+		return &response{fault: FaultSessionMismatch()}
+	}
+	if f := applyBufferMode(sh, r.BufferMode); f != nil {
+		return &response{fault: f}
+	}
+	sh.state = stateConnected
+	sh.lastActive = s.now()
+	sh.broadcast()
+	return &response{}
+}
+
+func (s *Server) connect(req *request) *response {
+	cn, err := wsman.ParseConnect(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Connect request is not valid.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		return &response{fault: f}
+	}
+	if cn.CommandID != "" {
+		c := sh.command(cn.CommandID)
+		if c == nil {
+			return &response{fault: FaultCommandNotFound()}
+		}
+		if f := requireConnectedLocked(sh, req); f != nil {
+			return &response{fault: f}
+		}
+		return &response{body: []*wsman.Element{(&wsman.ConnectResponse{}).Element()}}
+	}
+	if sh.state == stateConnected {
+		return &response{fault: FaultShellBusy(sh.id)}
+	}
+	var respXML []byte
+	if sh.kind == KindPowerShell {
+		var f *Fault
+		if respXML, f = s.psConnectLocked(sh, req, cn.ConnectXML); f != nil {
+			return &response{fault: f}
+		}
+	}
+	sh.state = stateConnected
+	sh.sessionID = req.hdr.SessionID
+	sh.lastActive = s.now()
+	sh.broadcast()
+	cr := &wsman.ConnectResponse{InputStreams: sh.inputStreams, OutputStreams: sh.outputStreams, ConnectResponseXML: respXML}
+	return &response{body: []*wsman.Element{cr.Element()}}
+}

@@ -1,0 +1,140 @@
+package wsmantest
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/psremoting/psremoting/wsman"
+)
+
+// enumeration is an open WS-Enumeration context: the items not yet pulled.
+type enumeration struct {
+	user  string
+	items []*wsman.Element
+}
+
+// maxOpenEnumerations bounds the open enumeration contexts (oldest are
+// forgotten first).
+const maxOpenEnumerations = 256
+
+func (s *Server) enumerate(req *request) *response {
+	en, err := wsman.ParseEnumerate(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Enumerate request is not valid.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked()
+	var items []*wsman.Element
+	switch {
+	case strings.EqualFold(req.hdr.ResourceURI, wsman.ResourceShell):
+		for _, sh := range s.sortedShellsLocked() {
+			if strings.EqualFold(sh.owner, req.user) {
+				items = append(items, s.shellElementLocked(sh, viewGet))
+			}
+		}
+	case strings.EqualFold(req.hdr.ResourceURI, wsman.ResourceCommand):
+		var shellID string
+		for _, sel := range en.FilterSelectors {
+			if strings.EqualFold(sel.Name, wsman.SelectorShellID) {
+				shellID = strings.ToUpper(strings.TrimSpace(sel.Value))
+			}
+		}
+		sh := s.shells[shellID]
+		if sh == nil {
+			return &response{fault: FaultShellNotFound()}
+		}
+		if !strings.EqualFold(sh.owner, req.user) {
+			return &response{fault: FaultAccessDenied()}
+		}
+		for _, c := range sh.commands {
+			state := "Running"
+			if c.finished && c.out.empty() {
+				state = "Done"
+			}
+			items = append(items, (&wsman.CommandInfo{CommandID: c.id, CommandLine: c.commandLine, CommandState: state}).Element())
+		}
+	default:
+		return &response{fault: FaultUnknownResource(req.hdr.ResourceURI)}
+	}
+	max := en.MaxElements
+	if max <= 0 {
+		max = 1
+	}
+	if !en.Optimize {
+		// Plain WS-Enumeration: every item comes through Pull.
+		ctx := s.storeEnumerationLocked(req.user, items)
+		return &response{body: []*wsman.Element{
+			wsman.NewElement(wsman.NSEnumeration, "EnumerateResponse").AddText(wsman.NSEnumeration, "EnumerationContext", ctx)}}
+	}
+	res := &wsman.EnumerationResult{}
+	if len(items) > max {
+		res.Items = items[:max]
+		res.Context = s.storeEnumerationLocked(req.user, items[max:])
+	} else {
+		res.Items = items
+		res.EndOfSequence = true
+	}
+	return &response{body: []*wsman.Element{res.EnumerateResponseElement()}}
+}
+
+func (s *Server) storeEnumerationLocked(user string, items []*wsman.Element) string {
+	if len(s.enums) >= maxOpenEnumerations {
+		for k := range s.enums {
+			delete(s.enums, k)
+			break
+		}
+	}
+	id := "uuid:" + strings.ToUpper(uuid.NewString())
+	s.enums[id] = &enumeration{user: user, items: items}
+	return id
+}
+
+func (s *Server) pull(req *request) *response {
+	p, err := wsman.ParsePull(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Pull request is not valid.")}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	en := s.enums[p.Context]
+	if en == nil || !strings.EqualFold(en.user, req.user) {
+		return &response{fault: FaultInvalidEnumerationContext()}
+	}
+	max := p.MaxElements
+	if max <= 0 {
+		max = 1
+	}
+	res := &wsman.EnumerationResult{Context: p.Context}
+	if len(en.items) > max {
+		res.Items = en.items[:max]
+		en.items = en.items[max:]
+	} else {
+		res.Items = en.items
+		res.EndOfSequence = true
+		delete(s.enums, p.Context)
+	}
+	return &response{body: []*wsman.Element{res.PullResponseElement()}}
+}
+
+func (s *Server) release(req *request) *response {
+	ctx := req.env.BodyElement().ChildText(wsman.NSEnumeration, "EnumerationContext")
+	s.mu.Lock()
+	delete(s.enums, ctx)
+	s.mu.Unlock()
+	return &response{}
+}
+
+// sortedShellsLocked returns the shells in creation order.
+func (s *Server) sortedShellsLocked() []*shell {
+	out := make([]*shell, 0, len(s.shells))
+	for _, sh := range s.shells {
+		out = append(out, sh)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].created.Before(out[j-1].created); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}

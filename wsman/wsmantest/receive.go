@@ -1,0 +1,135 @@
+package wsmantest
+
+import (
+	"strings"
+
+	"github.com/psremoting/psremoting/wsman"
+)
+
+// receive is the Receive long poll: it answers as soon as output is
+// available (or the command finished), and with the w:TimedOut fault after
+// the OperationTimeout.
+func (s *Server) receive(req *request) *response {
+	rv, err := wsman.ParseReceive(req.env.BodyElement())
+	if err != nil {
+		return &response{fault: FaultSchemaValidation("The Receive request has no valid rsp:Receive.")}
+	}
+	maxBytes := s.maxPayload(req.hdr)
+	timeout := s.operationTimeout(req.hdr)
+
+	s.mu.Lock()
+	sh, f := s.lookupShellLocked(req)
+	if f != nil {
+		s.mu.Unlock()
+		return &response{fault: f}
+	}
+	if f := requireConnectedLocked(sh, req); f != nil {
+		s.mu.Unlock()
+		return &response{fault: f}
+	}
+	var c *command
+	if rv.CommandID != "" {
+		if c = sh.command(rv.CommandID); c == nil {
+			s.mu.Unlock()
+			return &response{fault: FaultCommandNotFound()}
+		}
+	} else if sh.kind == KindCmd {
+		s.mu.Unlock()
+		return &response{fault: FaultInvalidParameter()}
+	}
+	sh.receivers++
+	defer func() {
+		s.mu.Lock()
+		sh.receivers--
+		sh.lastActive = s.now()
+		s.mu.Unlock()
+		s.poke()
+	}()
+
+	var timer Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		// Still there, still ours?
+		if s.shells[sh.id] != sh {
+			s.mu.Unlock()
+			return &response{fault: FaultShellNotFound()}
+		}
+		if c != nil && sh.command(c.id) != c {
+			s.mu.Unlock()
+			return &response{fault: FaultCommandNotFound()}
+		}
+		if f := requireConnectedLocked(sh, req); f != nil {
+			s.mu.Unlock()
+			return &response{fault: f}
+		}
+		if body := s.takeOutputLocked(sh, c, maxBytes); body != nil {
+			sh.lastActive = s.now()
+			sh.broadcast() // writers blocked on a full buffer may continue
+			s.mu.Unlock()
+			return &response{body: []*wsman.Element{body.Element()}}
+		}
+		ch := sh.changed
+		s.mu.Unlock()
+		if timer == nil {
+			timer = s.clock.NewTimer(timeout)
+		}
+		select {
+		case <-ch:
+		case <-timer.C():
+			return &response{fault: FaultTimedOut()}
+		case <-req.ctx.Done():
+			return &response{noResponse: true}
+		}
+		s.mu.Lock()
+	}
+}
+
+// takeOutputLocked removes up to maxBytes of output for the shell (c nil)
+// or a command and builds the ReceiveResponse, or returns nil when there
+// is nothing to send yet.
+func (s *Server) takeOutputLocked(sh *shell, c *command, maxBytes int) *wsman.ReceiveResponse {
+	if c == nil {
+		if sh.out.empty() {
+			return nil
+		}
+		rr := &wsman.ReceiveResponse{}
+		for _, ch := range sh.out.take(maxBytes) {
+			rr.Streams = append(rr.Streams, wsman.Stream{Name: ch.stream, Data: ch.data})
+		}
+		return rr
+	}
+	if c.out.empty() && !c.finished && !(sh.kind == KindCmd && c.pendingState()) {
+		return nil
+	}
+	rr := &wsman.ReceiveResponse{}
+	for _, ch := range c.out.take(maxBytes) {
+		rr.Streams = append(rr.Streams, wsman.Stream{Name: ch.stream, CommandID: c.id, Data: ch.data})
+	}
+	switch {
+	case c.finished && c.out.empty():
+		if sh.kind == KindCmd {
+			for _, name := range strings.Fields(sh.outputStreams) {
+				rr.Streams = append(rr.Streams, wsman.Stream{Name: name, CommandID: c.id, End: true})
+			}
+		}
+		rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStateDone,
+			ExitCode: int64(c.exitCode), HasExitCode: true}
+		c.doneDelivered = true
+	case c.pending:
+		rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStatePending}
+	case sh.kind == KindCmd:
+		rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStateRunning}
+	}
+	if len(rr.Streams) == 0 && rr.CommandState == nil {
+		return nil
+	}
+	return rr
+}
+
+// pendingState reports whether a cmd command has a state change to report
+// without output (none: cmd commands only report Running with output).
+func (c *command) pendingState() bool { return false }
