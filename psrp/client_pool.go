@@ -238,10 +238,17 @@ func (p *ClientPool) Connect() error {
 	return nil
 }
 
-// ConnectPayload returns the connectXml payload of a Connect: everything
-// queued on the pool in one payload of at most maxPayload bytes, or an error
-// wrapping ErrPayloadTooSmall (nothing is taken) when it does not fit.
+// ConnectPayload returns the connectXml payload of a Connect: the queued
+// SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL as one complete fragment each
+// (servers reject anything else, whatever the fragment size), in one payload
+// of at most maxPayload bytes, or an error wrapping ErrPayloadTooSmall
+// (nothing is taken) when they do not fit.
 func (p *ClientPool) ConnectPayload(maxPayload int) ([]byte, error) {
+	if p.state != RunspacePoolConnecting || !p.awaitingInit {
+		return nil, p.stateErr("ConnectPayload", 0, "Connect was not called")
+	}
+	defer p.out.SetMaxFragmentSize(p.maxFrag)
+	p.out.SetMaxFragmentSize(max(maxPayload, MinFragmentSize))
 	return p.out.NextPayloadAll(maxPayload)
 }
 
