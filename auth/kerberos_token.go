@@ -173,7 +173,14 @@ func splitNegotiateChallenges(v string) []string {
 // negotiateResponseState decodes the SPNEGO token a server returns with its
 // final response and reports its negotiation state. Only a NegTokenResp is
 // valid there.
-func negotiateResponseState(tok []byte) (spnego.NegState, error) {
+func negotiateResponseState(tok []byte) (state spnego.NegState, err error) {
+	// The token comes from the server; gokrb5's ASN.1 decoder is not
+	// hardened against hostile input, so a panic in it becomes an error.
+	defer func() {
+		if r := recover(); r != nil {
+			state, err = 0, errors.New("server Negotiate token is not a valid SPNEGO token")
+		}
+	}()
 	isInit, nt, err := spnego.UnmarshalNegToken(tok)
 	if err != nil {
 		return 0, errors.New("server Negotiate token is not a valid SPNEGO token")
