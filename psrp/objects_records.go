@@ -97,6 +97,10 @@ type ErrorRecord struct {
 	// WriteErrorStream is the writeErrorStream flag of records written with
 	// Write-Error; nil when absent.
 	WriteErrorStream *bool
+	// PSMessageDetails is the PSMessageDetails property Windows adds to
+	// ERROR_RECORD messages: nil when absent; a pointer to "" is written as
+	// <Nil>.
+	PSMessageDetails *string
 	Raw              *clixml.Object
 }
 
@@ -159,6 +163,13 @@ func (x *ErrorRecord) ToCLIXML() clixml.Value {
 	if x.ErrorDetailsScriptStackTrace != "" {
 		add("ErrorDetails_ScriptStackTrace", clixml.String(x.ErrorDetailsScriptStackTrace))
 	}
+	if x.PSMessageDetails != nil {
+		if *x.PSMessageDetails == "" {
+			add("PSMessageDetails", nil)
+		} else {
+			add("PSMessageDetails", clixml.String(*x.PSMessageDetails))
+		}
+	}
 	return keepUnknown(o, x.Raw)
 }
 
@@ -187,6 +198,10 @@ func DecodeErrorRecord(v clixml.Value) (*ErrorRecord, error) {
 	}
 	if t := r.get("TargetObject", false); !isNil(t) {
 		x.TargetObject = t
+	}
+	if _, ok := r.o.Property("PSMessageDetails"); ok {
+		s := r.str("PSMessageDetails", false)
+		x.PSMessageDetails = &s
 	}
 	if eo := r.object("Exception", false); eo != nil {
 		x.Exception, err = DecodeExceptionInfo(eo)
