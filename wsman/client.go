@@ -100,6 +100,12 @@ type Config struct {
 	// process, to shells that client disconnected.
 	SessionID string
 
+	// RequestHook, when set, is called with every request header just
+	// before it is serialized (after Request.Header). It may add
+	// Header.Extra elements or set OperationID/SequenceID, for example to
+	// implement MS-WSMV robust connections.
+	RequestHook func(ctx context.Context, h *Header)
+
 	// Logger receives debug logs (action, URL, status, timing); nil means
 	// none. Credentials and message bodies are never logged.
 	Logger *slog.Logger
@@ -271,9 +277,23 @@ type Request struct {
 	Header func(*Header)
 }
 
+type opTimeoutKey struct{}
+
+// WithOperationTimeout returns a context whose requests carry the given
+// wsman:OperationTimeout instead of the client default (for example a
+// shorter long-poll for one Receive).
+func WithOperationTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, opTimeoutKey{}, d)
+}
+
 // envelope builds the request envelope.
-func (c *Client) envelope(r *Request) *Envelope {
+func (c *Client) envelope(ctx context.Context, r *Request) *Envelope {
 	op := r.OperationTimeout
+	if op <= 0 {
+		if d, ok := ctx.Value(opTimeoutKey{}).(time.Duration); ok && d > 0 {
+			op = d
+		}
+	}
 	if op <= 0 {
 		op = c.cfg.OperationTimeout
 	}
@@ -298,6 +318,9 @@ func (c *Client) envelope(r *Request) *Envelope {
 	if r.Header != nil {
 		r.Header(&env.Header)
 	}
+	if c.cfg.RequestHook != nil {
+		c.cfg.RequestHook(ctx, &env.Header)
+	}
 	return env
 }
 
@@ -306,7 +329,7 @@ func (c *Client) envelope(r *Request) *Envelope {
 // an *AuthError, other non-2xx statuses as an *HTTPError. Cancelling ctx
 // aborts the request in flight.
 func (c *Client) Invoke(ctx context.Context, r *Request) (*Envelope, error) {
-	env := c.envelope(r)
+	env := c.envelope(ctx, r)
 	return c.roundTrip(ctx, env)
 }
 

@@ -84,7 +84,7 @@ func maxPayload(maxEnvelope, skeleton int) int {
 
 func (c *Client) sendSkeletonSize() int {
 	const guid = "00000000-0000-0000-0000-000000000000"
-	env := c.envelope(&Request{
+	env := c.envelope(context.Background(), &Request{
 		Action: ActionSend, ResourceURI: PowerShellResourceURI(""),
 		Selectors: []Selector{{Name: SelectorShellID, Value: guid}},
 		Body:      []*Element{SendElement(Stream{Name: StreamStdin, CommandID: guid})},
