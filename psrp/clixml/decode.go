@@ -435,7 +435,7 @@ func parsePrimitive(name string, b []byte) (Value, error) {
 		return Bool(v), err
 	case "DT":
 		t, err := parseDateTime(b)
-		return DateTime{Time: t, Raw: string(b)}, err
+		return DateTime{Time: t, Raw: string(trimXMLSpace(b))}, err
 	case "TS":
 		return parseDuration(b)
 	case "By":

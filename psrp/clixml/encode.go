@@ -168,6 +168,9 @@ func (e *encState) value(v Value, name string, named bool, depth int) error {
 		return e.leafRaw("B", name, named, strconv.AppendBool(num[:0], bool(v)))
 	case DateTime:
 		if v.Raw != "" {
+			if _, err := parseDateTime([]byte(v.Raw)); err != nil {
+				return &EncodeError{Path: "<DT>", Msg: "Raw is not an xs:dateTime: " + strconv.Quote(v.Raw)}
+			}
 			return e.leafString("DT", name, named, v.Raw)
 		}
 		return e.leafRaw("DT", name, named, appendDateTime(num[:0], v.Time))

@@ -13,6 +13,8 @@ import (
 	"github.com/psremoting/psremoting/internal/recordings"
 )
 
+func recordingsDir() (string, error) { return recordings.Dir() }
+
 // recordedMessage is the CLIXML body of one PSRP message found in the
 // decoded recordings.
 type recordedMessage struct {

@@ -28,7 +28,10 @@ type (
 	// Bool is a System.Boolean (<B>).
 	Bool bool
 	// DateTime is a System.DateTime (<DT>). Raw keeps the text as it was
-	// received, so that an unmodified value encodes to the same bytes.
+	// received, so that an unmodified value encodes to the same bytes; the
+	// encoder writes Raw when it is set (it must be a valid xs:dateTime),
+	// otherwise Time. Clear Raw after changing Time. A time without a zone
+	// (.NET's DateTimeKind.Unspecified) decodes as UTC.
 	DateTime struct {
 		Time time.Time
 		Raw  string
