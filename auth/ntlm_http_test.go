@@ -40,7 +40,7 @@ type ntlmFixture struct {
 	status     int // status the inner handler answers with
 }
 
-func newNTLMFixture(t *testing.T, tlsOn bool, cfg NTLMServerConfig) *ntlmFixture {
+func newNTLMFixture(t testing.TB, tlsOn bool, cfg NTLMServerConfig) *ntlmFixture {
 	t.Helper()
 	if cfg.Users == nil {
 		cfg.Users = map[string]string{`CORP\alice`: "s3cret!", "bob@corp.test": "hunter2"}
@@ -83,7 +83,7 @@ func newNTLMFixture(t *testing.T, tlsOn bool, cfg NTLMServerConfig) *ntlmFixture
 	return f
 }
 
-func (f *ntlmFixture) client(t *testing.T, a Authenticator, opts WrapOptions) *http.Client {
+func (f *ntlmFixture) client(t testing.TB, a Authenticator, opts WrapOptions) *http.Client {
 	t.Helper()
 	rt, err := a.Wrap(f.srv.Client().Transport, opts)
 	require.NoError(t, err)
