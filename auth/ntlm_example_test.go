@@ -44,16 +44,3 @@ func ExampleBasic() {
 	fmt.Println(err != nil && strings.Contains(err.Error(), "plain http://"))
 	// Output: true
 }
-
-// SealBody and UnsealBody frame any SecurityContext (here an NTLM session
-// pair) in WinRM's multipart/encrypted format.
-func ExampleSealBody() {
-	client, server := ntlmSessions()
-	body, contentType, _ := auth.SealBody(client, auth.ProtocolSPNEGO, "", []byte("<Envelope/>"))
-	fmt.Println(contentType)
-	plain, origType, err := auth.UnsealBody(server, auth.ProtocolSPNEGO, body, 0)
-	fmt.Println(string(plain), origType, err)
-	// Output:
-	// multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"
-	// <Envelope/> application/soap+xml;charset=UTF-8 <nil>
-}
