@@ -263,6 +263,11 @@ func (k *KDC) run(ctx context.Context, stdin []byte, name string, args ...string
 	return out, nil
 }
 
+// Kadmin runs one kadmin.local query against the realm, for example
+// `modprinc -maxlife "3 seconds" alice`. Do not put passwords in it (they
+// would appear in a returned error); use AddPrincipal for those.
+func (k *KDC) Kadmin(query string) error { return k.kadmin(query) }
+
 // kadmin runs one kadmin.local query.
 func (k *KDC) kadmin(query string) error {
 	k.mu.Lock()
@@ -305,9 +310,12 @@ func (k *KDC) WriteKeytab(path string, principals ...string) (*keytab.Keytab, er
 }
 
 // Kinit obtains a TGT for principal with password into the credential cache
-// file at ccachePath, as a user running kinit would.
-func (k *KDC) Kinit(principal, password, ccachePath string) error {
-	_, err := k.run(context.Background(), []byte(password+"\n"), "kinit", "-c", "FILE:"+ccachePath, principal)
+// file at ccachePath, as a user running kinit would. Extra arguments go to
+// kinit before the principal (for example "-l", "3s" for a short lifetime).
+func (k *KDC) Kinit(principal, password, ccachePath string, args ...string) error {
+	argv := append([]string{"-c", "FILE:" + ccachePath}, args...)
+	argv = append(argv, principal)
+	_, err := k.run(context.Background(), []byte(password+"\n"), "kinit", argv...)
 	if err != nil {
 		return errors.New("krbtest: kinit " + principal + " failed: " + redact(err.Error(), password))
 	}

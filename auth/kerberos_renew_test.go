@@ -1,0 +1,74 @@
+package auth
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Ticket lifetimes in these tests are a few seconds; the tests run in
+// parallel with each other so the waits overlap.
+const shortLife = 3 * time.Second
+
+// waitPast sleeps until t has passed (plus a little for clock granularity).
+func waitPast(t time.Time) {
+	time.Sleep(time.Until(t) + 200*time.Millisecond)
+}
+
+func TestKerberosPasswordRelogin(t *testing.T) {
+	t.Parallel()
+	k := testKDC(t)
+	testPrincipal(t, k, "frank", "Frank-Pass-1")
+	require.NoError(t, k.Kadmin(`modprinc -maxlife "3 seconds" -maxrenewlife "3 seconds" frank`))
+	srv := newKRBServer(t, testServiceKeytab(t, k), true, func(s *krbServer) { s.perRequest = true })
+	a, err := NewKerberosWithPassword("frank", "", "Frank-Pass-1", krbConfig(t, k))
+	require.NoError(t, err)
+	defer a.Close()
+	c := wrapClient(t, srv.Server, a, WrapOptions{})
+
+	start := time.Now()
+	_, err = post(context.Background(), c, srv.URL, "1")
+	require.NoError(t, err)
+	assert.Equal(t, 1, countKDCLog(t, k, "AS_REQ", "ISSUE", "frank@"))
+
+	waitPast(start.Add(shortLife))
+	// TGT and service ticket have expired: the request logs in again with
+	// the password and gets a new service ticket, without caller action.
+	_, err = post(context.Background(), c, srv.URL, "2")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, countKDCLog(t, k, "ISSUE", "frank@", "krbtgt"), 2, "a new or renewed TGT")
+	assert.Equal(t, 2, countKDCLog(t, k, "TGS_REQ", "ISSUE", "frank@", testSPN), "a new service ticket")
+	assert.Equal(t, []string{"1", "2"}, srv.bodies)
+}
+
+func TestKerberosCCacheReload(t *testing.T) {
+	t.Parallel()
+	k := testKDC(t)
+	testPrincipal(t, k, "gina", "Gina-Pass-1")
+	cc := filepath.Join(t.TempDir(), "ccache")
+	start := time.Now()
+	require.NoError(t, k.Kinit("gina", "Gina-Pass-1", cc, "-l", "3s", "-r", "3s"))
+	srv := newKRBServer(t, testServiceKeytab(t, k), true, func(s *krbServer) { s.perRequest = true })
+	a, err := NewKerberosFromCCache(cc, krbConfig(t, k))
+	require.NoError(t, err)
+	defer a.Close()
+	c := wrapClient(t, srv.Server, a, WrapOptions{})
+	_, err = post(context.Background(), c, srv.URL, "1")
+	require.NoError(t, err)
+
+	waitPast(start.Add(shortLife))
+	// Expired and not refreshed: a typed error that says to run kinit.
+	_, err = post(context.Background(), c, srv.URL, "2")
+	require.ErrorIs(t, err, ErrKerberosExpired)
+	assert.Contains(t, err.Error(), "kinit")
+
+	// The user runs kinit again: the same authenticator picks it up.
+	require.NoError(t, k.Kinit("gina", "Gina-Pass-1", cc))
+	_, err = post(context.Background(), c, srv.URL, "3")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1", "3"}, srv.bodies)
+}
