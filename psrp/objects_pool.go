@@ -297,10 +297,11 @@ func DecodeSetMinRunspaces(v clixml.Value) (*SetMinRunspaces, error) {
 
 // RunspaceAvailability is the data of RUNSPACE_AVAILABILITY (MS-PSRP
 // 2.2.2.8): the answer to SET_MAX/MIN_RUNSPACES (a Boolean) and to
-// GET_AVAILABLE_RUNSPACES and RESET_RUNSPACE_STATE (a count, or a Boolean).
+// GET_AVAILABLE_RUNSPACES (a count, which Windows sends as <I32>) and
+// RESET_RUNSPACE_STATE (a Boolean).
 type RunspaceAvailability struct {
 	CallID int64 // "ci", the call being answered
-	// IsCount says the response is a number (<I64>) rather than a Boolean.
+	// IsCount says the response is a number rather than a Boolean.
 	IsCount bool
 	// Success is the Boolean response (IsCount false).
 	Success bool
@@ -319,7 +320,11 @@ func (x *RunspaceAvailability) ToCLIXML() clixml.Value {
 	}
 	var resp clixml.Value = clixml.Bool(x.Success)
 	if x.IsCount {
+		// Windows writes the count of GET_AVAILABLE_RUNSPACES as <I32>.
 		resp = clixml.Int64(x.Count)
+		if x.Count >= -1<<31 && x.Count <= 1<<31-1 {
+			resp = clixml.Int32(x.Count)
+		}
 	}
 	return keepUnknown(msObject(
 		prop("SetMinMaxRunspacesResponse", resp),
