@@ -5,4 +5,24 @@
 // Security is on by default: Basic is refused over plain HTTP, NTLM and
 // Kerberos over plain HTTP use message encryption, and credentials never
 // appear in logs or error strings.
+//
+// # NTLM
+//
+// [NTLM] uses two code paths. Without message encryption (https:// by
+// default) the handshake is done by github.com/Azure/go-ntlmssp, with the
+// RFC 5929 channel binding added to the target info it echoes. With message
+// encryption (http:// by default, what a Windows server with
+// AllowUnencrypted=false requires on port 5985) Azure cannot help: v0.1.1
+// has no session key, signing, sealing or key exchange. That path uses
+// auth/ntlm, this module's own NTLMv2 implementation (extended session
+// security, key exchange, MIC, channel bindings, RC4 sealing and HMAC-MD5
+// signing with per-direction sequence numbers), verified against the
+// MS-NLMP 4.2.4 test vectors.
+//
+// # Message encryption
+//
+// [SealBody] and [UnsealBody] frame any [SecurityContext] in the
+// multipart/encrypted format of MS-WSMV 2.2.9.1, so other mechanisms can
+// reuse them. [NTLMServer] is the server side (NTLM handshake, unsealing
+// requests, sealing responses) for test servers such as wsman/wsmantest.
 package auth

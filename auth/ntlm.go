@@ -390,10 +390,9 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 // leg sends one handshake request and records the connection it used.
 func (t *ntlmTransport) leg(ctx context.Context, req *http.Request, body []byte, scheme string, token []byte, conn *net.Conn) (*http.Response, error) {
 	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { *conn = i.Conn }}
+	// An empty-body leg keeps the request's Content-Type, as pywinrm's
+	// encryption setup request (known to work with Windows) does.
 	r := cloneWithBody(httptrace.WithClientTrace(ctx, trace), req, body)
-	if len(body) == 0 {
-		r.Header.Del("Content-Type")
-	}
 	r.Header.Set("Authorization", scheme+" "+base64.StdEncoding.EncodeToString(token))
 	resp, err := t.next.RoundTrip(r)
 	if err != nil {
