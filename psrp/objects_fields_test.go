@@ -161,7 +161,7 @@ func TestRecordedMessageFields(t *testing.T) {
 		{"test_psrp_nested_command", psrp.MessageCreatePipeline, 1, func(t *testing.T, d psrp.MessageData) {
 			assert.True(t, d.(*psrp.CreatePipeline).IsNested)
 		}},
-		{"test_psrp_get_command_metadata", psrp.MessageGetCommandMetadata, 0, func(t *testing.T, d psrp.MessageData) {
+		{"test_psrp_get_command_metadata", psrp.MessageGetCommandMetadata, 2, func(t *testing.T, d psrp.MessageData) {
 			x := d.(*psrp.GetCommandMetadata)
 			assert.Equal(t, []string{"Get-*"}, x.Name)
 			assert.Equal(t, int32(511), x.CommandType)
@@ -237,7 +237,8 @@ func TestRecordedMessageFields(t *testing.T) {
 			assert.True(t, x.State.Terminal())
 			require.NotNil(t, x.Error)
 			require.NotNil(t, x.Error.Exception)
-			assert.Contains(t, x.Error.Exception.TypeNames, "System.Management.Automation.RuntimeException")
+			assert.Equal(t, "Microsoft.PowerShell.Commands.WriteErrorException", x.Error.Exception.TypeName())
+			assert.Contains(t, x.Error.Exception.TypeNames, "System.Exception")
 		}},
 		{"test_psrp_disconnected_commands", psrp.MessagePipelineState, 0, func(t *testing.T, d psrp.MessageData) {
 			x := d.(*psrp.PipelineStateInfo)
