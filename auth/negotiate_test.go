@@ -187,3 +187,25 @@ func TestNegotiateWithoutKerberos(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ntlm:f", got)
 }
+
+// With this package's NTLM as the fallback and no reachable KDC, Negotiate
+// completes with NTLM over HTTPS against the NTLM server middleware.
+func TestNegotiateFallsBackToNTLM(t *testing.T) {
+	srvAuth := NewNTLMServer(NTLMServerConfig{Users: map[string]string{`CORP\alice`: "Alice-NTLM-1"}})
+	srv := httptest.NewUnstartedServer(srvAuth.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, _ := AuthenticatedUser(r.Context())
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, user+":"+string(b))
+	})))
+	srv.Config.ConnState = srvAuth.ConnState
+	srv.StartTLS()
+	defer srv.Close()
+
+	n := NewNegotiate(offlineKerberos(t), &NTLM{Username: `CORP\alice`, Password: "Alice-NTLM-1"})
+	c := wrapClient(t, srv, n, WrapOptions{})
+	for _, body := range []string{"a", "b"} {
+		got, err := post(context.Background(), c, srv.URL, body)
+		require.NoError(t, err)
+		assert.Equal(t, `CORP\alice:`+body, got)
+	}
+}
