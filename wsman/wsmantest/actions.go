@@ -358,14 +358,26 @@ func (s *Server) signal(req *request) *response {
 		isStop := strings.HasSuffix(code, "signal/crtl_c") ||
 			(sh.kind == KindCmd && (strings.HasSuffix(code, "signal/ctrl_c") || strings.HasSuffix(code, "signal/ctrl_break")))
 		if isStop {
-			c.stopped = true
+			if c.running {
+				c.stopped = true
+				if sh.ps != nil && c.ps != nil {
+					if pl := sh.ps.pool.Pipeline(c.ps.pid); pl != nil {
+						_ = pl.BeginStop()
+					}
+				}
+			}
 			c.cancel()
 		} else {
 			// terminate (and, on PowerShell shells, any other code):
 			// close the command and free it.
-			c.stopped = true
+			if c.running {
+				c.stopped = true
+			}
 			c.cancel()
 			sh.removeCommand(c)
+			if sh.ps != nil && c.ps != nil {
+				sh.ps.pool.RemovePipeline(c.ps.pid)
+			}
 		}
 		sh.broadcast()
 	}

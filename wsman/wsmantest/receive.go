@@ -92,44 +92,43 @@ func (s *Server) receive(req *request) *response {
 // or a command and builds the ReceiveResponse, or returns nil when there
 // is nothing to send yet.
 func (s *Server) takeOutputLocked(sh *shell, c *command, maxBytes int) *wsman.ReceiveResponse {
-	if c == nil {
-		if sh.out.empty() {
-			return nil
+	rr := &wsman.ReceiveResponse{}
+	if sh.kind == KindPowerShell {
+		rr.Streams = s.psTakeLocked(sh, c, maxBytes)
+		if c == nil {
+			if len(rr.Streams) == 0 {
+				return nil
+			}
+			return rr
 		}
-		rr := &wsman.ReceiveResponse{}
-		for _, ch := range sh.out.take(maxBytes) {
-			rr.Streams = append(rr.Streams, wsman.Stream{Name: ch.stream, Data: ch.data})
+		switch {
+		case c.finished && psPending(c) == 0:
+			rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStateDone, HasExitCode: true}
+			c.doneDelivered = true
+		case c.pending && len(rr.Streams) > 0:
+			rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStatePending}
+		}
+		if len(rr.Streams) == 0 && rr.CommandState == nil {
+			return nil
 		}
 		return rr
 	}
-	if c.out.empty() && !c.finished && !(sh.kind == KindCmd && c.pendingState()) {
+	// cmd shell: stdout/stderr chunks of the command.
+	if c.out.empty() && !c.finished {
 		return nil
 	}
-	rr := &wsman.ReceiveResponse{}
 	for _, ch := range c.out.take(maxBytes) {
 		rr.Streams = append(rr.Streams, wsman.Stream{Name: ch.stream, CommandID: c.id, Data: ch.data})
 	}
-	switch {
-	case c.finished && c.out.empty():
-		if sh.kind == KindCmd {
-			for _, name := range strings.Fields(sh.outputStreams) {
-				rr.Streams = append(rr.Streams, wsman.Stream{Name: name, CommandID: c.id, End: true})
-			}
+	if c.finished && c.out.empty() {
+		for _, name := range strings.Fields(sh.outputStreams) {
+			rr.Streams = append(rr.Streams, wsman.Stream{Name: name, CommandID: c.id, End: true})
 		}
 		rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStateDone,
 			ExitCode: int64(c.exitCode), HasExitCode: true}
 		c.doneDelivered = true
-	case c.pending:
-		rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStatePending}
-	case sh.kind == KindCmd:
+	} else {
 		rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStateRunning}
-	}
-	if len(rr.Streams) == 0 && rr.CommandState == nil {
-		return nil
 	}
 	return rr
 }
-
-// pendingState reports whether a cmd command has a state change to report
-// without output (none: cmd commands only report Running with output).
-func (c *command) pendingState() bool { return false }

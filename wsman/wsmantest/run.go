@@ -2,8 +2,10 @@ package wsmantest
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/psremoting/psremoting/psrp/clixml"
 )
@@ -160,4 +162,16 @@ func (k *cmdSink) exit(code int) {
 	k.c.exitCode = code
 	k.c.exitSet = true
 	k.s.mu.Unlock()
+}
+
+// decodeB64 decodes standard base64, ignoring white space.
+func decodeB64(s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, s)
+	return base64.StdEncoding.DecodeString(s)
 }

@@ -1,0 +1,218 @@
+package wsmantest_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/psremoting/psremoting/auth"
+	"github.com/psremoting/psremoting/psrp"
+	"github.com/psremoting/psremoting/psrp/clixml"
+	"github.com/psremoting/psremoting/wsman"
+	"github.com/psremoting/psremoting/wsman/wsmantest"
+)
+
+// psClient is a minimal PSRP client for these tests: the psrp.ClientPool
+// state machine driven over the wsman.Client transport. (The real client
+// lives in the session package; this one only exists to exercise the
+// server.)
+type psClient struct {
+	t    testing.TB
+	wc   *wsman.Client
+	pool *psrp.ClientPool
+	ref  wsman.ShellRef
+}
+
+// result is what a pipeline produced.
+type result struct {
+	output   []clixml.Value
+	errors   []*psrp.ErrorRecord
+	records  map[psrp.MessageType][]string
+	progress []*psrp.ProgressRecord
+	info     []*psrp.InformationRecord
+	hostCall []*psrp.HostCall
+	state    psrp.PSInvocationState
+	reason   *psrp.ErrorRecord
+}
+
+func newWSManClient(t testing.TB, srv *wsmantest.Server, user, pass string, sessionID string) *wsman.Client {
+	t.Helper()
+	cfg := wsman.Config{OperationTimeout: 5 * time.Second, SessionID: sessionID, AllowUnencrypted: true}
+	if user != "" {
+		cfg.Auth = &auth.Basic{Username: user, Password: pass}
+	}
+	wc, err := wsman.NewClient(srv.URL, cfg)
+	require.NoError(t, err)
+	t.Cleanup(wc.CloseIdleConnections)
+	return wc
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// openPool creates a PowerShell shell and opens its runspace pool.
+func openPool(t testing.TB, wc *wsman.Client, name string, idle time.Duration) *psClient {
+	t.Helper()
+	ctx := testCtx(t)
+	id := uuid.New()
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	require.NoError(t, err)
+	require.NoError(t, pool.Open())
+	creation, err := pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize())
+	require.NoError(t, err)
+	resp, err := wc.CreatePowerShell(ctx, wsman.PowerShellShell{ShellID: strings.ToUpper(id.String()), Name: name,
+		IdleTimeOut: idle, CreationXML: creation})
+	require.NoError(t, err)
+	c := &psClient{t: t, wc: wc, pool: pool,
+		ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(""), ShellID: resp.ShellID()}}
+	c.flush(ctx, psrp.PoolTarget, "")
+	for pool.State() != psrp.RunspacePoolOpened {
+		c.receivePool(ctx)
+	}
+	return c
+}
+
+// flush sends whatever the pool has queued for a target.
+func (c *psClient) flush(ctx context.Context, t psrp.Target, commandID string) {
+	for c.pool.Pending(t) > 0 {
+		b, err := c.pool.NextPayload(t, c.wc.MaxPayloadSize())
+		require.NoError(c.t, err)
+		require.NoError(c.t, c.wc.Send(ctx, c.ref, wsman.Stream{Name: wsman.StreamStdin, CommandID: commandID, Data: b}))
+	}
+}
+
+// receivePool does one pool-level Receive and applies it.
+func (c *psClient) receivePool(ctx context.Context) []psrp.Event {
+	rr, err := c.wc.Receive(ctx, c.ref, &wsman.Receive{})
+	require.NoError(c.t, err)
+	if rr.TimedOut {
+		return nil
+	}
+	ev, err := c.pool.ReceiveData(rr.StreamData(wsman.StreamStdout, ""))
+	require.NoError(c.t, err)
+	return ev
+}
+
+// start creates a pipeline running script (no input unless input is set).
+func (c *psClient) start(ctx context.Context, script string, withInput bool) *psrp.ClientPipeline {
+	id := uuid.New()
+	pl, err := c.pool.NewPipeline(id, &psrp.CreatePipeline{NoInput: !withInput,
+		PowerShell: psrp.PowerShell{Cmds: []psrp.Command{{Cmd: script, IsScript: true}}}})
+	require.NoError(c.t, err)
+	require.NoError(c.t, pl.Invoke())
+	args, err := c.pool.NextPayload(pl.Target(), c.wc.MaxPayloadSize())
+	require.NoError(c.t, err)
+	cid, err := c.wc.Command(ctx, c.ref, &wsman.CommandLine{CommandID: strings.ToUpper(id.String()), Command: script,
+		Arguments: wsman.PowerShellArguments(args)})
+	require.NoError(c.t, err)
+	require.Equal(c.t, strings.ToUpper(id.String()), cid)
+	c.flush(ctx, pl.Target(), cid)
+	return pl
+}
+
+// collect receives a pipeline's output until it ends; onHostCall answers
+// host calls.
+func (c *psClient) collect(ctx context.Context, pl *psrp.ClientPipeline, onHostCall func(*psrp.HostCall) *psrp.HostResponse) *result {
+	res := &result{records: map[psrp.MessageType][]string{}}
+	cid := strings.ToUpper(pl.ID().String())
+	for {
+		rr, err := c.wc.Receive(ctx, c.ref, &wsman.Receive{CommandID: cid})
+		require.NoError(c.t, err)
+		if rr.TimedOut {
+			continue
+		}
+		ev, err := c.pool.ReceiveData(rr.StreamData(wsman.StreamStdout, cid))
+		require.NoError(c.t, err)
+		c.apply(ctx, res, ev, pl, onHostCall)
+		if rr.CommandState.Done() {
+			require.True(c.t, res.state.Terminal(), "Done before a terminal pipeline state")
+			return res
+		}
+	}
+}
+
+func (c *psClient) apply(ctx context.Context, res *result, ev []psrp.Event, pl *psrp.ClientPipeline, onHostCall func(*psrp.HostCall) *psrp.HostResponse) {
+	for _, e := range ev {
+		switch e := e.(type) {
+		case psrp.PipelineOutputReceived:
+			v, err := clixml.Unmarshal(e.Message.Data)
+			require.NoError(c.t, err)
+			res.output = append(res.output, v)
+		case psrp.ErrorRecordReceived:
+			v, err := clixml.Unmarshal(e.Message.Data)
+			require.NoError(c.t, err)
+			r, err := psrp.DecodeErrorRecord(v)
+			require.NoError(c.t, err)
+			res.errors = append(res.errors, r)
+		case psrp.InformationalRecordReceived:
+			v, err := clixml.Unmarshal(e.Message.Data)
+			require.NoError(c.t, err)
+			switch e.Message.Type {
+			case psrp.MessageProgressRecord:
+				r, err := psrp.DecodeProgressRecord(v)
+				require.NoError(c.t, err)
+				res.progress = append(res.progress, r)
+			case psrp.MessageInformationRecord:
+				r, err := psrp.DecodeInformationRecord(v)
+				require.NoError(c.t, err)
+				res.info = append(res.info, r)
+			default:
+				r, err := psrp.DecodeInformationalRecord(v)
+				require.NoError(c.t, err)
+				res.records[e.Message.Type] = append(res.records[e.Message.Type], r.Message)
+			}
+		case psrp.HostCallReceived:
+			v, err := clixml.Unmarshal(e.Message.Data)
+			require.NoError(c.t, err)
+			hc, err := psrp.DecodeHostCall(v)
+			require.NoError(c.t, err)
+			res.hostCall = append(res.hostCall, hc)
+			if onHostCall != nil && hc.CallID >= 0 {
+				require.NoError(c.t, pl.HostResponse(onHostCall(hc)))
+				t := psrp.Target{Pipeline: pl.ID(), Stream: psrp.StreamPromptResponse}
+				for c.pool.Pending(t) > 0 {
+					b, err := c.pool.NextPayload(t, c.wc.MaxPayloadSize())
+					require.NoError(c.t, err)
+					require.NoError(c.t, c.wc.Send(ctx, c.ref, wsman.Stream{Name: wsman.StreamPR,
+						CommandID: strings.ToUpper(pl.ID().String()), Data: b}))
+				}
+			}
+		case psrp.PipelineStateChanged:
+			res.state = e.New
+			if e.Info != nil {
+				res.reason = e.Info.Error
+			}
+		}
+	}
+}
+
+func (c *psClient) terminate(ctx context.Context, pl *psrp.ClientPipeline) {
+	require.NoError(c.t, c.wc.Signal(ctx, c.ref, strings.ToUpper(pl.ID().String()), wsman.SignalTerminate))
+}
+
+// run starts a script and collects its result.
+func (c *psClient) run(script string) *result {
+	ctx := testCtx(c.t)
+	pl := c.start(ctx, script, false)
+	res := c.collect(ctx, pl, nil)
+	c.terminate(ctx, pl)
+	return res
+}
+
+func (c *psClient) close() {
+	ctx := testCtx(c.t)
+	err := c.wc.Delete(ctx, c.ref)
+	if err != nil && !errors.Is(err, wsman.ErrShellNotFound) {
+		require.NoError(c.t, err)
+	}
+}
+
+func upperID(pl *psrp.ClientPipeline) string { return strings.ToUpper(pl.ID().String()) }
