@@ -162,20 +162,23 @@ type ConnectRunspacePool struct {
 // MessageType returns MessageConnectRunspacePool.
 func (*ConnectRunspacePool) MessageType() MessageType { return MessageConnectRunspacePool }
 
-// ToCLIXML writes the counts when HasCounts is set, otherwise an object
-// without properties, as .NET does.
+// ToCLIXML writes an object with MinRunspaces and MaxRunspaces when
+// HasCounts is set. Without counts it writes an empty string (<S></S>), the
+// data the specification's second example describes and the one pypsrp
+// sends, which Windows accepts (recordings test_psrp_disconnect_runspaces
+// and test_psrp_disconnected_commands). .NET itself sends a property-less
+// object; no capture of that was available.
 func (x *ConnectRunspacePool) ToCLIXML() clixml.Value {
 	if unchanged(x, x.Raw, DecodeConnectRunspacePool) {
 		return x.Raw
 	}
-	o := msObject()
-	if x.HasCounts {
-		o.Extended = []clixml.Property{
-			prop("MinRunspaces", clixml.Int32(x.MinRunspaces)),
-			prop("MaxRunspaces", clixml.Int32(x.MaxRunspaces)),
-		}
+	if !x.HasCounts {
+		return clixml.String("")
 	}
-	return o
+	return msObject(
+		prop("MinRunspaces", clixml.Int32(x.MinRunspaces)),
+		prop("MaxRunspaces", clixml.Int32(x.MaxRunspaces)),
+	)
 }
 
 // DecodeConnectRunspacePool decodes CONNECT_RUNSPACEPOOL data: an object
