@@ -1,0 +1,254 @@
+package wsmantest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/psremoting/psremoting/psrp"
+	"github.com/psremoting/psremoting/psrp/clixml"
+)
+
+// The built-in script subset.
+//
+// When no registered handler matches a PowerShell pipeline, the server runs
+// it with a tiny interpreter so that the usual demo scripts work with no
+// handler at all. It is a convenience subset, NOT a PowerShell interpreter:
+//
+//   - statements separated by ";" or newlines, "#" and "<# #>" comments,
+//     backtick line continuation, a newline allowed after "|";
+//   - literals: 'single' and "double" quoted strings ("" and '' escapes,
+//     backtick escapes, $name / ${name} / $_ expanded in double quotes),
+//     integers (Int32, Int64), decimals (Double), $true, $false, $null,
+//     comma lists, ranges N..M (also with $variables);
+//   - variables: assignment "$x = <pipeline>", and the preference variables
+//     $ErrorActionPreference, $WarningPreference, $VerbosePreference,
+//     $DebugPreference, $InformationPreference, $ProgressPreference, which
+//     the commands honour;
+//   - pipelines: an expression or a command first, then commands;
+//   - commands (case-insensitive, parameter names by unique prefix, common
+//     parameters -Verbose -Debug -ErrorAction -WarningAction
+//     -InformationAction): Write-Output (echo, write), Write-Error,
+//     Write-Warning, Write-Verbose, Write-Debug, Write-Information,
+//     Write-Progress, Start-Sleep (sleep; -Seconds, -Milliseconds; on the
+//     server's clock, ended by a stop), Get-Date (-Format o/s/u/yyyy-MM-dd/
+//     HH:mm:ss, -UFormat %s, -AsUTC), ForEach-Object (Foreach-Object, %,
+//     foreach; -Process, -Begin, -End, several positional blocks);
+//   - a pipeline sent as commands (AddCommand) of these cmdlets, with their
+//     parameters, optionally after one script.
+//
+// Errors behave as in PowerShell: an unknown command writes a
+// CommandNotFoundException error record and the script goes on (the
+// pipeline completes); Write-Error writes a non-terminating error; under
+// $ErrorActionPreference = 'Stop' (or -ErrorAction Stop) the first error
+// fails the pipeline with that record. Parameter binding errors are
+// ParameterBindingException records. Syntax PowerShell rejects (an
+// unterminated string, a missing "}") fails the pipeline with a
+// ParseException record. Valid PowerShell outside the subset (if, function,
+// parentheses, $( ) ...) is not handled: the server then falls back to its
+// command-not-found handler, so register a handler for such scripts.
+//
+// Limits (builtinLimits) bound the script length, tokens, nesting, range
+// sizes and evaluation steps, so that a hostile or runaway script cannot
+// hang or exhaust the test process; exceeding one fails the pipeline with a
+// clear error record.
+
+// builtinLimits bound what the interpreter accepts.
+type builtinLimits struct {
+	maxScriptLength int // bytes of script text
+	maxTokens       int // tokens in one script
+	maxDepth        int // nested script blocks
+	maxRangeItems   int // items of one range or collected variable
+	maxSteps        int // statements and pipeline items evaluated in one run
+}
+
+// defaultBuiltinLimits are generous for demos and small enough to keep a
+// runaway script short.
+var defaultBuiltinLimits = builtinLimits{
+	maxScriptLength: 64 << 10,
+	maxTokens:       16 << 10,
+	maxDepth:        32,
+	maxRangeItems:   1_000_000,
+	maxSteps:        10_000_000,
+}
+
+func init() { builtin = resolveBuiltin }
+
+// resolveBuiltin is the BuiltinResolver of the package: it returns a
+// handler for a PowerShell pipeline in the subset, nil otherwise.
+func resolveBuiltin(inv *Invocation) Handler {
+	if inv.Kind != KindPowerShell || len(inv.Pipeline) == 0 {
+		return nil
+	}
+	prog, err := compilePipeline(inv.Pipeline, defaultBuiltinLimits)
+	var ue *unsupportedError
+	switch {
+	case errors.As(err, &ue):
+		return nil // valid PowerShell outside the subset
+	case err != nil:
+		rec := scriptErrorRecord(err)
+		return HandlerFunc(func(context.Context, *Invocation) error { return rec })
+	case prog == nil:
+		return nil
+	}
+	return HandlerFunc(func(_ context.Context, inv *Invocation) error {
+		return runBuiltin(invocationHost{inv}, prog, defaultBuiltinLimits)
+	})
+}
+
+// compilePipeline turns the pipeline of a CREATE_PIPELINE into a script:
+// one script (possibly followed by commands), or commands only. An
+// AddCommand pipeline whose first command is not a built-in is left to the
+// server's fallback (nil script and nil error).
+func compilePipeline(cmds []Command, lim builtinLimits) (*bScript, error) {
+	var head *bScript
+	pl := &bPipeline{}
+	for i, c := range cmds {
+		if c.IsScript {
+			if i > 0 {
+				return nil, &unsupportedError{what: "a script after the first pipeline command"}
+			}
+			if len(c.Parameters) > 0 {
+				return nil, &unsupportedError{what: "script parameters"}
+			}
+			s, err := parseScript(c.Name, lim)
+			if err != nil {
+				return nil, err
+			}
+			head = s
+			continue
+		}
+		if lookupCmdlet(c.Name) == nil {
+			if i == 0 {
+				return nil, nil // the server's own command-not-found applies
+			}
+			return nil, &unsupportedError{what: "the command " + c.Name}
+		}
+		bc := &bCommand{name: strings.TrimSpace(c.Name)}
+		for _, p := range c.Parameters {
+			e, err := valueExpr(p.Value, lim)
+			if err != nil {
+				return nil, err
+			}
+			if p.Name == "" {
+				bc.args = append(bc.args, bArg{value: e})
+				continue
+			}
+			if b, ok := p.Value.(clixml.Bool); ok {
+				// AddParameter("Verbose", $true) binds a switch.
+				bc.args = append(bc.args, bArg{param: p.Name, value: bLit{v: b}})
+				continue
+			}
+			bc.args = append(bc.args, bArg{param: p.Name, value: e})
+		}
+		pl.elems = append(pl.elems, &bElem{cmd: bc})
+	}
+	if head == nil {
+		return &bScript{stmts: []*bStmt{{pipe: pl}}}, nil
+	}
+	if len(pl.elems) == 0 {
+		return head, nil
+	}
+	// script | commands: run the script as the first element.
+	return &bScript{stmts: []*bStmt{{pipe: &bPipeline{elems: append([]*bElem{{expr: bScriptExpr{head}}}, pl.elems...)}}}}, nil
+}
+
+// bScriptExpr is a whole script used as the first element of a pipeline
+// (AddScript followed by AddCommand).
+type bScriptExpr struct{ s *bScript }
+
+// valueExpr turns an argument value sent by the client into an expression.
+func valueExpr(v clixml.Value, lim builtinLimits) (bExpr, error) {
+	switch x := v.(type) {
+	case clixml.ScriptBlock:
+		if _, err := parseScript(string(x), lim); err != nil {
+			return nil, err
+		}
+		return bBlock{text: string(x)}, nil
+	case *clixml.Object:
+		if x.Kind == clixml.List || x.Kind == clixml.Enumerable {
+			items := make([]bExpr, len(x.Items))
+			for i, it := range x.Items {
+				e, err := valueExpr(it, lim)
+				if err != nil {
+					return nil, err
+				}
+				items[i] = e
+			}
+			return bList{items: items}, nil
+		}
+	}
+	return bLit{v: v}, nil
+}
+
+// runBuiltin runs a compiled script against a host and maps the outcome to
+// a handler result: nil (Completed), an *ErrorRecord (Failed) or the
+// context's error (Stopped).
+func runBuiltin(host scriptHost, s *bScript, lim builtinLimits) error {
+	ip := newInterp(host, lim)
+	err := ip.runScript(s, func(v clixml.Value) error { return host.WriteOutput(v) })
+	if err == nil {
+		return nil
+	}
+	if cerr := host.Context().Err(); cerr != nil {
+		return cerr
+	}
+	var te *terminatingError
+	if errors.As(err, &te) {
+		return te.rec
+	}
+	var se *statementError
+	if errors.As(err, &se) {
+		return se.rec
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return scriptErrorRecord(err)
+}
+
+// scriptError wraps a parse error met while running (a script block's text)
+// so that it ends the statement.
+func scriptError(err error) error {
+	return &statementError{rec: scriptErrorRecord(err)}
+}
+
+// scriptErrorRecord describes a parse or limit error as PowerShell would.
+func scriptErrorRecord(err error) *ErrorRecord {
+	var se *syntaxError
+	var le *limitError
+	var ue *unsupportedError
+	switch {
+	case errors.As(err, &se):
+		return &ErrorRecord{
+			Message:               se.msg,
+			ExceptionType:         "System.Management.Automation.ParseException",
+			FullyQualifiedErrorID: se.errorID,
+			Category:              ErrorCategory(psrp.ErrorCategoryParserError),
+			CategoryReason:        "ParseException",
+		}
+	case errors.As(err, &le):
+		return &ErrorRecord{
+			Message:               le.Error(),
+			ExceptionType:         "System.Management.Automation.RuntimeException",
+			FullyQualifiedErrorID: "BuiltinLimitExceeded",
+			Category:              ErrorCategory(psrp.ErrorCategoryLimitsExceeded),
+			CategoryReason:        "RuntimeException",
+		}
+	case errors.As(err, &ue):
+		return &ErrorRecord{
+			Message:               ue.Error() + "; register a handler for this script.",
+			ExceptionType:         "System.NotSupportedException",
+			FullyQualifiedErrorID: "NotSupportedByFakeServer",
+			Category:              ErrorCategory(psrp.ErrorCategoryNotImplemented),
+			CategoryReason:        "NotSupportedException",
+		}
+	}
+	return &ErrorRecord{
+		Message:               fmt.Sprintf("wsmantest built-ins: %v", err),
+		ExceptionType:         "System.Management.Automation.RuntimeException",
+		FullyQualifiedErrorID: "BuiltinFailure",
+		CategoryReason:        "RuntimeException",
+	}
+}
