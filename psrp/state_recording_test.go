@@ -26,9 +26,9 @@ import (
 // from the WSMan ShellId/CommandId strings.
 type replay struct {
 	t        *testing.T
-	pools    map[string]*psrp.ClientPool  // by upper-case ShellId
-	commands map[string]uuid.UUID         // WSMan CommandId → PID of its messages
-	events   map[string][]psrp.Event      // by ShellId
+	pools    map[string]*psrp.ClientPool   // by upper-case ShellId
+	commands map[string]uuid.UUID          // WSMan CommandId → PID of its messages
+	events   map[string][]psrp.Event       // by ShellId
 	history  map[string][]psrp.MessageType // messages the replayed clients sent, by ShellId
 	// reqDefrag reassembles the recorded client messages per shell: a
 	// CREATE_PIPELINE may start in a Command and end in a Send.
