@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"unicode/utf16"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 
@@ -62,8 +63,9 @@ type NTLM struct {
 	Domain string
 	// Workstation is sent as the client machine name (informative).
 	Workstation string
-	// TargetSPN, when set, is sent as MsvAvTargetName on the encrypted
-	// path (e.g. "HTTP/server.example.com").
+	// TargetSPN is sent as MsvAvTargetName (e.g.
+	// "HTTP/server.example.com"). On the encrypted path it defaults to
+	// "HTTP/" + the URL's host; on the Azure path it is sent only when set.
 	TargetSPN string
 	// Encryption selects message encryption; the default EncryptionAuto
 	// encrypts over http:// only.
@@ -249,15 +251,21 @@ func (a azureHandshake) negotiate() ([]byte, error) {
 }
 
 func (a azureHandshake) authenticate(challenge, bindings []byte) ([]byte, error) {
-	if bindings != nil {
+	if bindings != nil || a.cfg.TargetSPN != "" {
 		// Azure echoes the challenge's target info into its NTLMv2
-		// response; add MsvAvChannelBindings there, as a client does.
+		// response; add MsvAvChannelBindings and MsvAvTargetName there,
+		// as a client does.
 		ch, err := ntlm.ParseChallenge(challenge)
 		if err != nil {
 			return nil, err
 		}
-		h := ChannelBindingHash(bindings)
-		ch.TargetInfo = ch.TargetInfo.Set(ntlm.AvChannelBindings, h[:])
+		if bindings != nil {
+			h := ChannelBindingHash(bindings)
+			ch.TargetInfo = ch.TargetInfo.Set(ntlm.AvChannelBindings, h[:])
+		}
+		if a.cfg.TargetSPN != "" {
+			ch.TargetInfo = ch.TargetInfo.Set(ntlm.AvTargetName, utf16le(a.cfg.TargetSPN))
+		}
 		ch.TargetInfoRaw = nil
 		challenge = ch.Marshal()
 	}
@@ -295,9 +303,13 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 	ctx := req.Context()
 	var hs handshaker
 	if encrypt {
+		spn := t.cfg.TargetSPN
+		if spn == "" {
+			spn = "HTTP/" + req.URL.Hostname()
+		}
 		c, err := ntlm.NewClient(ntlm.ClientConfig{
 			User: t.cfg.Username, Password: t.cfg.Password, Domain: t.cfg.Domain,
-			Workstation: t.cfg.Workstation, TargetSPN: t.cfg.TargetSPN,
+			Workstation: t.cfg.Workstation, TargetSPN: spn,
 		})
 		if err != nil {
 			return nil, t.authErr(0, "bad configuration", err)
@@ -399,4 +411,14 @@ func (t *ntlmTransport) leg(ctx context.Context, req *http.Request, body []byte,
 		return nil, err
 	}
 	return resp, nil
+}
+
+// utf16le encodes s as UTF-16 little endian.
+func utf16le(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 2*len(u))
+	for i, c := range u {
+		b[2*i], b[2*i+1] = byte(c), byte(c>>8)
+	}
+	return b
 }

@@ -112,8 +112,10 @@ func (h *Handshake) Challenge(negotiate []byte) ([]byte, error) {
 	if !n.Flags.Has(FlagUnicode) {
 		return nil, fmt.Errorf("%w: client does not offer Unicode", ErrUnsupported)
 	}
-	if !n.Flags.Has(FlagNTLM) || !n.Flags.Has(FlagExtendedSessionSecurity) {
-		return nil, fmt.Errorf("%w: client does not offer NTLM with extended session security", ErrUnsupported)
+	// NEGOTIATE_NTLM is not required: some NTLMv2 clients (bodgit/ntlmssp)
+	// leave it out and Windows accepts them.
+	if !n.Flags.Has(FlagExtendedSessionSecurity) {
+		return nil, fmt.Errorf("%w: client does not offer extended session security", ErrUnsupported)
 	}
 	flags := n.Flags&serverSupported | FlagUnicode | FlagNTLM | FlagTargetInfo |
 		FlagExtendedSessionSecurity | FlagTargetTypeServer
