@@ -197,15 +197,20 @@ func (s *ServerPool) applyPipeline(ev []Event, m *Message) ([]Event, error) {
 	}
 	pl := s.pipes[m.PipelineID]
 	if m.Type == MessageCreatePipeline || m.Type == MessageGetCommandMetadata {
-		if pl != nil {
+		switch {
+		case pl == nil:
+			pl = &ServerPipeline{pool: s, id: m.PipelineID}
+			pl.out = *NewFragmenter(s.cfg.MaxFragmentSize, &s.ids)
+			s.pipes[pl.id] = pl
+			s.order = append(s.order, pl)
+		case pl.state.Terminal():
+			// A PowerShell object invoked again keeps its instance id: a new
+			// run of a finished pipeline. Output still queued stays first.
+		default:
 			return ev, &StateError{Op: "ReceiveData", PoolState: s.state, Pipeline: pl.id, PipelineState: pl.state,
-				Message: m.Type, Detail: "the pipeline exists"}
+				Message: m.Type, Detail: "the pipeline is running"}
 		}
-		pl = &ServerPipeline{pool: s, id: m.PipelineID, state: PSInvocationRunning,
-			metadata: m.Type == MessageGetCommandMetadata}
-		pl.out = *NewFragmenter(s.cfg.MaxFragmentSize, &s.ids)
-		s.pipes[pl.id] = pl
-		s.order = append(s.order, pl)
+		pl.state, pl.inputClosed, pl.metadata = PSInvocationRunning, false, m.Type == MessageGetCommandMetadata
 		if pl.metadata {
 			return append(ev, GetCommandMetadataReceived{Pipeline: pl.id, Message: m}), nil
 		}

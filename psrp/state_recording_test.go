@@ -384,3 +384,81 @@ func replaySkip(rec *recordings.Recording) string {
 	}
 	return ""
 }
+
+// TestReplayRecordingsServer feeds the client side of every PSRP recording
+// (what pypsrp sent to Windows) into ServerPools, answering as a server
+// would, and checks that every client message is accepted and reported.
+func TestReplayRecordingsServer(t *testing.T) {
+	for _, rec := range recordings.LoadAll(t) {
+		if replaySkip(rec) != "" {
+			continue
+		}
+		t.Run(rec.Name, func(t *testing.T) {
+			servers := map[string]*psrp.ServerPool{}
+			sent, reported := 0, 0
+			for i, ex := range rec.Messages {
+				req, err := psrptrace.ScanEnvelope([]byte(ex.Request))
+				require.NoError(t, err)
+				if !psrptrace.IsPowerShell(req.ResourceURI) || len(req.Payloads) == 0 {
+					continue
+				}
+				action := psrptrace.ShortAction(req.Action)
+				shell := strings.ToUpper(req.ShellID)
+				if action == "Create" {
+					resp, err := psrptrace.ScanEnvelope([]byte(ex.Response))
+					require.NoError(t, err)
+					shell = strings.ToUpper(resp.ShellID)
+					servers[shell] = psrp.NewServerPool(uuid.Nil, psrp.ServerPoolConfig{})
+				}
+				s := servers[shell]
+				require.NotNil(t, s, "exchange %d: no server for %s", i, shell)
+				if action == "Command" && req.Payloads[0].CommandID != "" {
+					// A command invoked again: the server finished its
+					// previous run (the recording's Receives said Done).
+					id := uuid.MustParse(req.Payloads[0].CommandID)
+					var alt [16]byte
+					psrp.EncodeGUID(alt[:], id)
+					for _, pid := range []uuid.UUID{id, uuid.UUID(alt)} {
+						if pl := s.Pipeline(pid); pl != nil && !pl.State().Terminal() {
+							require.NoError(t, pl.SetState(psrp.PSInvocationCompleted, nil))
+						}
+					}
+				}
+				for _, p := range req.Payloads {
+					b, err := p.Bytes()
+					require.NoError(t, err)
+					msgs, err := psrp.DecodeFragments(b)
+					require.NoError(t, err)
+					for _, f := range msgs {
+						if f.End {
+							sent++
+						}
+					}
+					var ev []psrp.Event
+					if action == "Connect" {
+						ev, err = s.ReceiveConnect(b)
+						require.NoError(t, err, "exchange %d", i)
+						_, err = s.ConnectResponse()
+						require.NoError(t, err)
+					} else {
+						ev, err = s.ReceiveData(b)
+						require.NoError(t, err, "exchange %d (%s)", i, action)
+					}
+					for _, e := range ev {
+						reported++
+						switch e := e.(type) {
+						case psrp.InitRunspacePoolReceived:
+							require.NoError(t, s.SendApplicationPrivateData(&psrp.ApplicationPrivateData{Data: psrp.NewPSPrimitiveDictionary()}))
+							require.NoError(t, s.SetState(psrp.RunspacePoolOpened, nil))
+						case psrp.PublicKeyReceived:
+							require.NoError(t, s.SendSessionKey(nil))
+						case psrp.SetRunspacesReceived:
+							require.NoError(t, s.SendRunspaceAvailability(e.CallID, true))
+						}
+					}
+				}
+			}
+			assert.Equal(t, sent, reported, "one event per client message")
+		})
+	}
+}
