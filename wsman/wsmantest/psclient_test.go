@@ -216,3 +216,60 @@ func (c *psClient) close() {
 }
 
 func upperID(pl *psrp.ClientPipeline) string { return strings.ToUpper(pl.ID().String()) }
+
+// disconnect disconnects the shell (optionally changing idle timeout and
+// buffer mode).
+func (c *psClient) disconnect(idle time.Duration, bufferMode string) {
+	ctx := testCtx(c.t)
+	_, err := c.pool.BeginDisconnect()
+	require.NoError(c.t, err)
+	require.NoError(c.t, c.wc.Disconnect(ctx, c.ref, &wsman.Disconnect{IdleTimeOut: idle, BufferMode: bufferMode}))
+	_, err = c.pool.DisconnectCompleted()
+	require.NoError(c.t, err)
+}
+
+// reconnect reconnects the same client (same wsmv:SessionId).
+func (c *psClient) reconnect() error {
+	ctx := testCtx(c.t)
+	if _, err := c.pool.BeginReconnect(); err != nil {
+		return err
+	}
+	if err := c.wc.Reconnect(ctx, c.ref, ""); err != nil {
+		return err
+	}
+	_, err := c.pool.ReconnectCompleted()
+	return err
+}
+
+// connectNew connects a new client to a disconnected shell and adopts its
+// running commands.
+func connectNew(t testing.TB, wc *wsman.Client, shellID string) (*psClient, error) {
+	ctx := testCtx(t)
+	id, err := uuid.Parse(shellID)
+	require.NoError(t, err)
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	require.NoError(t, err)
+	require.NoError(t, pool.Connect())
+	cx, err := pool.ConnectPayload(wc.MaxPayloadSize())
+	require.NoError(t, err)
+	c := &psClient{t: t, wc: wc, pool: pool, ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(""), ShellID: shellID}}
+	resp, err := wc.Connect(ctx, c.ref, cx, "")
+	if err != nil {
+		return nil, err
+	}
+	_, err = pool.ReceiveData(resp.ConnectResponseXML)
+	require.NoError(t, err)
+	require.Equal(t, psrp.RunspacePoolOpened, pool.State())
+	return c, nil
+}
+
+// adopt connects to a running command of a shell this client connected to.
+func (c *psClient) adopt(commandID string) *psrp.ClientPipeline {
+	ctx := testCtx(c.t)
+	id, err := uuid.Parse(commandID)
+	require.NoError(c.t, err)
+	pl, err := c.pool.AdoptPipeline(id)
+	require.NoError(c.t, err)
+	require.NoError(c.t, c.wc.ConnectCommand(ctx, c.ref, strings.ToUpper(commandID)))
+	return pl
+}

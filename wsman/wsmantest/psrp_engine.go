@@ -401,7 +401,10 @@ func (k *psSink) makeRoomLocked(ctx context.Context) error {
 			}
 			return nil
 		}
-		if err := s.waitLocked(ctx, c.sh); err != nil {
+		c.blocked++
+		err := s.waitLocked(ctx, c.sh)
+		c.blocked--
+		if err != nil {
 			return err
 		}
 	}

@@ -78,7 +78,8 @@ func (s *Server) waitLocked(ctx context.Context, sh *shell) error {
 // on out: with BufferMode Drop on a disconnected shell the oldest output is
 // discarded; otherwise the writer waits while the buffer is full (Block),
 // until a Receive takes output.
-func (s *Server) makeRoomLocked(ctx context.Context, sh *shell, out *outbox, n int) error {
+func (s *Server) makeRoomLocked(ctx context.Context, c *command, out *outbox, n int) error {
+	sh := c.sh
 	limit := s.opts.OutputBufferSize
 	for {
 		if err := ctx.Err(); err != nil {
@@ -93,7 +94,10 @@ func (s *Server) makeRoomLocked(ctx context.Context, sh *shell, out *outbox, n i
 			}
 			return nil
 		}
-		if err := s.waitLocked(ctx, sh); err != nil {
+		c.blocked++
+		err := s.waitLocked(ctx, sh)
+		c.blocked--
+		if err != nil {
 			return err
 		}
 	}
@@ -122,7 +126,7 @@ func (k *cmdSink) writeBytes(ctx context.Context, st stream, p []byte) (int, err
 		if n > max {
 			n = max
 		}
-		if err := s.makeRoomLocked(ctx, c.sh, &c.out, n); err != nil {
+		if err := s.makeRoomLocked(ctx, c, &c.out, n); err != nil {
 			return written, err
 		}
 		c.out.push(chunk{stream: name, data: append([]byte(nil), p[written:written+n]...), group: s.nextGroupLocked()})

@@ -100,6 +100,8 @@ type command struct {
 	exitCode int
 	exitSet  bool
 	pending  bool // waiting for a host response (CommandState Pending)
+	// blocked counts writers waiting for room in the output buffer.
+	blocked int
 	// dropped counts messages discarded under BufferMode Drop.
 	dropped int
 	// doneDelivered is set once a Receive carried the Done state.
