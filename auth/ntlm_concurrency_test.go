@@ -1,0 +1,135 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Concurrent callers share one authenticated, sealed connection: requests
+// are serialized so the RC4 streams and sequence numbers stay in step.
+func TestNTLMConcurrentCallers(t *testing.T) {
+	f := newNTLMFixture(t, false, NTLMServerConfig{})
+	c := f.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!"}, WrapOptions{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				body := fmt.Sprintf("<g%d i%d/>", g, i)
+				_, got, err := postSOAP(context.Background(), c, f.srv.URL, body)
+				if err == nil && got != "echo:"+SOAPContentType+":"+body {
+					err = fmt.Errorf("got %q for %q", got, body)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	assert.Equal(t, int32(1), f.negotiates.Load())
+}
+
+// A request cancelled in flight returns promptly; the connection and the
+// sealing state are abandoned, and the next request authenticates again.
+func TestNTLMCancelInFlightThenRecover(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	unblock := make(chan struct{})
+	defer close(unblock)
+	ns := NewNTLMServer(NTLMServerConfig{Users: map[string]string{"u": "p"}})
+	var negotiates int
+	var mu sync.Mutex
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Header.Get("Authorization"), "Negotiate TlRMTVNTUAAB") {
+			mu.Lock()
+			negotiates++
+			mu.Unlock()
+		}
+		ns.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			if string(b) == "hang" {
+				arrived <- struct{}{}
+				select {
+				case <-unblock:
+				case <-r.Context().Done():
+				}
+				return
+			}
+			_, _ = w.Write(b)
+		})).ServeHTTP(w, r)
+	}))
+	srv.Config.ConnState = ns.ConnState
+	srv.Start()
+	defer srv.Close()
+
+	rt, err := (&NTLM{Username: "u", Password: "p"}).Wrap(srv.Client().Transport, WrapOptions{})
+	require.NoError(t, err)
+	c := &http.Client{Transport: rt}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := postSOAP(ctx, c, srv.URL, "hang")
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+
+	_, got, err := postSOAP(context.Background(), c, srv.URL, "after")
+	require.NoError(t, err)
+	assert.Equal(t, "after", got)
+	mu.Lock()
+	assert.Equal(t, 2, negotiates, "the abandoned sealing state is not reused")
+	mu.Unlock()
+}
+
+// Debug logs on both sides never contain the password.
+func TestNTLMLogsHaveNoPassword(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	h := slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug})
+	logger := slog.New(h)
+	const pw = "Sup3r-S3cret-Pw"
+	f := newNTLMFixture(t, false, NTLMServerConfig{Users: map[string]string{"u": pw}, Logger: logger})
+	ok := f.client(t, &NTLM{Username: "u", Password: pw}, WrapOptions{Logger: logger})
+	_, _, err := postSOAP(context.Background(), ok, f.srv.URL, "<x/>")
+	require.NoError(t, err)
+	f.ntlm.Forget()
+	_, _, err = postSOAP(context.Background(), ok, f.srv.URL, "<y/>") // re-authenticates
+	require.NoError(t, err)
+	bad := f.client(t, &NTLM{Username: "u", Password: pw + "-wrong"}, WrapOptions{Logger: logger})
+	_, _, err = postSOAP(context.Background(), bad, f.srv.URL, "<z/>")
+	require.Error(t, err)
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, logs.String(), "authenticating again", "the re-authentication was logged")
+	assert.Contains(t, logs.String(), "authentication failed", "the server logged the failure")
+	assert.NotContains(t, logs.String(), pw)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
