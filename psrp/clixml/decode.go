@@ -134,9 +134,9 @@ func (o DecoderOptions) newDecoder(data []byte, r io.Reader) *Decoder {
 	}
 	switch {
 	case o.reference && r == nil:
-		d.tz = newStdTokenizer(bytes.NewReader(data))
+		d.tz = newStdTokenizer(bytes.NewReader(data), o.MaxStringSize)
 	case o.reference:
-		d.tz = newStdTokenizer(r)
+		d.tz = newStdTokenizer(r, o.MaxStringSize)
 	case r == nil:
 		d.tz = newFastTokenizer(data, nil, o.MaxStringSize)
 	default:

@@ -60,10 +60,34 @@ type tokenizer interface {
 type stdTokenizer struct {
 	d    *xml.Decoder
 	cr   *countingReader
-	base int64
+	base   int64
+	maxStr int
 }
 
-func newStdTokenizer(r io.Reader) *stdTokenizer {
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *stdTokenizer) checkName(n string) error {
+	if !isASCII(n) {
+		return &SyntaxError{Offset: s.offset(), Msg: "malformed XML", Err: errors.New("non-ASCII XML name")}
+	}
+	return nil
+}
+
+func (s *stdTokenizer) checkString(n int) error {
+	if s.maxStr >= 0 && n > s.maxStr {
+		return &LimitError{Limit: "MaxStringSize", Max: int64(s.maxStr), Offset: s.offset()}
+	}
+	return nil
+}
+
+func newStdTokenizer(r io.Reader, maxString int) *stdTokenizer {
 	cr := &countingReader{limit: -1}
 	if br, ok := r.(io.ByteReader); ok {
 		cr.r, cr.br = r, br
@@ -73,7 +97,7 @@ func newStdTokenizer(r io.Reader) *stdTokenizer {
 	}
 	d := xml.NewDecoder(cr)
 	d.Strict = true
-	return &stdTokenizer{d: d, cr: cr}
+	return &stdTokenizer{d: d, cr: cr, maxStr: maxString}
 }
 
 func (s *stdTokenizer) offset() int64 { return s.base + s.d.InputOffset() }
@@ -106,9 +130,18 @@ func (s *stdTokenizer) next(t *token) error {
 		case xml.StartElement:
 			t.kind = tokStart
 			t.name = qname(tok.Name)
+			if err := s.checkName(t.name); err != nil {
+				return err
+			}
 			t.attrs = t.attrs[:0]
 			for _, a := range tok.Attr {
 				n := qname(a.Name)
+				if err := s.checkName(n); err != nil {
+					return err
+				}
+				if err := s.checkString(len(a.Value)); err != nil {
+					return err
+				}
 				if _, dup := t.attr(n); dup {
 					return &SyntaxError{Offset: s.offset(), Msg: "malformed XML", Err: errors.New("duplicate attribute " + n)}
 				}
@@ -118,14 +151,18 @@ func (s *stdTokenizer) next(t *token) error {
 		case xml.EndElement:
 			t.kind = tokEnd
 			t.name = qname(tok.Name)
-			return nil
+			return s.checkName(t.name)
 		case xml.CharData:
 			t.kind = tokText
 			t.text = tok
-			return nil
+			return s.checkString(len(tok))
+		case xml.ProcInst:
+			if err := s.checkName(tok.Target); err != nil {
+				return err
+			}
 		case xml.Directive:
 			return &SyntaxError{Offset: s.d.InputOffset(), Msg: "XML directives (DOCTYPE) are not allowed"}
-		default: // comments, processing instructions
+		default: // comments
 		}
 	}
 }
@@ -166,6 +203,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func (c *countingReader) ReadByte() (byte, error) {
 	if c.limit >= 0 && c.n >= c.limit {
+		if _, err := c.br.ReadByte(); err != nil {
+			return 0, err // the input ends exactly at the limit
+		}
 		return 0, c.limitErr()
 	}
 	b, err := c.br.ReadByte()
