@@ -89,6 +89,10 @@ func stripRaw(v reflect.Value) {
 		if !v.IsNil() && v.Elem().Kind() == reflect.Struct {
 			stripRaw(v.Elem())
 		}
+	case reflect.Slice:
+		for j := 0; j < v.Len(); j++ {
+			stripRaw(v.Index(j))
+		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Field(i)
@@ -100,13 +104,9 @@ func stripRaw(v reflect.Value) {
 				continue
 			}
 			switch f.Kind() {
-			case reflect.Struct, reflect.Pointer:
-				if f.Type().PkgPath() == "" || f.Type().String() != "*clixml.Object" {
+			case reflect.Struct, reflect.Pointer, reflect.Slice:
+				if f.Type().String() != "*clixml.Object" {
 					stripRaw(f)
-				}
-			case reflect.Slice:
-				for j := 0; j < f.Len(); j++ {
-					stripRaw(f.Index(j))
 				}
 			}
 		}
@@ -221,3 +221,5 @@ func exactShape(r recorded, d psrp.MessageData) bool {
 	}
 	return true
 }
+
+func stripRawValue(d any) { stripRaw(reflect.ValueOf(d)) }
