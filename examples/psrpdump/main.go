@@ -25,7 +25,8 @@
 // came from), stream and commandId (for rsp:Stream), shellId, objectId,
 // fragments, type (the MS-PSRP name, e.g. "PIPELINE_OUTPUT"), destination
 // ("Client" or "Server"), rpid, pid, and value: the message's CLIXML in the
-// JSON form of package clixml (null when the message has no data). WinRS
+// JSON form of package clixml (see clixml.JSON; null when the message has no
+// data). WinRS
 // (cmd shell) traffic carries no PSRP and prints nothing.
 //
 // With -summary, the number of messages of each type and the total are

@@ -15,6 +15,7 @@ import (
 
 	"github.com/psremoting/psremoting/internal/psrptrace"
 	"github.com/psremoting/psremoting/internal/recordings"
+	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
 func runCapture(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -71,10 +72,14 @@ func TestRunRecordings(t *testing.T) {
 				assert.Equal(t, w.Message.RunspacePoolID.String(), r["rpid"])
 				assert.Equal(t, w.Message.PipelineID.String(), r["pid"])
 				assert.Contains(t, r, "value")
-				if len(w.Message.Data) == 0 {
+				if w.Value == nil {
 					assert.Nil(t, r["value"])
 				} else {
-					assert.NotNil(t, r["value"])
+					js, err := clixml.JSON(w.Value)
+					require.NoError(t, err)
+					var want any
+					require.NoError(t, json.Unmarshal(js, &want))
+					assert.Equal(t, want, r["value"], "message %d", i)
 				}
 			}
 		})

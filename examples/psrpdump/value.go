@@ -4,15 +4,18 @@ import (
 	"encoding/json"
 
 	"github.com/psremoting/psremoting/internal/psrptrace"
+	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
-// valueJSON returns the JSON form of the message's CLIXML.
-//
-// TEMPORARY: until package clixml's JSON form lands this is the CLIXML text as
-// a JSON string.
+// valueJSON returns the message's CLIXML in the JSON form of package clixml
+// (see clixml.JSON), or null for a message without data.
 func valueJSON(m psrptrace.Message) (json.RawMessage, error) {
-	if len(m.Message.Data) == 0 {
+	if m.Value == nil {
 		return json.RawMessage("null"), nil
 	}
-	return json.Marshal(string(m.Message.Data))
+	b, err := clixml.JSON(m.Value)
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(b), nil
 }

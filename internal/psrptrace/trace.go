@@ -6,7 +6,25 @@ import (
 	"strings"
 
 	"github.com/psremoting/psremoting/psrp"
+	"github.com/psremoting/psremoting/psrp/clixml"
 )
+
+// decodeData decodes the CLIXML and the protocol object of m.Message.
+func decodeData(m *Message) error {
+	if len(m.Message.Data) > 0 {
+		v, err := clixml.Unmarshal(m.Message.Data)
+		if err != nil {
+			return fmt.Errorf("CLIXML: %w", err)
+		}
+		m.Value = v
+	}
+	obj, err := psrp.DecodeValue(m.Message.Type, m.Value)
+	if err != nil {
+		return fmt.Errorf("protocol object: %w", err)
+	}
+	m.Object = obj
+	return nil
+}
 
 // Direction says who sent a message: the client (a request) or the server
 // (a response).
@@ -62,6 +80,12 @@ type Message struct {
 	Message *psrp.Message
 	// Raw is the reassembled message bytes (header and data).
 	Raw []byte
+	// Value is the message's decoded CLIXML, nil for a message without
+	// data (END_OF_PIPELINE_INPUT).
+	Value clixml.Value
+	// Object is the protocol object decoded from Value
+	// (psrp.DecodeValue).
+	Object psrp.MessageData
 }
 
 // Error reports where a trace failed.
@@ -284,11 +308,15 @@ func (t *Tracer) reassemble(index int, dir Direction, action, shell string, p Pa
 		if derr != nil {
 			return out, t.fail(index, dir, p.Element, fmt.Errorf("ObjectId %d: %w", d.objectID, derr))
 		}
-		out = append(out, Message{
+		msg := Message{
 			File: t.file, Exchange: index, Direction: dir, Action: action, ShellID: shell,
 			Element: p.Element, Stream: p.Stream, CommandID: p.CommandID,
 			ObjectID: d.objectID, Fragments: d.fragments, Message: m, Raw: d.data,
-		})
+		}
+		if derr := decodeData(&msg); derr != nil {
+			return out, t.fail(index, dir, p.Element, fmt.Errorf("ObjectId %d %s: %w", d.objectID, m.Type, derr))
+		}
+		out = append(out, msg)
 	}
 	if err != nil {
 		return out, t.fail(index, dir, p.Element, err)

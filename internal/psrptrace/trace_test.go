@@ -14,6 +14,7 @@ import (
 
 	"github.com/psremoting/psremoting/internal/recordings"
 	"github.com/psremoting/psremoting/psrp"
+	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
 var (
@@ -69,10 +70,18 @@ func streamEl(name, cmd, b64 string) string {
 	return s + `>` + b64 + `</rsp:Stream>`
 }
 
+// Real message data (from test_psrp_disconnected_commands).
+const (
+	dataCapability = `<Obj RefId="0"><MS><Version N="protocolversion">2.3</Version><Version N="PSVersion">2.0</Version><Version N="SerializationVersion">1.1.0.1</Version></MS></Obj>`
+	dataInit       = `<Obj RefId="0"><MS><I32 N="MinRunspaces">1</I32><I32 N="MaxRunspaces">1</I32><Obj N="PSThreadOptions" RefId="1"><TN RefId="0"><T>System.Management.Automation.Runspaces.PSThreadOptions</T><T>System.Enum</T><T>System.ValueType</T><T>System.Object</T></TN><ToString>Default</ToString><I32>0</I32></Obj><Obj N="ApartmentState" RefId="2"><TN RefId="1"><T>System.Management.Automation.Runspaces.ApartmentState</T><T>System.Enum</T><T>System.ValueType</T><T>System.Object</T></TN><ToString>UNKNOWN</ToString><I32>2</I32></Obj><Obj N="HostInfo" RefId="3"><MS><B N="_isHostNull">true</B><B N="_isHostUINull">true</B><B N="_isHostRawUINull">true</B><B N="_useRunspaceHost">true</B></MS></Obj><Nil N="ApplicationArguments" /></MS></Obj>`
+	dataState      = `<Obj RefId="0"><MS><I32 N="PipelineState">4</I32></MS></Obj>`
+	dataInitData   = `<Obj RefId="0"><MS><I32 N="MinRunspaces">1</I32><I32 N="MaxRunspaces">1</I32></MS></Obj>`
+)
+
 func TestTracerShellsAndDirections(t *testing.T) {
 	tr := NewTracer("synthetic")
-	cap := msg(psrp.DestinationServer, psrp.MessageSessionCapability, uuid.Nil, `<Obj RefId="0"/>`)
-	init := msg(psrp.DestinationServer, psrp.MessageInitRunspacePool, uuid.Nil, strings.Repeat("x", 300))
+	cap := msg(psrp.DestinationServer, psrp.MessageSessionCapability, uuid.Nil, dataCapability)
+	init := msg(psrp.DestinationServer, psrp.MessageInitRunspacePool, uuid.Nil, dataInit)
 	creation := `<rsp:Shell ShellId="SHELL-A"><creationXml xmlns="http://schemas.microsoft.com/powershell">` +
 		payload(t, 1, 100, cap, init) + `</creationXml></rsp:Shell>`
 	ms, err := tr.Exchange(0, []byte(request(actCreate, uriPS, "", creation)), []byte(response(`<rsp:Shell><rsp:ShellId>SHELL-A</rsp:ShellId></rsp:Shell>`)))
@@ -86,7 +95,9 @@ func TestTracerShellsAndDirections(t *testing.T) {
 	assert.Equal(t, "SHELL-A", ms[1].ShellID)
 	assert.Equal(t, uint64(2), ms[1].ObjectID)
 	assert.Greater(t, ms[1].Fragments, 1)
-	assert.Equal(t, strings.Repeat("x", 300), string(ms[1].Message.Data))
+	assert.Equal(t, dataInit, string(ms[1].Message.Data))
+	require.IsType(t, &psrp.InitRunspacePool{}, ms[1].Object)
+	require.IsType(t, &clixml.Object{}, ms[1].Value)
 
 	// Server output of two shells, both using ObjectId 1, the first split
 	// across two Receive responses: each shell reassembles on its own.
@@ -94,7 +105,7 @@ func TestTracerShellsAndDirections(t *testing.T) {
 	raw, err := base64.StdEncoding.DecodeString(payload(t, 1, 120, out))
 	require.NoError(t, err)
 	first, rest := raw[:120], raw[120:]
-	other := payload(t, 1, 1000, msg(psrp.DestinationClient, psrp.MessagePipelineState, testPipe, "<Obj/>"))
+	other := payload(t, 1, 1000, msg(psrp.DestinationClient, psrp.MessagePipelineState, testPipe, dataState))
 
 	ms, err = tr.Exchange(1, []byte(request(actReceive, uriPS, "SHELL-A", "")),
 		[]byte(response(`<rsp:ReceiveResponse>`+streamEl("stdout", "CMD-1", base64.StdEncoding.EncodeToString(first))+`</rsp:ReceiveResponse>`)))
@@ -138,18 +149,18 @@ func TestTracerWinRSHasNoMessages(t *testing.T) {
 
 func TestTracerConnectRestartsClientObjectIDs(t *testing.T) {
 	tr := NewTracer("connect")
-	input := msg(psrp.DestinationServer, psrp.MessagePipelineInput, testPipe, strings.Repeat("i", 100))
+	input := msg(psrp.DestinationServer, psrp.MessagePipelineInput, testPipe, "<S>"+strings.Repeat("i", 100)+"</S>")
 	raw, _ := base64.StdEncoding.DecodeString(payload(t, 1, 60, input))
 	// The old client leaves a partial message with ObjectId 1 ...
 	_, err := tr.Exchange(0, []byte(request(actSend, uriPS, "S", `<rsp:Send>`+streamEl("stdin", "C", base64.StdEncoding.EncodeToString(raw[:60]))+`</rsp:Send>`)), nil)
 	require.NoError(t, err)
 	// ... then a new client connects, restarting at ObjectId 1.
 	connect := `<rsp:Connect><connectXml xmlns="http://schemas.microsoft.com/powershell">` +
-		payload(t, 1, 32<<10, msg(psrp.DestinationServer, psrp.MessageSessionCapability, uuid.Nil, "<Obj/>"),
+		payload(t, 1, 32<<10, msg(psrp.DestinationServer, psrp.MessageSessionCapability, uuid.Nil, dataCapability),
 			msg(psrp.DestinationServer, psrp.MessageConnectRunspacePool, uuid.Nil, "<S />")) + `</connectXml></rsp:Connect>`
 	connectResp := `<rsp:ConnectResponse><connectResponseXml xmlns="http://schemas.microsoft.com/powershell">` +
-		payload(t, 5, 32<<10, msg(psrp.DestinationClient, psrp.MessageSessionCapability, uuid.Nil, "<Obj/>"),
-			msg(psrp.DestinationClient, psrp.MessageRunspacePoolInitData, uuid.Nil, "<Obj/>")) + `</connectResponseXml></rsp:ConnectResponse>`
+		payload(t, 5, 32<<10, msg(psrp.DestinationClient, psrp.MessageSessionCapability, uuid.Nil, dataCapability),
+			msg(psrp.DestinationClient, psrp.MessageRunspacePoolInitData, uuid.Nil, dataInitData)) + `</connectResponseXml></rsp:ConnectResponse>`
 	ms, err := tr.Exchange(1, []byte(request(actConnect, uriPS, "S", connect)), []byte(response(connectResp)))
 	require.NoError(t, err)
 	require.Len(t, ms, 4)
@@ -175,6 +186,8 @@ func TestTracerErrors(t *testing.T) {
 		{"truncated fragment", streamEl("stdout", "", base64.StdEncoding.EncodeToString(raw[:10])), nil},
 		{"not base64", streamEl("stdout", "", "%%%"), ErrEnvelope},
 		{"missing start", streamEl("stdout", "", payload(t, 1, 10, msg(psrp.DestinationClient, psrp.MessagePipelineOutput, testPipe, "<S>abcdefghijklmnopqrstuvwxyz</S>"))[28:]), nil},
+		{"bad CLIXML", streamEl("stdout", "", payload(t, 1, 1000, msg(psrp.DestinationClient, psrp.MessagePipelineOutput, testPipe, "<S>a</X>"))), nil},
+		{"bad protocol object", streamEl("stdout", "", payload(t, 1, 1000, msg(psrp.DestinationClient, psrp.MessagePipelineState, testPipe, "<S>a</S>"))), psrp.ErrInvalidMessageData},
 		{"short message", streamEl("stdout", "", func() string {
 			f := psrp.SplitMessage(1, []byte("tiny"), 100)
 			return base64.StdEncoding.EncodeToString(f[0].AppendTo(nil))
