@@ -18,6 +18,12 @@ func sameSession(a, b string) bool { return strings.EqualFold(trimUUID(a), trimU
 // lookupShellLocked finds the request's shell and checks that the caller
 // owns it. It refreshes the shell's activity time.
 func (s *Server) lookupShellLocked(req *request) (*shell, *Fault) {
+	return s.findShellLocked(req, true)
+}
+
+// findShellLocked is lookupShellLocked; touch false leaves the activity
+// time alone (Get and Enumerate are not shell activity).
+func (s *Server) findShellLocked(req *request, touch bool) (*shell, *Fault) {
 	s.sweepLocked()
 	id := strings.ToUpper(strings.TrimSpace(req.hdr.ShellID()))
 	sh := s.shells[id]
@@ -27,7 +33,9 @@ func (s *Server) lookupShellLocked(req *request) (*shell, *Fault) {
 	if !strings.EqualFold(sh.owner, req.user) {
 		return nil, FaultAccessDenied()
 	}
-	sh.lastActive = s.now()
+	if touch {
+		sh.lastActive = s.now()
+	}
 	return sh, nil
 }
 
@@ -212,7 +220,10 @@ func (s *Server) shellElementLocked(sh *shell, view int) *wsman.Element {
 	}
 	add("ShellRunTime", wsman.FormatDayTime(now.Sub(sh.created)))
 	inactive := now.Sub(sh.lastActive)
-	if sh.receivers > 0 {
+	switch {
+	case sh.state == stateDisconnected:
+		inactive = now.Sub(sh.disconnectedAt)
+	case sh.receivers > 0:
 		inactive = 0
 	}
 	add("ShellInactivity", wsman.FormatDayTime(inactive))
@@ -252,7 +263,7 @@ func (s *Server) get(req *request) *response {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
+	sh, f := s.findShellLocked(req, false)
 	if f != nil {
 		return &response{fault: f}
 	}
