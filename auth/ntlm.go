@@ -117,7 +117,6 @@ type ntlmTransport struct {
 	authed  bool
 	host    string
 	encrypt bool
-	scheme  string
 	session *ntlm.Session
 }
 
@@ -343,9 +342,9 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 		return nil, t.authErr(resp.StatusCode, "unexpected status answering NEGOTIATE", nil)
 	}
 	challenge, offered, err := challengeToken(resp.Header, scheme)
-	if !offered || len(challenge) == 0 {
-		// Some servers offer only the NTLM scheme.
-		if tok, ok, err2 := challengeToken(resp.Header, "NTLM"); ok && len(tok) == 0 && err2 == nil && !offered {
+	if !offered {
+		if _, ntlmOffered, _ := challengeToken(resp.Header, "NTLM"); ntlmOffered {
+			// The server offers only the NTLM scheme: start again with it.
 			drain(resp)
 			scheme = "NTLM"
 			if resp, err = t.leg(ctx, req, legBody, scheme, neg, &conn1); err != nil {
@@ -356,7 +355,7 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 	}
 	drain(resp)
 	if err != nil || !offered || len(challenge) == 0 {
-		return nil, t.authErr(resp.StatusCode, "server sent no NTLM challenge", err)
+		return nil, t.authErr(resp.StatusCode, "server sent no NTLM challenge (offered: "+offeredSchemes(resp.Header)+")", err)
 	}
 	var bindings []byte
 	if isHTTPS(req) && !t.cfg.DisableChannelBinding {
@@ -380,7 +379,7 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 		}
 		return nil, t.authErr(resp.StatusCode, reason, nil)
 	}
-	t.authed, t.host, t.encrypt, t.scheme = true, req.URL.Host, encrypt, scheme
+	t.authed, t.host, t.encrypt = true, req.URL.Host, encrypt
 	if encrypt {
 		drain(resp)
 		if resp.StatusCode >= 300 {

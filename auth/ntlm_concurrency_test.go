@@ -133,3 +133,45 @@ func TestNTLMLogsHaveNoPassword(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestNTLMSchemeNegotiation(t *testing.T) {
+	t.Run("server offers only the NTLM scheme", func(t *testing.T) {
+		ns := NewNTLMServer(NTLMServerConfig{Users: map[string]string{"u": "p"}})
+		inner := ns.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+		var schemes []string
+		var mu sync.Mutex
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a := r.Header.Get("Authorization")
+			mu.Lock()
+			schemes = append(schemes, strings.Split(a, " ")[0])
+			mu.Unlock()
+			if strings.HasPrefix(a, "Negotiate ") {
+				w.Header().Set("WWW-Authenticate", "NTLM")
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			inner.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		rt, err := (&NTLM{Username: "u", Password: "p"}).Wrap(srv.Client().Transport, WrapOptions{})
+		require.NoError(t, err)
+		_, got, err := postSOAP(context.Background(), &http.Client{Transport: rt}, srv.URL, "<x/>")
+		require.NoError(t, err)
+		assert.Equal(t, "ok", got)
+		mu.Lock()
+		assert.Equal(t, []string{"Negotiate", "NTLM", "NTLM", ""}, schemes)
+		mu.Unlock()
+	})
+	t.Run("server offers only Basic", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="WSMAN"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		defer srv.Close()
+		rt, err := (&NTLM{Username: "u", Password: "p"}).Wrap(srv.Client().Transport, WrapOptions{})
+		require.NoError(t, err)
+		_, _, err = postSOAP(context.Background(), &http.Client{Transport: rt}, srv.URL, "<x/>")
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.Contains(t, err.Error(), "offered: Basic")
+	})
+}

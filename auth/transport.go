@@ -134,6 +134,24 @@ func challengeToken(h http.Header, scheme string) (token []byte, offered bool, e
 	return nil, false, nil
 }
 
+// offeredSchemes lists the scheme names of the WWW-Authenticate headers
+// (never their tokens), for error messages.
+func offeredSchemes(h http.Header) string {
+	var names []string
+	for _, v := range h.Values("WWW-Authenticate") {
+		for _, part := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+			if name != "" && !strings.Contains(name, "=") {
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
 // semaphore is a mutex whose Lock honours a context.
 type semaphore chan struct{}
 
