@@ -146,6 +146,11 @@ func (c *Client) Authenticate(challenge []byte) ([]byte, error) {
 		pairs = pairs.Set(AvTargetName, utf16le(c.cfg.TargetSPN))
 	}
 
+	for _, f := range []string{c.user, c.dom, c.cfg.Workstation, c.cfg.TargetSPN} {
+		if 2*len(f) > 0xffff { // upper bound of the UTF-16 length
+			return nil, fmt.Errorf("%w: a name of %d bytes does not fit an NTLM field", ErrUnsupported, len(f))
+		}
+	}
 	key := NTOWFv2(c.cfg.Password, c.user, c.dom)
 	temp := ntlmv2Temp(ts, clientChallenge[:], pairs.Marshal())
 	proof := ntProofStr(key, ch.ServerChallenge[:], temp)

@@ -232,3 +232,12 @@ func TestParseMalformed(t *testing.T) {
 		})
 	}
 }
+
+func TestClientRejectsOversizedNames(t *testing.T) {
+	c, err := NewClient(ClientConfig{User: strings.Repeat("u", 40000), Password: "p"})
+	require.NoError(t, err)
+	chal, err := testServer(0).NewHandshake().Challenge(c.Negotiate())
+	require.NoError(t, err)
+	_, err = c.Authenticate(chal)
+	require.ErrorIs(t, err, ErrUnsupported)
+}
