@@ -72,6 +72,7 @@ type EncryptedBodyError struct {
 	Err    error
 }
 
+// Error describes the problem.
 func (e *EncryptedBodyError) Error() string {
 	s := "auth: malformed encrypted message: " + e.Reason
 	if e.Err != nil {

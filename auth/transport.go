@@ -38,6 +38,7 @@ type AuthError struct {
 	Err error
 }
 
+// Error describes the failure without credentials.
 func (e *AuthError) Error() string {
 	s := "auth: " + e.Scheme + " authentication failed: " + e.Reason
 	if e.StatusCode != 0 {

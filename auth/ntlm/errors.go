@@ -17,6 +17,7 @@ type FormatError struct {
 	Reason string
 }
 
+// Error describes the problem.
 func (e *FormatError) Error() string {
 	return "ntlm: malformed " + e.Message + " message: " + e.Reason
 }
