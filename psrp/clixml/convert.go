@@ -56,10 +56,19 @@ func comparableEq(a, b any) (eq bool) {
 //
 // A container that contains itself is kept as the *Object where it recurs.
 func ToGo(v Value) any {
-	return toGo(v, map[*Object]bool{})
+	c := toGoState{active: map[*Object]bool{}, done: map[*Object]any{}}
+	return c.toGo(v)
 }
 
-func toGo(v Value, active map[*Object]bool) any {
+// toGoState tracks the objects being converted (to stop at cycles) and
+// those converted already (so that shared objects convert once: a value
+// with many references to shared objects stays linear in size).
+type toGoState struct {
+	active map[*Object]bool
+	done   map[*Object]any
+}
+
+func (c *toGoState) toGo(v Value) any {
 	switch x := v.(type) {
 	case nil, Nil:
 		return nil
@@ -114,35 +123,41 @@ func toGo(v Value, active map[*Object]bool) any {
 		if x == nil {
 			return nil
 		}
-		if active[x] {
+		if c.active[x] {
 			return x
 		}
+		if r, ok := c.done[x]; ok {
+			return r
+		}
+		c.active[x] = true
+		r := c.object(x)
+		delete(c.active, x)
+		c.done[x] = r
+		return r
+	}
+	return v
+}
+
+func (c *toGoState) object(x *Object) any {
+	{
 		switch {
 		case x.Kind == Dictionary:
-			active[x] = true
 			m := make(OrderedMap, 0, len(x.Entries))
 			for _, e := range x.Entries {
-				m = append(m, MapItem{Key: toGo(e.Key, active), Value: toGo(e.Value, active)})
+				m = append(m, MapItem{Key: c.toGo(e.Key), Value: c.toGo(e.Value)})
 			}
-			delete(active, x)
 			return m
 		case x.Kind != NoContainer:
-			active[x] = true
 			s := make([]any, 0, len(x.Items))
 			for _, it := range x.Items {
-				s = append(s, toGo(it, active))
+				s = append(s, c.toGo(it))
 			}
-			delete(active, x)
 			return s
 		case x.Inner != nil && len(x.Adapted) == 0 && len(x.Extended) == 0:
-			active[x] = true
-			r := toGo(x.Inner, active)
-			delete(active, x)
-			return r
+			return c.toGo(x.Inner)
 		}
 		return x
 	}
-	return v
 }
 
 // GoDuration converts the ticks to a time.Duration, reporting false when

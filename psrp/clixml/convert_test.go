@@ -2,6 +2,7 @@ package clixml
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -174,4 +175,28 @@ func TestJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b2), `"When":{"DT":"2018-06-13T23:46:28.00516+00:00"}`)
 	assert.Contains(t, string(b2), `"Big":{"U64":18446744073709551615}`)
+}
+
+// A value with many references to shared objects (each level lists the
+// previous one twice) stays linear for every operation: 2^60 expansions
+// would never finish.
+func TestSharedDAGStaysLinear(t *testing.T) {
+	inner := `<Obj RefId="0"><LST /></Obj>`
+	for i := 1; i <= 60; i++ {
+		id := strconv.Itoa(i)
+		prev := strconv.Itoa(i - 1)
+		inner = `<Obj RefId="` + id + `"><LST>` + inner + `<Ref RefId="` + prev + `" /></LST></Obj>`
+	}
+	v, err := Unmarshal([]byte(inner))
+	require.NoError(t, err)
+	enc, err := Marshal(v)
+	require.NoError(t, err)
+	back, err := Unmarshal(enc)
+	require.NoError(t, err)
+	assert.True(t, Equal(v, back))
+	assert.Less(t, len(enc), 2*len(inner))
+	_, err = JSON(v)
+	require.NoError(t, err)
+	g := ToGo(v).([]any)
+	assert.Len(t, g, 2)
 }

@@ -58,8 +58,8 @@ type tokenizer interface {
 
 // stdTokenizer is the reference tokenizer built on encoding/xml's RawToken.
 type stdTokenizer struct {
-	d    *xml.Decoder
-	cr   *countingReader
+	d      *xml.Decoder
+	cr     *countingReader
 	base   int64
 	maxStr int
 }
