@@ -53,7 +53,8 @@ const (
 // transport authenticates again on the new connection and replays the
 // request once. A transport error resets the state: the next request
 // authenticates again (the failed request is not retried, since the server
-// may have processed it).
+// may have processed it). The underlying transport must speak HTTP/1.1:
+// NTLM cannot authenticate HTTP/2 streams.
 type NTLM struct {
 	// Username is "user", `DOMAIN\user` or "user@domain".
 	Username string
