@@ -92,8 +92,8 @@ func DecodeHostInfo(v clixml.Value) (*HostInfo, error) {
 		if data != nil {
 			for _, e := range data.Entries {
 				k, ok := int64Of(e.Key)
-				if !ok {
-					hr.fail("data", "key %s is not an integer", describe(e.Key))
+				if !ok || k < -1<<31 || k > 1<<31-1 {
+					hr.fail("data", "key %s is not a 32-bit integer", describe(e.Key))
 					break
 				}
 				er, err := newReader("HostInfo._hostDefaultData entry", e.Value)

@@ -223,3 +223,16 @@ func exactShape(r recorded, d psrp.MessageData) bool {
 }
 
 func stripRawValue(d any) { stripRaw(reflect.ValueOf(d)) }
+
+// traceRecording returns the PSRP messages of one recording.
+func traceRecording(rec *recordings.Recording) ([]*psrp.Message, error) {
+	msgs, err := psrptrace.Recording(rec)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*psrp.Message, len(msgs))
+	for i := range msgs {
+		out[i] = msgs[i].Message
+	}
+	return out, nil
+}
