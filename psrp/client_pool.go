@@ -133,6 +133,11 @@ func (p *ClientPool) SecureStringCipher() *SecureStringCipher { return p.cipher 
 // reached a terminal state are forgotten.
 func (p *ClientPool) Pipeline(id uuid.UUID) *ClientPipeline { return p.pipes[id] }
 
+// Pipelines returns the pool's unfinished pipelines in creation order.
+func (p *ClientPool) Pipelines() []*ClientPipeline {
+	return append([]*ClientPipeline(nil), p.order...)
+}
+
 // MaxFragmentSize returns the current largest fragment size.
 func (p *ClientPool) MaxFragmentSize() int { return p.maxFrag }
 

@@ -22,7 +22,7 @@ func (p *ClientPool) ReceiveData(payload []byte) ([]Event, error) {
 		return nil, p.stateErr("ReceiveData", 0, "the pool is closed or broken")
 	}
 	raw, ferr := p.defrag.Feed(payload)
-	var ev []Event
+	ev := make([]Event, 0, len(raw))
 	for _, b := range raw {
 		m, err := DecodeMessage(b)
 		if err != nil {
