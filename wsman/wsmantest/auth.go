@@ -16,6 +16,8 @@ import (
 // authContext is the outcome of authenticating one request.
 type authContext struct {
 	user string
+	// authLeg is set on the request that completed an NTLM handshake.
+	authLeg bool
 	// unseal and seal are set when the request came with WinRM message
 	// encryption: the response is sealed with the same security context.
 	unseal func(contentType string, body []byte) ([]byte, error)
@@ -204,7 +206,9 @@ func (s *Server) authenticateNTLM(w http.ResponseWriter, r *http.Request, scheme
 			canon = res.User
 		}
 		ca.session, ca.user = res.Session, canon
-		return s.ntlmContext(r, ca.session, canon)
+		ac, ok := s.ntlmContext(r, ca.session, canon)
+		ac.authLeg = true
+		return ac, ok
 	}
 	s.challenge(w, "")
 	return nil, false

@@ -273,3 +273,23 @@ func (c *psClient) adopt(commandID string) *psrp.ClientPipeline {
 	require.NoError(c.t, c.wc.ConnectCommand(ctx, c.ref, strings.ToUpper(commandID)))
 	return pl
 }
+
+// openPoolConfig opens a pool on a named configuration.
+func openPoolConfig(t testing.TB, wc *wsman.Client, config string) *psClient {
+	t.Helper()
+	ctx := testCtx(t)
+	id := uuid.New()
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	require.NoError(t, err)
+	require.NoError(t, pool.Open())
+	creation, err := pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize())
+	require.NoError(t, err)
+	resp, err := wc.CreatePowerShell(ctx, wsman.PowerShellShell{ConfigurationName: config, ShellID: strings.ToUpper(id.String()), CreationXML: creation})
+	require.NoError(t, err)
+	c := &psClient{t: t, wc: wc, pool: pool,
+		ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(config), ShellID: resp.ShellID()}}
+	for pool.State() != psrp.RunspacePoolOpened {
+		c.receivePool(ctx)
+	}
+	return c
+}

@@ -73,6 +73,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	if len(body) == 0 && ac.authLeg {
+		// The AUTHENTICATE leg of an encrypting NTLM client carries no
+		// body: Windows answers it with an empty 200.
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if ac.unseal != nil {
 		body, err = ac.unseal(r.Header.Get("Content-Type"), body)
 		if err != nil {
