@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jcmturner/gofork/encoding/asn1"
-	"github.com/jcmturner/gokrb5/v8/asn1tools"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/gssapi"
 	"github.com/jcmturner/gokrb5/v8/iana/chksumtype"
@@ -61,32 +59,7 @@ func newKerberosSPNEGOToken(creds *credentials.Credentials, tkt messages.Ticket,
 	if err != nil {
 		return nil, fmt.Errorf("build AP-REQ: %w", err)
 	}
-	apReqBytes, err := apReq.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("marshal AP-REQ: %w", err)
-	}
-	oid, err := asn1.Marshal(gssapi.OIDKRB5.OID())
-	if err != nil {
-		return nil, fmt.Errorf("marshal mechanism OID: %w", err)
-	}
-	inner := make([]byte, 0, len(oid)+2+len(apReqBytes))
-	inner = append(inner, oid...)
-	inner = append(inner, krb5TokenIDAPReq...)
-	inner = append(inner, apReqBytes...)
-	mechToken := asn1tools.AddASNAppTag(inner, 0)
-
-	tok := spnego.SPNEGOToken{
-		Init: true,
-		NegTokenInit: spnego.NegTokenInit{
-			MechTypes:      []asn1.ObjectIdentifier{gssapi.OIDKRB5.OID()},
-			MechTokenBytes: mechToken,
-		},
-	}
-	b, err := tok.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("marshal SPNEGO token: %w", err)
-	}
-	return b, nil
+	return marshalKerberosSPNEGO(apReq)
 }
 
 // negotiateChallenge is what a response's WWW-Authenticate headers offer.
