@@ -1,0 +1,176 @@
+// Command fakeserver runs the wsmantest fake WinRM + PowerShell remoting
+// server as a program, for demos and for clients in other languages
+// (pypsrp, PowerShell's own client pointed at it, ...).
+//
+// Usage:
+//
+//	go run ./examples/fakeserver -addr 127.0.0.1:5985 -user NAME -password PASS
+//
+// It prints the listening URL and serves until interrupted (Ctrl+C).
+//
+// Flags:
+//
+//	-addr HOST:PORT          listen address (default 127.0.0.1:5985; port 0 picks one)
+//	-user NAME -password PW  the account clients log in with (no flags: no authentication)
+//	-auth LIST               accepted methods: basic,ntlm,certificate (default basic,ntlm)
+//	-tls                     serve HTTPS with a self-signed certificate for 127.0.0.1
+//	-cert-out FILE           with -tls: write the server certificate (PEM) there for clients to trust
+//	-config LIST             PowerShell configuration names (default Microsoft.PowerShell)
+//	-idle-timeout D          default shell IdleTimeOut (default 2h)
+//	-max-idle-timeout D      MaxIdleTimeOut (default 596h31m23.647s)
+//	-max-operation-timeout D cap on a request's OperationTimeout (default 5m)
+//	-inactivity D            a Connected shell without a Receive turns Disconnected after D (default 4m; negative: never)
+//	-buffer-size N           per-command output buffer in bytes (default 1 MiB)
+//	-no-builtins             disable the built-in script subset
+//	-v                       log every request to stderr
+//
+// Commands run the built-in script subset of wsmantest (Write-Output,
+// Start-Sleep, 1..N | ForEach-Object {...}, ...); anything else fails with
+// CommandNotFoundException, as PowerShell does. On cmd shells every command
+// fails as cmd.exe does for an unknown program, except "echo".
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/psremoting/psremoting/wsman/wsmantest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "fakeserver:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, starts the server, prints its URL on stdout and serves
+// until ctx is cancelled.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fakeserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:5985", "listen address")
+	user := fs.String("user", "", "user name clients authenticate as")
+	password := fs.String("password", "", "password of -user")
+	authList := fs.String("auth", "basic,ntlm", "accepted authentication methods: basic,ntlm,certificate")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate")
+	certOut := fs.String("cert-out", "", "with -tls: write the server certificate (PEM) to this file")
+	configs := fs.String("config", wsmantest.DefaultConfigurationName, "comma-separated PowerShell configuration names")
+	idle := fs.Duration("idle-timeout", wsmantest.DefaultIdleTimeout, "default shell IdleTimeOut")
+	maxIdle := fs.Duration("max-idle-timeout", wsmantest.DefaultMaxIdleTimeout, "MaxIdleTimeOut")
+	maxOp := fs.Duration("max-operation-timeout", wsmantest.DefaultMaxOperationTimeout, "cap on OperationTimeout")
+	inactivity := fs.Duration("inactivity", wsmantest.DefaultInactivityWindow, "inactivity window before a shell without Receive turns Disconnected (negative: never)")
+	bufSize := fs.Int("buffer-size", wsmantest.DefaultOutputBufferSize, "per-command output buffer in bytes")
+	noBuiltins := fs.Bool("no-builtins", false, "disable the built-in script subset")
+	verbose := fs.Bool("v", false, "log requests to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if (*user == "") != (*password == "") {
+		return errors.New("-user and -password go together")
+	}
+	opts := wsmantest.Options{
+		Addr:                *addr,
+		DefaultIdleTimeout:  *idle,
+		MaxIdleTimeout:      *maxIdle,
+		MaxOperationTimeout: *maxOp,
+		InactivityWindow:    *inactivity,
+		OutputBufferSize:    *bufSize,
+		DisableBuiltins:     *noBuiltins,
+	}
+	if *inactivity == 0 {
+		opts.InactivityWindow = -1
+	}
+	for _, c := range strings.Split(*configs, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			opts.ConfigurationNames = append(opts.ConfigurationNames, c)
+		}
+	}
+	if *user != "" {
+		opts.Users = map[string]string{*user: *password}
+	}
+	for _, m := range strings.Split(*authList, ",") {
+		switch strings.ToLower(strings.TrimSpace(m)) {
+		case "basic":
+			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthBasic)
+		case "ntlm", "negotiate":
+			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthNTLM)
+		case "certificate", "cert":
+			if !*useTLS {
+				return errors.New("-auth certificate needs -tls")
+			}
+			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthCertificate)
+			if *user != "" {
+				opts.CertificateUsers = map[string]string{*user: *user}
+			}
+		case "":
+		default:
+			return fmt.Errorf("unknown -auth method %q (want basic, ntlm or certificate)", m)
+		}
+	}
+	if *verbose {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	opts.Handlers = wsmantest.NewMux()
+	opts.Handlers.HandleFunc("echo", echoCmd)
+
+	srv, err := wsmantest.Listen(opts, *useTLS)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if *useTLS && *certOut != "" {
+		if err := writeCert(*certOut, srv.Certificate()); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stdout, srv.URL)
+	if *user == "" {
+		fmt.Fprintln(stdout, "no authentication (every request runs as user \"user\")")
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// echoCmd is the cmd-shell "echo": it prints its arguments. (Called as a
+// PowerShell command, it writes them as output objects, like the echo
+// alias of Write-Output.)
+func echoCmd(_ context.Context, inv *wsmantest.Invocation) error {
+	if inv.Kind == wsmantest.KindPowerShell {
+		for _, c := range inv.Pipeline[:1] {
+			for _, p := range c.Parameters {
+				if err := inv.WriteOutput(p.Value); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	words := strings.Fields(inv.CommandLine)
+	text := strings.Join(append(words[1:], inv.Arguments...), " ")
+	_, err := io.WriteString(inv.Stdout(), text+"\r\n")
+	return err
+}
+
+func writeCert(path string, cert *x509.Certificate) error {
+	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+	return os.WriteFile(path, b, 0o644)
+}
