@@ -60,6 +60,13 @@ func (p *ClientPool) apply(ev []Event, m *Message) ([]Event, error) {
 	return p.applyPool(ev, m)
 }
 
+// live reports whether the pool takes server messages that need an open
+// pool: Opened, or Disconnecting (a Receive outstanding when the Disconnect
+// was sent still delivers its data, MS-WSMV 3.1.4.15).
+func (p *ClientPool) live() bool {
+	return p.state == RunspacePoolOpened || p.state == RunspacePoolDisconnecting
+}
+
 func (p *ClientPool) unexpected(m *Message) error {
 	return p.stateErr("ReceiveData", m.Type, "unexpected in this state")
 }
@@ -78,9 +85,7 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		return append(ev, SessionCapabilityReceived{Capability: c}), nil
 
 	case MessageApplicationPrivateData:
-		switch p.state {
-		case RunspacePoolOpening, RunspacePoolConnecting, RunspacePoolOpened:
-		default:
+		if !p.live() && p.state != RunspacePoolOpening && p.state != RunspacePoolConnecting {
 			return ev, p.unexpected(m)
 		}
 		d, err := decodeMessageData(m, DecodeApplicationPrivateData)
@@ -110,7 +115,7 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		return p.resumePipelines(ev), nil
 
 	case MessageRunspaceAvailability:
-		if p.state != RunspacePoolOpened {
+		if !p.live() {
 			return ev, p.unexpected(m)
 		}
 		d, err := decodeMessageData(m, DecodeRunspaceAvailability)
@@ -120,13 +125,13 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		return append(ev, RunspaceAvailabilityReceived{Data: d}), nil
 
 	case MessageUserEvent:
-		if p.state != RunspacePoolOpened {
+		if !p.live() {
 			return ev, p.unexpected(m)
 		}
 		return append(ev, UserEventReceived{Message: m}), nil
 
 	case MessageRunspacePoolHostCall:
-		if p.state != RunspacePoolOpened && p.state != RunspacePoolOpening {
+		if !p.live() && p.state != RunspacePoolOpening {
 			return ev, p.unexpected(m)
 		}
 		c, err := decodeMessageData(m, DecodeHostCall)
@@ -136,19 +141,19 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		return append(ev, HostCallReceived{CallID: c.CallID, Method: c.MethodID, Message: m}), nil
 
 	case MessageWarningRecord:
-		if p.state != RunspacePoolOpened {
+		if !p.live() {
 			return ev, p.unexpected(m)
 		}
 		return append(ev, InformationalRecordReceived{Message: m}), nil
 
 	case MessagePublicKeyRequest:
-		if p.state != RunspacePoolOpened {
+		if !p.live() {
 			return ev, p.unexpected(m)
 		}
 		return append(ev, PublicKeyRequested{}), nil
 
 	case MessageEncryptedSessionKey:
-		if p.state != RunspacePoolOpened || p.kex == nil {
+		if !p.live() || p.kex == nil {
 			return ev, p.stateErr("ReceiveData", m.Type, "no PUBLIC_KEY was sent")
 		}
 		k, err := decodeMessageData(m, DecodeEncryptedSessionKey)

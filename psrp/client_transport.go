@@ -2,6 +2,9 @@ package psrp
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -22,6 +25,10 @@ var (
 func (p *ClientPool) BeginDisconnect() ([]Event, error) {
 	if p.state != RunspacePoolOpened {
 		return nil, p.stateErr("BeginDisconnect", 0, "only an Opened pool can disconnect")
+	}
+	if c := p.serverCap; c != nil && !protocolAtLeast(c.ProtocolVersion, 2, 2) {
+		return nil, p.stateErr("BeginDisconnect", 0, fmt.Sprintf(
+			"the server speaks PSRP %s; disconnecting needs 2.2 (Windows 8 / Server 2012) or later", c.ProtocolVersion))
 	}
 	return []Event{p.setState(RunspacePoolDisconnecting, nil, nil)}, nil
 }
@@ -199,4 +206,17 @@ func (p *ClientPool) fragmenter(t Target) *Fragmenter {
 		return &pl.outPR
 	}
 	return &pl.out
+}
+
+// protocolAtLeast reports whether a "major.minor" protocol version is at
+// least major.minor. An unparsable version counts as new enough: the server
+// will say if it is not.
+func protocolAtLeast(v string, major, minor int) bool {
+	a, b, _ := strings.Cut(v, ".")
+	ma, err1 := strconv.Atoi(a)
+	mi, err2 := strconv.Atoi(strings.SplitN(b, ".", 2)[0])
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return ma > major || (ma == major && mi >= minor)
 }

@@ -25,7 +25,14 @@ type ServerPoolConfig struct {
 	MaxFragmentSize int
 	// Defragmenter bounds what is held while reassembling client messages.
 	Defragmenter DefragmenterOptions
+	// MaxPipelines bounds the pipelines a pool holds at one time, finished
+	// ones included until RemovePipeline (0 means DefaultMaxPipelines, the
+	// WinRM MaxConcurrentCommandsPerShell default).
+	MaxPipelines int
 }
+
+// DefaultMaxPipelines is the default ServerPoolConfig.MaxPipelines.
+const DefaultMaxPipelines = 1000
 
 // ServerPool is the server side of one runspace pool: a sans-IO state
 // machine for a fake or real PSRP server. The caller feeds it the PSRP
@@ -63,6 +70,9 @@ func NewServerPool(id uuid.UUID, cfg ServerPoolConfig) *ServerPool {
 	if cfg.Capability == nil {
 		cfg.Capability = &SessionCapability{ProtocolVersion: DefaultProtocolVersion, PSVersion: DefaultPSVersion,
 			SerializationVersion: DefaultSerializationVersion}
+	}
+	if cfg.MaxPipelines <= 0 {
+		cfg.MaxPipelines = DefaultMaxPipelines
 	}
 	s := &ServerPool{cfg: cfg, id: id, defrag: NewDefragmenter(cfg.Defragmenter), pipes: make(map[uuid.UUID]*ServerPipeline)}
 	s.out = *NewFragmenter(cfg.MaxFragmentSize, &s.ids)

@@ -199,6 +199,10 @@ func (s *ServerPool) applyPipeline(ev []Event, m *Message) ([]Event, error) {
 	if m.Type == MessageCreatePipeline || m.Type == MessageGetCommandMetadata {
 		switch {
 		case pl == nil:
+			if len(s.pipes) >= s.cfg.MaxPipelines {
+				return ev, &StateError{Op: "ReceiveData", PoolState: s.state, Pipeline: m.PipelineID, Message: m.Type,
+					Detail: fmt.Sprintf("the pool already holds %d pipelines", len(s.pipes))}
+			}
 			pl = &ServerPipeline{pool: s, id: m.PipelineID}
 			pl.out = *NewFragmenter(s.cfg.MaxFragmentSize, &s.ids)
 			s.pipes[pl.id] = pl

@@ -396,3 +396,72 @@ func TestServerDropOldest(t *testing.T) {
 	assert.False(t, s.DropOldest(sp.Target()))
 	assert.False(t, s.DropOldest(Target{Pipeline: uuid.New()}))
 }
+
+func TestProtocolAtLeast(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{
+		{"2.2", true}, {"2.3", true}, {"2.10", true}, {"3.0", true}, {"2.1", false}, {"2.0", false},
+		{"1.9", false}, {"2.2.1", true}, {"", true}, {"x.y", true},
+	} {
+		assert.Equal(t, tc.want, protocolAtLeast(tc.v, 2, 2), tc.v)
+	}
+}
+
+func TestDisconnectNeedsProtocol22(t *testing.T) {
+	cv := newConversation(t)
+	cv.server = NewServerPool(uuid.Nil, ServerPoolConfig{MaxFragmentSize: testFragmentSize,
+		Capability: &SessionCapability{ProtocolVersion: "2.1", PSVersion: "2.0", SerializationVersion: "1.1.0.1"}})
+	require.NoError(t, cv.client.Open())
+	cv.toServer()
+	require.NoError(t, cv.server.SendApplicationPrivateData(&ApplicationPrivateData{Data: NewPSPrimitiveDictionary()}))
+	require.NoError(t, cv.server.SetState(RunspacePoolOpened, nil))
+	cv.toClient(PoolTarget)
+	_, err := cv.client.BeginDisconnect()
+	assert.ErrorIs(t, err, ErrInvalidState)
+	assert.Contains(t, err.Error(), "2.1")
+	assert.Equal(t, RunspacePoolOpened, cv.client.State())
+}
+
+// TestDisconnectingStillReceives: data of a Receive outstanding when the
+// Disconnect was sent is still taken.
+func TestDisconnectingStillReceives(t *testing.T) {
+	c, cv := openedClient(t)
+	pl, err := c.NewPipeline(uuid.Nil, scriptPipeline("x"))
+	require.NoError(t, err)
+	require.NoError(t, pl.Invoke())
+	cv.toServer()
+	ci, err := c.GetAvailableRunspaces()
+	require.NoError(t, err)
+	cv.toServer()
+	require.NoError(t, cv.server.SendAvailableRunspaces(ci, 1))
+	require.NoError(t, cv.server.Pipeline(pl.ID()).WriteOutput(clixml.String("late")))
+	_, err = c.BeginDisconnect()
+	require.NoError(t, err)
+	assert.Len(t, cv.toClient(PoolTarget), 1)
+	assert.Len(t, cv.toClient(pl.Target()), 1)
+	_, err = c.DisconnectCompleted()
+	require.NoError(t, err)
+	_, err = c.ReceiveData(serverPayload(t, 900, DestinationClient, testPoolID, pl.ID(), clixml.String("x"), MessagePipelineOutput))
+	assert.ErrorIs(t, err, ErrInvalidState, "a Disconnected pipeline takes no output")
+}
+
+func TestServerMaxPipelines(t *testing.T) {
+	c, cv := openedClient(t)
+	cv.server.cfg.MaxPipelines = 2
+	for i := 0; i < 3; i++ {
+		pl, err := c.NewPipeline(uuid.Nil, scriptPipeline("x"))
+		require.NoError(t, err)
+		require.NoError(t, pl.Invoke())
+		b, err := c.NextPayload(pl.Target(), 1<<20)
+		require.NoError(t, err)
+		_, err = cv.server.ReceiveData(b)
+		if i < 2 {
+			require.NoError(t, err)
+		} else {
+			assert.ErrorIs(t, err, ErrInvalidState)
+		}
+	}
+	assert.Len(t, cv.server.Pipelines(), 2)
+}
