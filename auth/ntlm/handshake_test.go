@@ -241,3 +241,52 @@ func TestClientRejectsOversizedNames(t *testing.T) {
 	_, err = c.Authenticate(chal)
 	require.ErrorIs(t, err, ErrUnsupported)
 }
+
+// Negotiation variants: without key exchange (the session key is the key
+// exchange key and checksums are not RC4-encrypted) and with weaker key
+// lengths (SEALKEY truncation).
+func TestHandshakeFlagVariants(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags Flags
+	}{
+		{"no key exchange", DefaultClientFlags &^ FlagKeyExchange},
+		{"56-bit", DefaultClientFlags &^ Flag128},
+		{"40-bit", DefaultClientFlags &^ (Flag128 | Flag56)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, res, err := handshake(t, testServer(ChannelBindingRelaxed), ClientConfig{User: "bob", Password: "hunter2", Flags: tc.flags}, nil)
+			require.NoError(t, err)
+			assert.Equal(t, tc.flags&(FlagKeyExchange|Flag128|Flag56), res.Flags&(FlagKeyExchange|Flag128|Flag56))
+			for _, msg := range []string{"a", "bb", "ccc"} {
+				sig, sealed, err := c.Session().Wrap([]byte(msg))
+				require.NoError(t, err)
+				plain, err := res.Session.Unwrap(sig, sealed)
+				require.NoError(t, err)
+				assert.Equal(t, msg, string(plain))
+			}
+		})
+	}
+	t.Run("server without sealing", func(t *testing.T) {
+		c, err := NewClient(ClientConfig{User: "bob", Password: "hunter2"})
+		require.NoError(t, err)
+		c.Negotiate()
+		ch := &Challenge{Flags: FlagUnicode | FlagNTLM | FlagExtendedSessionSecurity | FlagTargetInfo | FlagSign, TargetInfo: AvPairs{{ID: AvNbDomainName, Value: utf16le("D")}}}
+		_, err = c.Authenticate(ch.Marshal())
+		require.ErrorIs(t, err, ErrNoSealing)
+	})
+	t.Run("server without extended session security", func(t *testing.T) {
+		c, err := NewClient(ClientConfig{User: "bob", Password: "hunter2"})
+		require.NoError(t, err)
+		c.Negotiate()
+		ch := &Challenge{Flags: FlagUnicode | FlagNTLM | FlagTargetInfo | FlagSeal, TargetInfo: AvPairs{{ID: AvNbDomainName, Value: utf16le("D")}}}
+		_, err = c.Authenticate(ch.Marshal())
+		require.ErrorIs(t, err, ErrUnsupported)
+	})
+	t.Run("authenticate before negotiate", func(t *testing.T) {
+		c, err := NewClient(ClientConfig{User: "bob", Password: "hunter2"})
+		require.NoError(t, err)
+		_, err = c.Authenticate(nil)
+		require.ErrorIs(t, err, ErrState)
+	})
+}
