@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/google/uuid"
 )
@@ -71,7 +72,14 @@ func Unmarshal(data []byte) (Value, error) {
 // Unmarshal decodes one CLIXML value with these options (see the
 // package-level Unmarshal).
 func (o DecoderOptions) Unmarshal(data []byte) (Value, error) {
-	d := o.newDecoder(data, nil)
+	var d *Decoder
+	if o.reference {
+		d = o.newDecoder(data, nil)
+	} else {
+		d = decoderPool.Get().(*Decoder)
+		d.initBytes(o.withDefaults(), data)
+		defer d.release()
+	}
 	d.single = true
 	v, err := d.Decode()
 	if err == io.EOF {
@@ -86,6 +94,45 @@ func (o DecoderOptions) Unmarshal(data []byte) (Value, error) {
 	return v, nil
 }
 
+// decoderPool keeps Decoders for Unmarshal: their tokenizer buffers, RefId
+// tables and interned names are reused from message to message.
+var decoderPool = sync.Pool{New: func() any { return new(Decoder) }}
+
+// initBytes readies a pooled Decoder to decode data.
+func (d *Decoder) initBytes(o DecoderOptions, data []byte) {
+	var base int64
+	if n := clixmlHeaderLen(data); n > 0 {
+		data, base = data[n:], int64(n)
+	}
+	if d.fast == nil {
+		d.fast = newFastTokenizer(nil, nil, 0)
+	}
+	f := d.fast
+	*f = fastTokenizer{buf: data, eof: true, limit: -1, maxStr: o.MaxStringSize, base: base,
+		scratch: f.scratch, names: f.names}
+	d.opts, d.tz = o, f
+	d.inObjs, d.single, d.stream, d.err = false, false, "", nil
+	d.p.tz, d.p.tok, d.p.opts = f, &d.tok, &d.opts
+	d.p.objects = 0
+	d.p.stable = true
+}
+
+// release clears what a pooled Decoder refers to and returns it to the pool.
+func (d *Decoder) release() {
+	d.fast.buf = nil
+	d.tok.text = nil
+	d.p.reset()
+	if cap(d.p.text) > 64<<10 {
+		d.p.text = nil
+	}
+	for i := range d.fast.scratch {
+		if cap(d.fast.scratch[i]) > 64<<10 {
+			d.fast.scratch[i] = nil
+		}
+	}
+	decoderPool.Put(d)
+}
+
 // Decoder reads CLIXML values one at a time from a stream: bare values one
 // after another, or CLIXML files and streams (an optional "#< CLIXML" line,
 // then <Objs Version="1.1.0.1" xmlns="…">, whose children are returned one
@@ -94,6 +141,7 @@ func (o DecoderOptions) Unmarshal(data []byte) (Value, error) {
 type Decoder struct {
 	opts   DecoderOptions
 	tz     tokenizer
+	fast   *fastTokenizer // the tokenizer of a pooled Decoder
 	tok    token
 	p      parser
 	inObjs bool
@@ -139,11 +187,12 @@ func (o DecoderOptions) newDecoder(data []byte, r io.Reader) *Decoder {
 		d.tz = newStdTokenizer(r, o.MaxStringSize)
 	case r == nil:
 		d.tz = newFastTokenizer(data, nil, o.MaxStringSize)
+		d.p.stable = true
 	default:
 		d.tz = newFastTokenizer(nil, r, o.MaxStringSize)
 	}
 	d.tz.setBase(base)
-	d.p = parser{tz: d.tz, tok: &d.tok, opts: &d.opts}
+	d.p.tz, d.p.tok, d.p.opts = d.tz, &d.tok, &d.opts
 	return d
 }
 
@@ -287,15 +336,18 @@ type parser struct {
 	tz      tokenizer
 	tok     *token
 	opts    *DecoderOptions
-	objs    map[string]*Object
-	tns     map[string][]string
+	objs    refTable[*Object]
+	tns     refTable[*[]string]
 	objects int
 	text    []byte
+	// stable is true when text tokens stay valid while the parser reads
+	// the end tag that follows (the input is all in memory).
+	stable bool
 }
 
 func (p *parser) reset() {
-	clear(p.objs)
-	clear(p.tns)
+	p.objs.reset()
+	p.tns.reset()
 }
 
 func (p *parser) syntax(elem, msg string, err error) error {
@@ -315,6 +367,7 @@ func (p *parser) next(elem string) error {
 // result is valid until the next token.
 func (p *parser) leaf(elem string) ([]byte, error) {
 	p.text = p.text[:0]
+	var single []byte // the only text token so far, not copied (stable input)
 	n := 0
 	for {
 		if err := p.next(elem); err != nil {
@@ -322,19 +375,24 @@ func (p *parser) leaf(elem string) ([]byte, error) {
 		}
 		switch p.tok.kind {
 		case tokText:
-			if n == 0 {
-				// Usually the only text token: avoid the copy unless another follows.
-				p.text = append(p.text[:0], p.tok.text...)
-			} else {
+			switch {
+			case n == 0 && p.stable:
+				single = p.tok.text
+			case n == 1 && p.stable:
+				p.text = append(append(p.text[:0], single...), p.tok.text...)
+			default:
 				p.text = append(p.text, p.tok.text...)
 			}
 			n++
-			if p.opts.MaxStringSize >= 0 && len(p.text) > p.opts.MaxStringSize {
+			if p.opts.MaxStringSize >= 0 && max(len(p.text), len(single)) > p.opts.MaxStringSize {
 				return nil, &LimitError{Limit: "MaxStringSize", Max: int64(p.opts.MaxStringSize), Offset: p.tz.offset()}
 			}
 		case tokEnd:
 			if p.tok.name != elem {
 				return nil, p.syntax(elem, "unexpected end tag </"+p.tok.name+">", nil)
+			}
+			if n == 1 && p.stable {
+				return single, nil
 			}
 			return p.text, nil
 		case tokStart:
@@ -376,7 +434,7 @@ func (p *parser) value(depth int) (Value, error) {
 		if !ok {
 			return nil, p.syntax(name, "missing RefId", nil)
 		}
-		o, ok := p.objs[id]
+		o, ok := p.objs.get(id)
 		if !ok {
 			return nil, p.syntax(name, "Ref to unknown RefId "+strconv.Quote(id), nil)
 		}
@@ -515,7 +573,7 @@ func (p *parser) skipSpace(elem string) error {
 }
 
 func (p *parser) addRef() error {
-	if p.opts.MaxStreamRefs >= 0 && len(p.objs)+len(p.tns) >= p.opts.MaxStreamRefs {
+	if p.opts.MaxStreamRefs >= 0 && p.objs.len()+p.tns.len() >= p.opts.MaxStreamRefs {
 		return &LimitError{Limit: "MaxStreamRefs", Max: int64(p.opts.MaxStreamRefs), Offset: p.tz.offset()}
 	}
 	return nil
@@ -529,15 +587,12 @@ func (p *parser) object(depth int) (*Object, error) {
 	}
 	o := &Object{}
 	if id, ok := p.tok.attr("RefId"); ok {
-		if p.objs == nil {
-			p.objs = make(map[string]*Object)
-		}
-		if _, dup := p.objs[id]; !dup {
+		if _, dup := p.objs.get(id); !dup {
 			if err := p.addRef(); err != nil {
 				return nil, err
 			}
 		}
-		p.objs[id] = o
+		p.objs.put(id, o)
 	}
 	var haveTN, haveContent, haveProps, haveMS bool
 	for {
@@ -659,15 +714,12 @@ func (p *parser) typeNames() ([]string, error) {
 	}
 	names = names[:len(names):len(names)]
 	if hasID {
-		if p.tns == nil {
-			p.tns = make(map[string][]string)
-		}
-		if _, dup := p.tns[id]; !dup {
+		if _, dup := p.tns.get(id); !dup {
 			if err := p.addRef(); err != nil {
 				return nil, err
 			}
 		}
-		p.tns[id] = names
+		p.tns.put(id, &names)
 	}
 	return names, nil
 }
@@ -677,14 +729,14 @@ func (p *parser) typeNameRef() ([]string, error) {
 	if !ok {
 		return nil, p.syntax("TNRef", "missing RefId", nil)
 	}
-	names, ok := p.tns[id]
+	np, ok := p.tns.get(id)
 	if !ok {
 		return nil, p.syntax("TNRef", "reference to unknown type names RefId "+strconv.Quote(id), nil)
 	}
 	if err := p.empty("TNRef"); err != nil {
 		return nil, err
 	}
-	return names, nil
+	return *np, nil
 }
 
 // properties decodes <Props> or <MS>: values each named by N.

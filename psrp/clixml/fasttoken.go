@@ -28,7 +28,10 @@ type fastTokenizer struct {
 
 	pendingEnd  bool
 	pendingName string
-	scratch     []byte
+	// scratch holds decoded text; two buffers used in turn keep the previous
+	// text token valid while the next is decoded.
+	scratch     [2][]byte
+	sel         int
 	names       map[string]string // interned attribute values
 }
 
@@ -171,10 +174,30 @@ func (t *fastTokenizer) scan(tok *token, i int) (int, bool, error) {
 	return t.scanStart(tok, i+1)
 }
 
-func isNameByte(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '_' || c == ':' || c == '.' || c == '-'
-}
+// Name byte classes (encoding/xml reads a name as long as bytes are ASCII
+// name characters or non-ASCII).
+const (
+	ncName  = 1 << iota // any name byte
+	ncFirst             // may start a name
+	ncColon             // ':'
+	ncHigh              // non-ASCII
+)
+
+var nameClass = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', c == '_':
+			t[c] = ncName | ncFirst
+		case c == ':':
+			t[c] = ncName | ncFirst | ncColon
+		case '0' <= c && c <= '9', c == '.', c == '-':
+			t[c] = ncName
+		case c >= 0x80:
+			t[c] = ncName | ncHigh
+		}
+	}
+	return t
+}()
 
 // scanName reads an XML name at buf[i:]: ASCII only, [A-Za-z_:] then
 // [A-Za-z0-9_:.-], at most one colon.
@@ -187,7 +210,13 @@ func (t *fastTokenizer) scanName(i int) (string, int, error) {
 func (t *fastTokenizer) scanNameColons(i int, anyColons bool) (string, int, error) {
 	b := t.buf
 	j := i
-	for j < len(b) && (isNameByte(b[j]) || b[j] >= 0x80) {
+	var seen byte
+	for j < len(b) {
+		c := nameClass[b[j]]
+		if c == 0 {
+			break
+		}
+		seen |= c
 		j++
 	}
 	if j >= len(b) {
@@ -197,21 +226,22 @@ func (t *fastTokenizer) scanNameColons(i int, anyColons bool) (string, int, erro
 		return "", 0, t.syntax(i, "expected a name")
 	}
 	n := b[i:j]
-	c := n[0]
-	if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':') {
+	if nameClass[n[0]]&ncFirst == 0 {
 		return "", 0, t.syntax(i, "invalid XML name")
 	}
-	colons := 0
-	for _, c := range n {
-		if c >= 0x80 {
-			return "", 0, t.syntax(i, "non-ASCII XML name")
-		}
-		if c == ':' {
-			colons++
-		}
+	if seen&ncHigh != 0 {
+		return "", 0, t.syntax(i, "non-ASCII XML name")
 	}
-	if colons > 1 && !anyColons {
-		return "", 0, t.syntax(i, "invalid XML name")
+	if seen&ncColon != 0 && !anyColons {
+		colons := 0
+		for _, c := range n {
+			if c == ':' {
+				colons++
+			}
+		}
+		if colons > 1 {
+			return "", 0, t.syntax(i, "invalid XML name")
+		}
 	}
 	return internName(n), j, nil
 }
@@ -428,7 +458,8 @@ func (t *fastTokenizer) scanText(tok *token, i int, atEOF bool) (int, bool, erro
 // offset of raw in buf, for errors. checkCDEnd rejects "]]>" (text, not
 // attribute values).
 func (t *fastTokenizer) decodeText(raw []byte, at int, checkCDEnd bool) ([]byte, error) {
-	out := t.scratch[:0]
+	t.sel ^= 1
+	out := t.scratch[t.sel][:0]
 	var prev byte
 	for k := 0; k < len(raw); k++ {
 		c := raw[k]
@@ -458,7 +489,7 @@ func (t *fastTokenizer) decodeText(raw []byte, at int, checkCDEnd bool) ([]byte,
 		}
 		prev = c
 	}
-	t.scratch = out
+	t.scratch[t.sel] = out
 	if err := checkChars(out); err != nil {
 		return nil, t.syntax(at, err.Error())
 	}
@@ -617,7 +648,8 @@ func (t *fastTokenizer) scanBang(tok *token, i int) (int, bool, error) {
 		for k := s; k+2 < len(b); k++ {
 			if b[k] == ']' && b[k+1] == ']' && b[k+2] == '>' {
 				raw := b[s:k]
-				out := t.scratch[:0]
+				t.sel ^= 1
+				out := t.scratch[t.sel][:0]
 				var prev byte
 				for _, c := range raw {
 					switch {
@@ -629,7 +661,7 @@ func (t *fastTokenizer) scanBang(tok *token, i int) (int, bool, error) {
 					}
 					prev = c
 				}
-				t.scratch = out
+				t.scratch[t.sel] = out
 				if err := checkChars(out); err != nil {
 					return 0, false, t.syntax(s, err.Error())
 				}
