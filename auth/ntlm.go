@@ -95,17 +95,10 @@ func (n *NTLM) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTripper
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(discardHandler{})
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &ntlmTransport{cfg: cfg, next: next, opts: opts, log: log, sem: make(semaphore, 1)}, nil
 }
-
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 
 type ntlmTransport struct {
 	cfg  NTLM

@@ -77,7 +77,7 @@ func NewNTLMServer(cfg NTLMServerConfig) *NTLMServer {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(discardHandler{})
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &NTLMServer{
 		cfg: cfg,

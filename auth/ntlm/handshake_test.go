@@ -106,6 +106,11 @@ func TestHandshakeFailures(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, res.ChannelBound)
 	})
+	t.Run("target name", func(t *testing.T) {
+		_, res, err := handshake(t, testServer(ChannelBindingRelaxed), ClientConfig{User: "bob", Password: "hunter2", TargetSPN: "HTTP/host.example"}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "HTTP/host.example", res.TargetName)
+	})
 	t.Run("cbt missing relaxed", func(t *testing.T) {
 		_, res, err := handshake(t, testServer(ChannelBindingRelaxed), ClientConfig{User: "bob", Password: "hunter2"}, cb)
 		require.NoError(t, err)

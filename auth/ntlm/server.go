@@ -154,6 +154,9 @@ type Result struct {
 	Flags Flags
 	// ChannelBound reports that the client's channel bindings matched.
 	ChannelBound bool
+	// TargetName is the client's MsvAvTargetName (the SPN it meant to
+	// reach), empty if it sent none. The Server does not check it.
+	TargetName string
 }
 
 // Authenticate verifies an NTLMv2 AUTHENTICATE message: the NTProofStr
@@ -217,7 +220,7 @@ func (h *Handshake) Authenticate(authenticate []byte, channelBindings []byte) (*
 		return nil, fmt.Errorf("%w: no MIC", ErrMICMismatch)
 	}
 
-	res := &Result{User: am.User, Domain: am.Domain, Flags: flags}
+	res := &Result{User: am.User, Domain: am.Domain, Flags: flags, TargetName: pairs.String(AvTargetName)}
 	if err := h.checkBindings(pairs, channelBindings, res); err != nil {
 		return nil, err
 	}
