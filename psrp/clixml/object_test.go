@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -313,4 +314,84 @@ func TestEscapeFunctions(t *testing.T) {
 	_, err := EncodeString("\xff")
 	assert.Error(t, err)
 	assert.Equal(t, "_x12", DecodeString("_x12"))
+}
+
+// The streaming decoder gives the same values whatever the reads look like:
+// one byte at a time, or everything at once.
+func TestDecoderSmallReads(t *testing.T) {
+	var all bytes.Buffer
+	var want []Value
+	for _, m := range recordedMessagesOrSeeds(t) {
+		v, err := Unmarshal(m)
+		require.NoError(t, err)
+		want = append(want, v)
+		all.Write(m)
+		all.WriteString("\r\n")
+	}
+	for name, r := range map[string]io.Reader{
+		"one byte": iotest.OneByteReader(bytes.NewReader(all.Bytes())),
+		"half":     iotest.HalfReader(bytes.NewReader(all.Bytes())),
+		"all":      bytes.NewReader(all.Bytes()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := NewDecoder(r)
+			for i, w := range want {
+				v, err := d.Decode()
+				require.NoError(t, err, "value %d", i)
+				require.True(t, Equal(w, v), "value %d", i)
+			}
+			_, err := d.Decode()
+			assert.Equal(t, io.EOF, err)
+		})
+	}
+}
+
+// recordedMessagesOrSeeds returns the recorded messages, or a few hand-made
+// ones when the recordings are absent.
+func recordedMessagesOrSeeds(t *testing.T) [][]byte {
+	out := [][]byte{[]byte(refsXML), []byte(errorRecordXML), []byte(`<S>a&amp;b_x000A_</S>`), []byte(`<S><![CDATA[x]]>y</S>`)}
+	if _, err := recordingsDir(); err == nil {
+		for _, m := range recordedMessages(t) {
+			out = append(out, m.data)
+		}
+	}
+	return out
+}
+
+func TestDecoderStreamLimits(t *testing.T) {
+	// MaxInputSize applies to each value of a stream, not to the stream.
+	in := strings.Repeat(`<S>`+strings.Repeat("a", 50)+`</S>`, 10)
+	d := DecoderOptions{MaxInputSize: 80}.NewDecoder(iotest.HalfReader(strings.NewReader(in)))
+	for i := 0; i < 10; i++ {
+		_, err := d.Decode()
+		require.NoError(t, err, "value %d", i)
+	}
+	_, err := d.Decode()
+	assert.Equal(t, io.EOF, err)
+	d = DecoderOptions{MaxInputSize: 40}.NewDecoder(strings.NewReader(in))
+	_, err = d.Decode()
+	assert.True(t, errors.Is(err, ErrLimit), "%v", err)
+	// A huge text is refused without being buffered whole.
+	big := io.MultiReader(strings.NewReader("<S>"), &repeatReader{b: 'a', n: 1 << 30})
+	d = DecoderOptions{MaxStringSize: 1 << 10}.NewDecoder(big)
+	_, err = d.Decode()
+	assert.True(t, errors.Is(err, ErrLimit), "%v", err)
+}
+
+// repeatReader yields n copies of b.
+type repeatReader struct {
+	b byte
+	n int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n)
+	for i := range p[:k] {
+		p[i] = r.b
+	}
+	r.n -= k
+	return k, nil
 }
