@@ -10,11 +10,11 @@ import (
 // Sentinel errors of the Kerberos and Negotiate authenticators, for use with
 // errors.Is. A *KerberosError wraps one of them.
 var (
-	// ErrKerberosEncryptionUnsupported: Kerberos over plain http:// needs
-	// WinRM message encryption (RFC 4121 sealed wrap tokens in the Windows
-	// layout), which this package does not implement. Use https://, or set
-	// WrapOptions.AllowUnencrypted if the server allows unencrypted traffic.
-	ErrKerberosEncryptionUnsupported = errors.New("Kerberos message encryption over http:// is not supported: use https:// (or set AllowUnencrypted if the server allows unencrypted traffic)")
+	// ErrKerberosEncryptionUnsupported: WinRM message encryption over
+	// http:// cannot be used with this Kerberos context: the session key is
+	// not AES (RC4-HMAC tokens have another format, not implemented). Use
+	// https://.
+	ErrKerberosEncryptionUnsupported = errors.New("Kerberos message encryption is not supported with this session key: use https://")
 	// ErrKerberosCredentials: the KDC rejected the client's credentials
 	// (wrong password or key, unknown, locked or expired principal).
 	ErrKerberosCredentials = errors.New("the KDC rejected the client credentials")
@@ -97,8 +97,9 @@ func (e *KerberosError) Unwrap() []error {
 }
 
 // Is makes a KerberosError match the package-wide sentinels too:
-// ErrInsecureTransport for ErrKerberosEncryptionUnsupported, and
-// ErrUnauthorized for rejected credentials or tokens.
+// ErrInsecureTransport for ErrKerberosEncryptionUnsupported (the message
+// cannot be protected over http://), and ErrUnauthorized for rejected
+// credentials or tokens.
 func (e *KerberosError) Is(target error) bool {
 	switch target {
 	case ErrInsecureTransport:

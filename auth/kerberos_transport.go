@@ -37,10 +37,27 @@ type kerberosTransport struct {
 	opts     WrapOptions
 	scheme   string            // "Kerberos" or "Negotiate", for errors and logs
 	fallback http.RoundTripper // Negotiate's fallback, or nil
+	enc      *kerberosEncTransport
 
 	mu   sync.Mutex
 	mode kerberosMode
 	cbt  []byte // channel binding application data of the last TLS response
+}
+
+func newKerberosTransport(k *Kerberos, next http.RoundTripper, opts WrapOptions, scheme string, fallback http.RoundTripper) *kerberosTransport {
+	return &kerberosTransport{k: k, next: next, opts: opts, scheme: scheme, fallback: fallback,
+		enc: newKerberosEncTransport(k, next, opts)}
+}
+
+// wantEncryption reports whether req is sent with message encryption.
+func (t *kerberosTransport) wantEncryption(req *http.Request) bool {
+	switch t.k.cfg.Encryption {
+	case EncryptionAlways:
+		return true
+	case EncryptionNever:
+		return false
+	}
+	return req.URL.Scheme != "https"
 }
 
 func (t *kerberosTransport) state() (kerberosMode, []byte) {
@@ -73,22 +90,32 @@ func (t *kerberosTransport) bindingsFrom(cs *tls.ConnectionState) []byte {
 // RoundTrip implements http.RoundTripper.
 func (t *kerberosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	mode, cbt := t.state()
-	if req.URL.Scheme != "https" && !t.opts.AllowUnencrypted && mode != krbModeFallback {
-		if t.fallback == nil {
-			if req.Body != nil {
-				req.Body.Close()
-			}
-			return nil, &KerberosError{Op: "request", Principal: t.k.principal, Kind: ErrKerberosEncryptionUnsupported}
-		}
-		t.switchToFallback("Kerberos message encryption over http:// is not implemented")
-		mode = krbModeFallback
-	}
 	if mode == krbModeFallback {
 		return t.fallback.RoundTrip(req)
+	}
+	encrypt := t.wantEncryption(req)
+	if !encrypt && req.URL.Scheme != "https" && !t.opts.AllowUnencrypted {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, &KerberosError{Op: "request", Principal: t.k.principal, Kind: ErrInsecureTransport}
 	}
 	body, err := krbReadBody(req)
 	if err != nil {
 		return nil, &KerberosError{Op: "request", Err: fmt.Errorf("read request body: %w", err)}
+	}
+	if encrypt {
+		resp, err := t.enc.RoundTrip(krbWithBody(req, body, ""))
+		if err != nil && t.fallback != nil && mode == krbModeUnknown &&
+			(krbIsKind(err, ErrKerberosUnknownService) || krbIsKind(err, ErrKerberosKDCUnreachable) ||
+				krbIsKind(err, ErrKerberosNotOffered) || krbIsKind(err, ErrKerberosEncryptionUnsupported)) {
+			t.switchToFallback("Kerberos message encryption unavailable: " + err.Error())
+			return t.fallback.RoundTrip(krbWithBody(req, body, ""))
+		}
+		if err == nil {
+			t.setMode(krbModeConnection)
+		}
+		return resp, err
 	}
 	spn := t.k.spnFor(req.URL.Hostname())
 

@@ -145,22 +145,28 @@ func parseKrbWrapHeader(tok []byte) (krbWrapTokenHeader, error) {
 // Wrap seals plaintext into the next token and returns it split for the
 // WinRM framing: the signature and the sealed data.
 func (s *kerberosSealer) Wrap(plaintext []byte) (signature, sealed []byte, err error) {
+	return s.seal(plaintext, 0)
+}
+
+// seal is Wrap with ec filler bytes (Windows itself sends EC = 16), rotated
+// by RRC+EC as MS-KILE describes.
+func (s *kerberosSealer) seal(plaintext []byte, ec uint16) (signature, sealed []byte, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sealUsage, _ := s.usages()
-	inner := krbWrapHeader(s.flags(false), 0, 0, s.sendSeq)
-	msg := make([]byte, 0, len(plaintext)+krbWrapHeaderLen)
+	msg := make([]byte, 0, len(plaintext)+int(ec)+krbWrapHeaderLen)
 	msg = append(msg, plaintext...)
-	msg = append(msg, inner...)
+	msg = append(msg, make([]byte, ec)...)
+	msg = append(msg, krbWrapHeader(s.flags(false), ec, 0, s.sendSeq)...)
 	_, ct, err := s.et.EncryptMessage(s.key.KeyValue, msg, sealUsage)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seal: %w", err)
 	}
 	tok := make([]byte, 0, krbWrapHeaderLen+len(ct))
-	tok = append(tok, krbWrapHeader(s.flags(false), 0, krbWrapRRC, s.sendSeq)...)
-	tok = append(tok, rotateRight(ct, krbWrapRRC)...)
+	tok = append(tok, krbWrapHeader(s.flags(false), ec, krbWrapRRC, s.sendSeq)...)
+	tok = append(tok, rotateRight(ct, krbWrapRRC+int(ec))...)
 	s.sendSeq++
-	sigLen := krbWrapHeaderLen + krbWrapRRC + krbWrapConfounderLen
+	sigLen := krbWrapHeaderLen + int(ec) + krbWrapRRC + krbWrapConfounderLen
 	return tok[:sigLen:sigLen], tok[sigLen:], nil
 }
 

@@ -19,9 +19,9 @@ import (
 //   - the KDC does not know the service principal (ErrKerberosUnknownService,
 //     for example when connecting by IP address or to a workgroup machine)
 //     or no KDC answers (ErrKerberosKDCUnreachable), or
-//   - the URL is http:// without WrapOptions.AllowUnencrypted: Kerberos
-//     message encryption is not implemented, while the fallback may encrypt
-//     (NTLM does).
+//   - over http:// with message encryption, the server does not offer
+//     Negotiate or the session key cannot seal (RC4-HMAC,
+//     ErrKerberosEncryptionUnsupported).
 //
 // Rejected credentials (ErrKerberosCredentials) never fall back, so a wrong
 // password is not tried a second time with another protocol. Unlike
@@ -55,13 +55,12 @@ func (n *Negotiate) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTr
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	t := &kerberosTransport{k: n.Kerberos, next: next, opts: opts, scheme: "Negotiate"}
+	var fb http.RoundTripper
 	if n.Fallback != nil {
-		fb, err := n.Fallback.Wrap(next, opts)
-		if err != nil {
+		var err error
+		if fb, err = n.Fallback.Wrap(next, opts); err != nil {
 			return nil, err
 		}
-		t.fallback = fb
 	}
-	return t, nil
+	return newKerberosTransport(n.Kerberos, next, opts, "Negotiate", fb), nil
 }

@@ -108,8 +108,10 @@ func TestNegotiatePlainHTTP(t *testing.T) {
 	assert.Equal(t, "ntlm:p", got)
 	assert.Equal(t, []string{"p"}, fb.sent())
 
+	// Without a fallback, Kerberos encryption is attempted and the KDC
+	// error returned.
 	_, err = post(context.Background(), wrapClient(t, srv, NewNegotiate(offlineKerberos(t), nil), WrapOptions{}), srv.URL, "p")
-	require.ErrorIs(t, err, ErrKerberosEncryptionUnsupported)
+	require.ErrorIs(t, err, ErrKerberosKDCUnreachable)
 }
 
 func TestNegotiateKDCUnreachableFallsBack(t *testing.T) {

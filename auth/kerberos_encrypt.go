@@ -1,0 +1,196 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// kerberosEncTransport is WinRM message encryption with Kerberos over
+// plain HTTP (MS-WSMV 2.2.9.1): a mutual Kerberos context is set up with an
+// empty-body request, and then every request body is sealed into a
+// multipart/encrypted body ("application/HTTP-SPNEGO-session-encrypted")
+// and every response unsealed.
+//
+// The server ties the context to the TCP connection and the sealing state
+// (sequence numbers) runs from message to message, so requests are sent
+// one at a time; concurrent callers wait, honouring their context. When
+// the server answers 401 (connection lost, context forgotten), a new
+// context is set up and the request is sent again once. A transport error
+// drops the context; the next request sets up a new one.
+type kerberosEncTransport struct {
+	k       *Kerberos
+	next    http.RoundTripper
+	opts    WrapOptions
+	maxResp int64
+	sem     semaphore
+
+	// Guarded by sem.
+	sealer *kerberosSealer
+	host   string
+}
+
+func newKerberosEncTransport(k *Kerberos, next http.RoundTripper, opts WrapOptions) *kerberosEncTransport {
+	return &kerberosEncTransport{k: k, next: next, opts: opts, maxResp: DefaultMaxResponseBytes, sem: make(semaphore, 1)}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *kerberosEncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := readRequestBody(req)
+	if err != nil {
+		return nil, &KerberosError{Op: "request", Err: fmt.Errorf("read request body: %w", err)}
+	}
+	ctx := req.Context()
+	if err := t.sem.lock(ctx); err != nil {
+		return nil, &KerberosError{Op: "request", Err: err}
+	}
+	defer t.sem.unlock()
+
+	spn := t.k.spnFor(req.URL.Hostname())
+	for attempt := 0; ; attempt++ {
+		if t.sealer == nil || t.host != req.URL.Host {
+			t.sealer = nil
+			if err := t.establish(ctx, req, spn); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := t.send(req, body)
+		if err != nil {
+			t.sealer = nil
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusUnauthorized {
+			drain(resp)
+			t.sealer = nil
+			if attempt == 0 {
+				t.log(ctx, "server no longer knows the Kerberos context; authenticating again", spn)
+				continue
+			}
+			return nil, &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected,
+				Err: fmt.Errorf("HTTP 401 from %s for an encrypted request", req.URL.Host)}
+		}
+		return t.finish(resp)
+	}
+}
+
+func (t *kerberosEncTransport) log(ctx context.Context, msg, spn string) {
+	if t.opts.Logger != nil {
+		t.opts.Logger.DebugContext(ctx, "auth: kerberos: "+msg, "principal", t.k.principal, "spn", spn)
+	}
+}
+
+// establish authenticates with an empty-body request carrying a mutual
+// AP-REQ and completes the context from the AP-REP in the response.
+func (t *kerberosEncTransport) establish(ctx context.Context, req *http.Request, spn string) error {
+	hdr, pending, err := t.k.mutualToken(ctx, spn)
+	if err != nil {
+		return err
+	}
+	r := cloneWithBody(ctx, req, nil)
+	r.Header.Set("Authorization", hdr)
+	t.log(ctx, "setting up an encrypted context", spn)
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	fail := func(kind error, err error) error {
+		return &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: kind, Err: err}
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		ch, _ := parseNegotiateChallenge(resp.Header.Values("WWW-Authenticate"))
+		if !ch.Negotiate {
+			return fail(ErrKerberosNotOffered, fmt.Errorf("HTTP 401 offers %q", ch.Schemes))
+		}
+		return fail(ErrKerberosRejected, fmt.Errorf("HTTP 401 from %s after sending a Kerberos token", req.URL.Host))
+	}
+	if resp.StatusCode/100 != 2 {
+		return fail(ErrKerberosRejected, fmt.Errorf("HTTP %d from %s to the authentication request", resp.StatusCode, req.URL.Host))
+	}
+	ch, err := parseNegotiateChallenge(resp.Header.Values("WWW-Authenticate"))
+	if err != nil {
+		return fail(ErrKerberosRejected, err)
+	}
+	if ch.NegotiateToken == nil {
+		return fail(ErrKerberosRejected, errors.New("the server sent no AP-REP (mutual authentication, needed for encryption)"))
+	}
+	s, err := pending.complete(ch.NegotiateToken)
+	if err != nil {
+		if errors.Is(err, errKerberosAPRep) {
+			return fail(ErrKerberosRejected, err)
+		}
+		return fail(ErrKerberosEncryptionUnsupported, err)
+	}
+	t.sealer, t.host = s, req.URL.Host
+	return nil
+}
+
+// send seals body and sends it.
+func (t *kerberosEncTransport) send(req *http.Request, body []byte) (*http.Response, error) {
+	ct := req.Header.Get("Content-Type")
+	if ct == "" {
+		ct = SOAPContentType
+	}
+	sealed, encType, err := SealBody(t.sealer, ProtocolSPNEGO, ct, body)
+	if err != nil {
+		return nil, &KerberosError{Op: "request", Principal: t.k.principal, Err: err}
+	}
+	r := cloneWithBody(req.Context(), req, sealed)
+	r.Header.Set("Content-Type", encType)
+	r.Header.Del("Authorization")
+	return t.next.RoundTrip(r)
+}
+
+// finish buffers and unseals the response. A response that should be
+// encrypted and is not is an error, never trusted as plaintext.
+func (t *kerberosEncTransport) finish(resp *http.Response) (*http.Response, error) {
+	raw, err := readLimited(resp.Body, t.maxResp)
+	if err != nil {
+		t.sealer = nil
+		return nil, err
+	}
+	protocol, ok := ParseEncryptedContentType(resp.Header.Get("Content-Type"))
+	if !ok {
+		if len(raw) > 0 && (resp.StatusCode < 300 || resp.StatusCode == http.StatusInternalServerError) {
+			t.sealer = nil
+			return nil, &EncryptedBodyError{Reason: fmt.Sprintf("HTTP %d response is not encrypted (Content-Type %q)", resp.StatusCode, resp.Header.Get("Content-Type"))}
+		}
+		replaceBody(resp, raw) // empty, or a plain HTTP error (400, 503, ...)
+		return resp, nil
+	}
+	if protocol != ProtocolSPNEGO && protocol != ProtocolKerberos {
+		t.sealer = nil
+		return nil, &EncryptedBodyError{Reason: "unexpected protocol " + protocol}
+	}
+	plain, origType, err := UnsealBody(t.sealer, protocol, raw, int(t.maxResp))
+	if err != nil {
+		t.sealer = nil
+		return nil, err
+	}
+	if origType == "" {
+		origType = SOAPContentType
+	}
+	resp.Header.Set("Content-Type", origType)
+	replaceBody(resp, plain)
+	return resp, nil
+}
+
+// mutualToken returns an Authorization header value with a mutual AP-REQ
+// for spn, and the pending context.
+func (k *Kerberos) mutualToken(ctx context.Context, spn string) (string, *kerberosPending, error) {
+	cl, err := k.client()
+	if err != nil {
+		return "", nil, err
+	}
+	tkt, key, err := k.serviceTicket(ctx, cl, spn)
+	if err != nil {
+		return "", nil, err
+	}
+	tok, pending, err := newKerberosMutualToken(cl.Credentials, tkt, key, nil)
+	if err != nil {
+		return "", nil, &KerberosError{Op: "token", Principal: k.principal, SPN: spn, Err: err}
+	}
+	return "Negotiate " + base64.StdEncoding.EncodeToString(tok), pending, nil
+}
