@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -83,29 +84,116 @@ func acceptKerberos(kt *keytab.Keytab, hdr string) ([]byte, *kerberosSealer, err
 		Subkey:         types.EncryptionKey{KeyType: sessionKey.KeyType, KeyValue: sub},
 		SequenceNumber: seqN.Int64(),
 	}
-	pb, err := asn1.Marshal(part)
-	if err != nil {
-		return nil, nil, err
-	}
-	ed, err := crypto.GetEncryptedData(asn1tools.AddASNAppTag(pb, asnAppTag.EncAPRepPart), sessionKey, keyusage.AP_REP_ENCPART, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	rb, err := asn1.Marshal(messages.APRep{PVNO: 5, MsgType: msgtype.KRB_AP_REP, EncPart: ed})
-	if err != nil {
-		return nil, nil, err
-	}
-	gss, err := krbGSSToken(krb5TokenIDAPRep, asn1tools.AddASNAppTag(rb, asnAppTag.APREP))
-	if err != nil {
-		return nil, nil, err
-	}
-	resp := spnego.NegTokenResp{NegState: asn1.Enumerated(spnego.NegStateAcceptCompleted), SupportedMech: gssapi.OIDKRB5.OID(), ResponseToken: gss}
-	out, err := resp.Marshal()
+	out, err := buildTestAPRep(sessionKey, part)
 	if err != nil {
 		return nil, nil, err
 	}
 	s, err := newKerberosSealer(part.Subkey, false, true, uint64(part.SequenceNumber), uint64(a.SeqNumber)&0xffffffff)
 	return out, s, err
+}
+
+// testPending is a client context as after sending an AP-REQ with an
+// AES256 session key.
+func testPending() *kerberosPending {
+	return &kerberosPending{
+		sessionKey: types.EncryptionKey{KeyType: 18, KeyValue: bytes.Repeat([]byte{1}, 32)},
+		subkey:     types.EncryptionKey{KeyType: 18, KeyValue: bytes.Repeat([]byte{2}, 32)},
+		seq:        42,
+		ctime:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		cusec:      123456,
+	}
+}
+
+func TestKerberosAPRep(t *testing.T) {
+	p := testPending()
+	good := krbEncAPRepPartOut{CTime: p.ctime, Cusec: p.cusec, Subkey: types.EncryptionKey{KeyType: 18, KeyValue: bytes.Repeat([]byte{3}, 32)}, SequenceNumber: 99}
+	tok, err := buildTestAPRep(p.sessionKey, good)
+	require.NoError(t, err)
+	s, err := p.complete(tok)
+	require.NoError(t, err)
+	assert.True(t, s.acceptorSubkey)
+	assert.Equal(t, good.Subkey.KeyValue, s.key.KeyValue)
+	assert.EqualValues(t, 42, s.sendSeq)
+	assert.EqualValues(t, 99, s.recvSeq)
+
+	// The bare GSS token (the "Kerberos" scheme's form) works too.
+	_, resp, err := parseNegTokenResp(tok)
+	require.NoError(t, err)
+	_, err = p.complete(resp)
+	require.NoError(t, err)
+
+	// Without an acceptor subkey, the client's subkey is used, unflagged.
+	noSub := good
+	noSub.Subkey = types.EncryptionKey{}
+	tok, err = buildTestAPRep(p.sessionKey, noSub)
+	require.NoError(t, err)
+	s, err = p.complete(tok)
+	require.NoError(t, err)
+	assert.False(t, s.acceptorSubkey)
+	assert.Equal(t, p.subkey.KeyValue, s.key.KeyValue)
+
+	bad := map[string]func() ([]byte, error){
+		"time not echoed": func() ([]byte, error) {
+			x := good
+			x.Cusec++
+			return buildTestAPRep(p.sessionKey, x)
+		},
+		"other session key": func() ([]byte, error) {
+			return buildTestAPRep(types.EncryptionKey{KeyType: 18, KeyValue: bytes.Repeat([]byte{9}, 32)}, good)
+		},
+		"reject":    func() ([]byte, error) { return base64.StdEncoding.DecodeString(tokReject) },
+		"no AP-REP": func() ([]byte, error) { return base64.StdEncoding.DecodeString(tokAcceptCompleted) },
+		"garbage":   func() ([]byte, error) { return []byte{0xa1, 0x03, 0x30, 0x01, 0x00}, nil },
+		"rc4 subkey": func() ([]byte, error) {
+			x := good
+			x.Subkey = types.EncryptionKey{KeyType: 23, KeyValue: make([]byte, 16)}
+			return buildTestAPRep(p.sessionKey, x)
+		},
+	}
+	for name, f := range bad {
+		tok, err := f()
+		require.NoError(t, err, name)
+		_, err = p.complete(tok)
+		assert.Error(t, err, name)
+	}
+}
+
+func FuzzKerberosAPRep(f *testing.F) {
+	p := testPending()
+	tok, err := buildTestAPRep(p.sessionKey, krbEncAPRepPartOut{CTime: p.ctime, Cusec: p.cusec, SequenceNumber: 7})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tok)
+	_, inner, _ := parseNegTokenResp(tok)
+	f.Add(inner)
+	f.Add([]byte{0xa1, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = testPending().complete(b)
+	})
+}
+
+// buildTestAPRep returns a SPNEGO NegTokenResp carrying an AP-REP with
+// part, encrypted with the session key.
+func buildTestAPRep(sessionKey types.EncryptionKey, part krbEncAPRepPartOut) ([]byte, error) {
+	pb, err := asn1.Marshal(part)
+	if err != nil {
+		return nil, err
+	}
+	ed, err := crypto.GetEncryptedData(asn1tools.AddASNAppTag(pb, asnAppTag.EncAPRepPart), sessionKey, keyusage.AP_REP_ENCPART, 0)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := asn1.Marshal(messages.APRep{PVNO: 5, MsgType: msgtype.KRB_AP_REP, EncPart: ed})
+	if err != nil {
+		return nil, err
+	}
+	gss, err := krbGSSToken(krb5TokenIDAPRep, asn1tools.AddASNAppTag(rb, asnAppTag.APREP))
+	if err != nil {
+		return nil, err
+	}
+	resp := spnego.NegTokenResp{NegState: asn1.Enumerated(spnego.NegStateAcceptCompleted), SupportedMech: gssapi.OIDKRB5.OID(), ResponseToken: gss}
+	return resp.Marshal()
 }
 
 // krbEncServer is an HTTP test server that, like WinRM with
