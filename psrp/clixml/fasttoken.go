@@ -30,9 +30,9 @@ type fastTokenizer struct {
 	pendingName string
 	// scratch holds decoded text; two buffers used in turn keep the previous
 	// text token valid while the next is decoded.
-	scratch     [2][]byte
-	sel         int
-	names       map[string]string // interned attribute values
+	scratch [2][]byte
+	sel     int
+	names   map[string]string // interned attribute values
 }
 
 // errNeedMore reports that a token continues past the buffered data.
