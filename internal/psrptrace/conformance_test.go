@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,24 +26,51 @@ const (
 	wantIronPoshMessages = 2
 )
 
-// conformanceMessages traces every recording and the ironPosh creationXml,
-// failing on any error (which includes a partial message left at the end).
+var (
+	conformanceOnce     sync.Once
+	conformancePypsrp   []Message
+	conformanceIronPosh []Message
+	conformanceErr      error
+)
+
+// conformanceMessages traces every recording and the ironPosh creationXml
+// (once per test binary), failing on any error, which includes a partial
+// message left at the end of a recording.
 func conformanceMessages(t *testing.T) (pypsrp, ironposh []Message) {
 	t.Helper()
-	recs := recordings.LoadAll(t)
-	require.Len(t, recs, 66, "pypsrp recordings")
-	for _, r := range recs {
-		ms, err := Recording(r)
-		require.NoError(t, err, r.Name)
-		pypsrp = append(pypsrp, ms...)
-	}
 	dir := recordings.DirOrSkip(t)
-	path := filepath.Join(dir, "ironposh", "psrp", "creationXml")
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	ironposh, err = Trace("ironposh/psrp/creationXml", b, FormatAuto)
-	require.NoError(t, err)
-	return pypsrp, ironposh
+	conformanceOnce.Do(func() {
+		files, err := recordings.PypsrpFiles(dir)
+		if err != nil {
+			conformanceErr = err
+			return
+		}
+		if len(files) != 66 {
+			conformanceErr = fmt.Errorf("found %d pypsrp recordings, want 66", len(files))
+			return
+		}
+		for _, f := range files {
+			r, err := recordings.Load(f)
+			if err != nil {
+				conformanceErr = err
+				return
+			}
+			ms, err := Recording(r)
+			if err != nil {
+				conformanceErr = fmt.Errorf("%s: %w", r.Name, err)
+				return
+			}
+			conformancePypsrp = append(conformancePypsrp, ms...)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "ironposh", "psrp", "creationXml"))
+		if err != nil {
+			conformanceErr = err
+			return
+		}
+		conformanceIronPosh, conformanceErr = Trace("ironposh/psrp/creationXml", b, FormatAuto)
+	})
+	require.NoError(t, conformanceErr)
+	return conformancePypsrp, conformanceIronPosh
 }
 
 // TestConformanceRecordings is the acceptance test: every recorded
@@ -55,7 +83,7 @@ func TestConformanceRecordings(t *testing.T) {
 
 	counts := map[psrp.MessageType]int{}
 	files := map[string]bool{}
-	for _, m := range append(pypsrp, ironposh...) {
+	for _, m := range append(append([]Message(nil), pypsrp...), ironposh...) {
 		counts[m.Message.Type]++
 		files[m.File] = true
 		require.NotNil(t, m.Object, "%s exchange %d %s", m.File, m.Exchange, m.Message.Type)
@@ -97,7 +125,7 @@ func TestConformanceRecordings(t *testing.T) {
 // logs both.
 func TestConformanceRoundTrip(t *testing.T) {
 	pypsrp, ironposh := conformanceMessages(t)
-	all := append(pypsrp, ironposh...)
+	all := append(append([]Message(nil), pypsrp...), ironposh...)
 	var sameBytes, sameShape int
 	shapeDiff := map[psrp.MessageType]int{}
 	for _, m := range all {
