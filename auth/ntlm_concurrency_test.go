@@ -175,3 +175,17 @@ func TestNTLMSchemeNegotiation(t *testing.T) {
 		assert.Contains(t, err.Error(), "offered: Basic")
 	})
 }
+
+func TestNTLMResponseLimit(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		f := newNTLMFixture(t, tls, NTLMServerConfig{})
+		c := f.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", MaxResponseBytes: 400}, WrapOptions{})
+		_, _, err := postSOAP(context.Background(), c, f.srv.URL, strings.Repeat("x", 1000))
+		require.ErrorIs(t, err, ErrResponseTooLarge, "tls=%v", tls)
+		// Small responses (the limit counts the sealed bytes) still work after
+		// the failure, authenticating again.
+		_, got, err := postSOAP(context.Background(), c, f.srv.URL, "<a/>")
+		require.NoError(t, err)
+		assert.Equal(t, "echo:"+SOAPContentType+":<a/>", got)
+	}
+}
