@@ -73,8 +73,8 @@ type NTLM struct {
 	Encryption Encryption
 	// DisableChannelBinding leaves channel bindings out over https://.
 	DisableChannelBinding bool
-	// MaxResponseBytes bounds buffered responses; 0 means
-	// DefaultMaxResponseBytes.
+	// MaxResponseBytes bounds each response body as received (sealed
+	// bodies included); 0 means DefaultMaxResponseBytes.
 	MaxResponseBytes int64
 }
 
