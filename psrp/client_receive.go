@@ -48,7 +48,8 @@ func (p *ClientPool) apply(ev []Event, m *Message) ([]Event, error) {
 	if m.Destination != DestinationClient {
 		return ev, p.stateErr("ReceiveData", m.Type, fmt.Sprintf("message addressed to %s", m.Destination))
 	}
-	if m.RunspacePoolID != p.id && m.RunspacePoolID != uuid.Nil {
+	// Windows sends its first SESSION_CAPABILITY with an all-zero RPID.
+	if m.RunspacePoolID != p.id && (m.RunspacePoolID != uuid.Nil || m.Type != MessageSessionCapability) {
 		return ev, p.stateErr("ReceiveData", m.Type, fmt.Sprintf("message for runspace pool %s", m.RunspacePoolID))
 	}
 	if m.PipelineID != uuid.Nil {

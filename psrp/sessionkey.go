@@ -11,6 +11,8 @@ import (
 	"io"
 	"math/big"
 	"unicode/utf16"
+
+	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
 // The SecureString key exchange of MS-PSRP 3.1.4.8 / 3.2.5.4.x:
@@ -287,6 +289,16 @@ func (c *SecureStringCipher) Decrypt(b []byte) (string, error) {
 	}
 	clear(buf)
 	return string(utf16.Decode(units)), nil
+}
+
+// EncryptValue returns s as the CLIXML <SS> value.
+func (c *SecureStringCipher) EncryptValue(s string) clixml.SecureString {
+	return clixml.SecureString(c.Encrypt(s))
+}
+
+// DecryptValue returns the text of a CLIXML <SS> value.
+func (c *SecureStringCipher) DecryptValue(v clixml.SecureString) (string, error) {
+	return c.Decrypt([]byte(v))
 }
 
 func reverse(b []byte) []byte {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/psremoting/psremoting/internal/recordings"
+	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
 // testKeyExchange is shared by the tests: RSA key generation is slow.
@@ -163,6 +164,17 @@ func TestSecureString(t *testing.T) {
 	}
 	_, err = NewSecureStringCipher(key[:16])
 	assert.Error(t, err)
+
+	// Through CLIXML: <SS> carries the encrypted bytes in base64.
+	enc, err := clixml.Marshal(c.EncryptValue("in xml"))
+	require.NoError(t, err)
+	v, err := clixml.Unmarshal(enc)
+	require.NoError(t, err)
+	ss, ok := v.(clixml.SecureString)
+	require.True(t, ok, "%T", v)
+	got, err := c.DecryptValue(ss)
+	require.NoError(t, err)
+	assert.Equal(t, "in xml", got)
 }
 
 func FuzzParsePublicKeyBlob(f *testing.F) {

@@ -104,6 +104,9 @@ func TestClientReceiveErrors(t *testing.T) {
 		{"other pool", opened, func(t *testing.T) []byte {
 			return serverPayload(t, 100, DestinationClient, other, uuid.Nil, &RunspacePoolStateInfo{State: RunspacePoolBroken}, MessageRunspacePoolState)
 		}, ErrInvalidState},
+		{"zero pool id on a state message", opened, func(t *testing.T) []byte {
+			return serverPayload(t, 100, DestinationClient, uuid.Nil, uuid.Nil, &RunspacePoolStateInfo{State: RunspacePoolBroken}, MessageRunspacePoolState)
+		}, ErrInvalidState},
 		{"unknown pipeline", opened, func(t *testing.T) []byte {
 			return serverPayload(t, 100, DestinationClient, testPoolID, other, clixml.String("x"), MessagePipelineOutput)
 		}, ErrInvalidState},
