@@ -138,7 +138,7 @@ func (pl *ClientPipeline) requireRunning(op string) error {
 	return nil
 }
 
-// SendInput queues one PIPELINE_INPUT per value.
+// SendInput queues one PIPELINE_INPUT per value (nil sends <Nil/>).
 func (pl *ClientPipeline) SendInput(values ...clixml.Value) error {
 	if err := pl.requireRunning("SendInput"); err != nil {
 		return err
@@ -147,7 +147,7 @@ func (pl *ClientPipeline) SendInput(values ...clixml.Value) error {
 		return pl.stateErr("SendInput", "EndInput was called")
 	}
 	for _, v := range values {
-		data, err := encodeValue(v)
+		data, err := encodeValueOrNil(v)
 		if err != nil {
 			return err
 		}
@@ -170,7 +170,7 @@ func (pl *ClientPipeline) EndInput() error {
 }
 
 // HostResponse queues a PIPELINE_HOST_RESPONSE on the pipeline's "pr"
-// stream.
+// stream (it sets r.Pipeline).
 func (pl *ClientPipeline) HostResponse(r *HostResponse) error {
 	if err := pl.requireRunning("HostResponse"); err != nil {
 		return err

@@ -309,7 +309,8 @@ func (p *ClientPool) ResetRunspaceState() (int64, error) {
 
 // RequestSessionKey starts the SecureString key exchange: it makes an RSA
 // key pair (from rnd, crypto/rand when nil) unless one was made before, and
-// queues PUBLIC_KEY. The answer is a SessionKeyReceived event.
+// queues PUBLIC_KEY. The answer is a SessionKeyReceived event. (When both
+// sides speak protocol 2.4, PowerShell 7.6, the exchange is obsolete.)
 func (p *ClientPool) RequestSessionKey(rnd io.Reader) error {
 	if err := p.requireOpened("RequestSessionKey"); err != nil {
 		return err
@@ -329,7 +330,7 @@ func (p *ClientPool) RequestSessionKey(rnd io.Reader) error {
 func (p *ClientPool) SetKeyExchange(k *ClientKeyExchange) { p.kex = k }
 
 // HostResponse queues a RUNSPACEPOOL_HOST_RESPONSE on the pool's "pr"
-// stream (Target{Stream: StreamPromptResponse}).
+// stream (Target{Stream: StreamPromptResponse}); it clears r.Pipeline.
 func (p *ClientPool) HostResponse(r *HostResponse) error {
 	if err := p.requireOpened("HostResponse"); err != nil {
 		return err

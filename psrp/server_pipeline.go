@@ -75,19 +75,19 @@ func (pl *ServerPipeline) WriteOutput(v clixml.Value) error {
 // WriteError queues an ERROR_RECORD.
 func (pl *ServerPipeline) WriteError(r *ErrorRecord) error { return pl.write("WriteError", r) }
 
-// WriteDebug queues a DEBUG_RECORD.
+// WriteDebug queues a DEBUG_RECORD (it sets r.Type).
 func (pl *ServerPipeline) WriteDebug(r *InformationalRecord) error {
 	r.Type = MessageDebugRecord
 	return pl.write("WriteDebug", r)
 }
 
-// WriteVerbose queues a VERBOSE_RECORD.
+// WriteVerbose queues a VERBOSE_RECORD (it sets r.Type).
 func (pl *ServerPipeline) WriteVerbose(r *InformationalRecord) error {
 	r.Type = MessageVerboseRecord
 	return pl.write("WriteVerbose", r)
 }
 
-// WriteWarning queues a WARNING_RECORD.
+// WriteWarning queues a WARNING_RECORD (it sets r.Type).
 func (pl *ServerPipeline) WriteWarning(r *InformationalRecord) error {
 	r.Type = MessageWarningRecord
 	return pl.write("WriteWarning", r)
@@ -101,7 +101,7 @@ func (pl *ServerPipeline) WriteInformation(r *InformationRecord) error {
 // WriteProgress queues a PROGRESS_RECORD.
 func (pl *ServerPipeline) WriteProgress(r *ProgressRecord) error { return pl.write("WriteProgress", r) }
 
-// HostCall queues a PIPELINE_HOST_CALL.
+// HostCall queues a PIPELINE_HOST_CALL (it sets c.Pipeline).
 func (pl *ServerPipeline) HostCall(c *HostCall) error {
 	c.Pipeline = true
 	return pl.write("HostCall", c)

@@ -223,7 +223,7 @@ func (s *ServerPool) SendUserEvent(e *UserEvent) error {
 	return s.queueOn(&s.out, s.id, uuid.Nil, e)
 }
 
-// HostCall queues a RUNSPACEPOOL_HOST_CALL.
+// HostCall queues a RUNSPACEPOOL_HOST_CALL (it clears c.Pipeline).
 func (s *ServerPool) HostCall(c *HostCall) error {
 	if err := s.requireOpened("HostCall"); err != nil {
 		return err
@@ -232,7 +232,7 @@ func (s *ServerPool) HostCall(c *HostCall) error {
 	return s.queueOn(&s.out, s.id, uuid.Nil, c)
 }
 
-// WriteWarning queues a pool-level WARNING_RECORD.
+// WriteWarning queues a pool-level WARNING_RECORD (it sets r.Type).
 func (s *ServerPool) WriteWarning(r *InformationalRecord) error {
 	if err := s.requireOpened("WriteWarning"); err != nil {
 		return err
