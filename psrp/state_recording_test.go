@@ -1,7 +1,10 @@
 package psrp_test
 
 import (
+	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -461,4 +464,29 @@ func TestReplayRecordingsServer(t *testing.T) {
 			assert.Equal(t, sent, reported, "one event per client message")
 		})
 	}
+}
+
+// TestServerAcceptsPowerShell7Open feeds the creationXml of a genuine
+// PowerShell 7.4.10 client (UTF-8 BOM before its data, PSVersionTable in
+// ApplicationArguments) to a ServerPool.
+func TestServerAcceptsPowerShell7Open(t *testing.T) {
+	dir := recordings.DirOrSkip(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "ironposh", "psrp", "creationXml"))
+	if err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+	require.NoError(t, err)
+	s := psrp.NewServerPool(uuid.Nil, psrp.ServerPoolConfig{})
+	ev, err := s.ReceiveData(b)
+	require.NoError(t, err)
+	require.Len(t, ev, 2)
+	assert.Equal(t, "2.3", ev[0].(psrp.SessionCapabilityReceived).Capability.ProtocolVersion)
+	init := ev[1].(psrp.InitRunspacePoolReceived).Data
+	assert.GreaterOrEqual(t, init.MaxRunspaces, init.MinRunspaces)
+	require.NotNil(t, init.ApplicationArguments)
+	assert.NotNil(t, psrp.DictLookup(init.ApplicationArguments, "PSVersionTable"))
+	assert.Equal(t, psrp.RunspacePoolOpening, s.State())
+	assert.NotEqual(t, uuid.Nil, s.ID())
+	assert.NotZero(t, s.Pending(psrp.PoolTarget), "the server's SESSION_CAPABILITY is queued")
 }
