@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
@@ -181,7 +182,7 @@ func (ip *interp) runStatement(st *bStmt, out emitFn) error {
 			Message:               "Cannot overwrite variable " + st.assign + " because it is read-only or constant.",
 			ExceptionType:         "System.Management.Automation.SessionStateUnauthorizedAccessException",
 			FullyQualifiedErrorID: "VariableNotWritable",
-			Category:              ErrorCategory(16), // WriteError
+			Category:              ErrorCategory(psrp.ErrorCategoryWriteError),
 			CategoryReason:        "SessionStateUnauthorizedAccessException",
 			TargetName:            st.assign, TargetType: "String", TargetObject: clixml.String(st.assign),
 		}}

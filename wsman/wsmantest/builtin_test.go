@@ -198,6 +198,15 @@ func TestBuiltinRecords(t *testing.T) {
 	assert.Equal(t, "Get-Nothing", nf.TargetName)
 
 	h = newRecHost()
+	require.NoError(t, runScriptText(t, h, `$null = 1; Start-Sleep -Bogus 1`, defaultBuiltinLimits))
+	require.Len(t, h.errors, 2)
+	assert.Equal(t, "VariableNotWritable", h.errors[0].FullyQualifiedErrorID)
+	assert.Equal(t, ErrorCategory(23), h.errors[0].Category, "WriteError")
+	assert.Equal(t, "NamedParameterNotFound,Microsoft.PowerShell.Commands.StartSleepCommand", h.errors[1].FullyQualifiedErrorID)
+	assert.Equal(t, "System.Management.Automation.ParameterBindingException", h.errors[1].ExceptionType)
+	assert.Equal(t, CategoryInvalidArgument, h.errors[1].Category)
+
+	h = newRecHost()
 	require.NoError(t, runScriptText(t, h, `Write-Progress -Activity act -Status st -PercentComplete 50 -Id 3 -ParentId 1 -SecondsRemaining 9 -CurrentOperation op; Write-Progress act2 -Completed`, defaultBuiltinLimits))
 	require.Len(t, h.progs, 2)
 	assert.Equal(t, ProgressRecord{Activity: "act", ActivityID: 3, ParentActivityID: 1, StatusDescription: "st", CurrentOperation: "op", PercentComplete: 50, SecondsRemaining: 9}, *h.progs[0])
