@@ -33,9 +33,18 @@ var (
 func allRecorded(t *testing.T) []recorded {
 	t.Helper()
 	dir := recordings.DirOrSkip(t)
-	recs := recordings.LoadAll(t)
 	recordedOnce.Do(func() {
-		for _, rec := range recs {
+		files, err := recordings.PypsrpFiles(dir)
+		if err != nil {
+			recordedErr = err
+			return
+		}
+		for _, file := range files {
+			rec, err := recordings.Load(file)
+			if err != nil {
+				recordedErr = err
+				return
+			}
 			msgs, err := psrptrace.Recording(rec)
 			if err != nil {
 				recordedErr = err
