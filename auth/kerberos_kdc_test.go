@@ -36,15 +36,20 @@ var (
 	serviceKT    *keytab.Keytab
 )
 
-// testPrincipal creates (once) a user with a password in the shared realm.
-func testPrincipal(t *testing.T, k *krbtest.KDC, name, password string) {
+// testPrincipal creates (once) a principal in the shared realm: a user with
+// a password, or a service with random keys when password is "".
+func testPrincipal(t testing.TB, k *krbtest.KDC, name, password string) {
 	t.Helper()
 	principalsMu.Lock()
 	defer principalsMu.Unlock()
 	if principals[name] {
 		return
 	}
-	require.NoError(t, k.AddPrincipal(name, password))
+	if password == "" {
+		require.NoError(t, k.AddRandomKeyPrincipal(name))
+	} else {
+		require.NoError(t, k.AddPrincipal(name, password))
+	}
 	principals[name] = true
 }
 
