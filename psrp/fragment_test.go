@@ -282,3 +282,9 @@ func TestFragmenterQueueMessage(t *testing.T) {
 	require.Len(t, msgs, 1)
 	assert.Equal(t, "<S>a</S>", string(msgs[0].Data), "BOM stripped on decode")
 }
+
+func TestPayloadSizeForEnvelope(t *testing.T) {
+	assert.Equal(t, (512000-2048)/4*3, psrp.PayloadSizeForEnvelope(512000, 2048))
+	assert.Equal(t, 113385, psrp.PayloadSizeForEnvelope(153600, 2420))
+	assert.Equal(t, psrp.MinFragmentSize, psrp.PayloadSizeForEnvelope(100, 2048))
+}

@@ -184,3 +184,15 @@ func (f *Fragmenter) Reset() {
 	f.pending = 0
 	f.ids.Reset()
 }
+
+// PayloadSizeForEnvelope returns the largest PSRP payload (fragments with
+// their headers) that fits, base64-encoded, in a WS-Management envelope of
+// maxEnvelopeSize bytes of which envelopeOverhead bytes are taken by the
+// rest of the SOAP message: floor((maxEnvelopeSize-envelopeOverhead)/4)*3.
+// PSWSMan reserves 2048 bytes of overhead; pypsrp the size of its Send
+// envelope skeleton plus 256 (protocol.md §5). The result is at least
+// MinFragmentSize.
+func PayloadSizeForEnvelope(maxEnvelopeSize, envelopeOverhead int) int {
+	n := (maxEnvelopeSize - envelopeOverhead) / 4 * 3
+	return max(n, MinFragmentSize)
+}
