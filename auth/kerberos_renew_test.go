@@ -30,12 +30,13 @@ func TestKerberosPasswordRelogin(t *testing.T) {
 	defer a.Close()
 	c := wrapClient(t, srv.Server, a, WrapOptions{})
 
-	start := time.Now()
 	_, err = post(context.Background(), c, srv.URL, "1")
 	require.NoError(t, err)
+	// The tickets were issued before now, so they end before now+shortLife.
+	issued := time.Now()
 	assert.Equal(t, 1, countKDCLog(t, k, "AS_REQ", "ISSUE", "frank@"))
 
-	waitPast(start.Add(shortLife))
+	waitPast(issued.Add(shortLife))
 	// TGT and service ticket have expired: the request logs in again with
 	// the password and gets a new service ticket, without caller action.
 	_, err = post(context.Background(), c, srv.URL, "2")
@@ -50,8 +51,8 @@ func TestKerberosCCacheReload(t *testing.T) {
 	k := testKDC(t)
 	testPrincipal(t, k, "gina", "Gina-Pass-1")
 	cc := filepath.Join(t.TempDir(), "ccache")
-	start := time.Now()
 	require.NoError(t, k.Kinit("gina", "Gina-Pass-1", cc, "-l", "3s", "-r", "3s"))
+	issued := time.Now()
 	srv := newKRBServer(t, testServiceKeytab(t, k), true, func(s *krbServer) { s.perRequest = true })
 	a, err := NewKerberosFromCCache(cc, krbConfig(t, k))
 	require.NoError(t, err)
@@ -60,7 +61,7 @@ func TestKerberosCCacheReload(t *testing.T) {
 	_, err = post(context.Background(), c, srv.URL, "1")
 	require.NoError(t, err)
 
-	waitPast(start.Add(shortLife))
+	waitPast(issued.Add(shortLife))
 	// Expired and not refreshed: a typed error that says to run kinit.
 	_, err = post(context.Background(), c, srv.URL, "2")
 	require.ErrorIs(t, err, ErrKerberosExpired)
