@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -22,7 +21,31 @@ type wireMessage struct {
 	data       []byte // CLIXML, BOM removed
 }
 
-var psrpPayload = regexp.MustCompile(`<((?:\w+:)?(?:Stream|creationXml|connectXml|connectResponseXml|Arguments))\b[^>]*>([A-Za-z0-9+/=\s]*)</`)
+// psrpPayloads returns the base64 texts of the elements that carry PSRP
+// data in a SOAP envelope (a plain scan: a regexp is slow under -race).
+func psrpPayloads(env string) []string {
+	var out []string
+	for i := 0; ; {
+		j := strings.Index(env[i:], "</")
+		if j < 0 {
+			return out
+		}
+		j += i
+		k := strings.LastIndexByte(env[:j], '>')
+		end := strings.IndexByte(env[j:], '>')
+		if k >= 0 && end > 0 {
+			name := env[j+2 : j+end]
+			if c := strings.IndexByte(name, ':'); c >= 0 {
+				name = name[c+1:]
+			}
+			switch name {
+			case "Stream", "creationXml", "connectXml", "connectResponseXml", "Arguments":
+				out = append(out, env[k+1:j])
+			}
+		}
+		i = j + 2
+	}
+}
 
 // reassemble splits base64 payloads into PSRP fragments and joins them into
 // messages. It is a minimal test-only defragmenter (the real one lives in
@@ -67,8 +90,8 @@ func wireMessages(tb testing.TB) []wireMessage {
 				text   string
 				server bool
 			}{{ex.Request, false}, {ex.Response, true}} {
-				for _, m := range psrpPayload.FindAllStringSubmatch(side.text, -1) {
-					raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(m[2]), ""))
+				for _, p := range psrpPayloads(side.text) {
+					raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(p), ""))
 					if err != nil || len(raw) == 0 {
 						continue
 					}
