@@ -9,6 +9,7 @@ import (
 const (
 	DefaultMaxMessageSize     = 64 << 20
 	DefaultMaxPartialMessages = 1024
+	DefaultMaxBufferedBytes   = 256 << 20
 )
 
 // DefragmenterOptions bounds what a Defragmenter holds. Zero fields take the
@@ -20,6 +21,9 @@ type DefragmenterOptions struct {
 	// MaxPartialMessages is the most incomplete messages held at one time
 	// (default DefaultMaxPartialMessages, 1024).
 	MaxPartialMessages int
+	// MaxBufferedBytes is the most bytes held in incomplete messages
+	// altogether (default DefaultMaxBufferedBytes, 256 MiB).
+	MaxBufferedBytes int
 }
 
 func (o DefragmenterOptions) withDefaults() DefragmenterOptions {
@@ -28,6 +32,9 @@ func (o DefragmenterOptions) withDefaults() DefragmenterOptions {
 	}
 	if o.MaxPartialMessages <= 0 {
 		o.MaxPartialMessages = DefaultMaxPartialMessages
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = DefaultMaxBufferedBytes
 	}
 	return o
 }
@@ -41,8 +48,9 @@ func (o DefragmenterOptions) withDefaults() DefragmenterOptions {
 //
 // A Defragmenter is not safe for concurrent use.
 type Defragmenter struct {
-	opts    DefragmenterOptions
-	partial map[uint64]*partialMessage
+	opts     DefragmenterOptions
+	partial  map[uint64]*partialMessage
+	buffered int // bytes held in partial messages
 }
 
 type partialMessage struct {
@@ -71,8 +79,19 @@ func (d *Defragmenter) PartialObjectIDs() []uint64 {
 	return ids
 }
 
+// BufferedBytes returns how many bytes the incomplete messages hold.
+func (d *Defragmenter) BufferedBytes() int { return d.buffered }
+
 // Reset drops every incomplete message.
-func (d *Defragmenter) Reset() { clear(d.partial) }
+func (d *Defragmenter) Reset() {
+	clear(d.partial)
+	d.buffered = 0
+}
+
+func (d *Defragmenter) drop(id uint64, p *partialMessage) {
+	delete(d.partial, id)
+	d.buffered -= len(p.buf)
+}
 
 // AddFragment adds one fragment. When it completes a message, the message's
 // bytes are returned with done true. A message that is a single fragment is
@@ -83,7 +102,7 @@ func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error
 	p := d.partial[f.ObjectID]
 	fail := func(sentinel error, detail string) ([]byte, bool, error) {
 		if p != nil {
-			delete(d.partial, f.ObjectID)
+			d.drop(f.ObjectID, p)
 		}
 		return nil, false, &FragmentError{Offset: -1, ObjectID: f.ObjectID, FragmentID: f.FragmentID, Err: sentinel,
 			Detail: detail}
@@ -104,9 +123,13 @@ func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error
 		if len(d.partial) >= d.opts.MaxPartialMessages {
 			return fail(ErrTooManyPartialMessages, fmt.Sprintf("limit %d", d.opts.MaxPartialMessages))
 		}
+		if len(f.Blob) > d.opts.MaxBufferedBytes-d.buffered {
+			return fail(ErrTooMuchBuffered, fmt.Sprintf("limit %d bytes", d.opts.MaxBufferedBytes))
+		}
 		buf := make([]byte, len(f.Blob), min(2*len(f.Blob)+64, d.opts.MaxMessageSize))
 		copy(buf, f.Blob)
 		d.partial[f.ObjectID] = &partialMessage{nextFragID: 1, buf: buf}
+		d.buffered += len(buf)
 		return nil, false, nil
 	}
 	switch {
@@ -120,12 +143,16 @@ func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error
 	if len(f.Blob) > d.opts.MaxMessageSize-len(p.buf) {
 		return fail(ErrMessageTooLarge, fmt.Sprintf("more than %d bytes", d.opts.MaxMessageSize))
 	}
+	if !f.End && len(f.Blob) > d.opts.MaxBufferedBytes-d.buffered {
+		return fail(ErrTooMuchBuffered, fmt.Sprintf("limit %d bytes", d.opts.MaxBufferedBytes))
+	}
 	p.buf = append(p.buf, f.Blob...)
+	d.buffered += len(f.Blob)
 	p.nextFragID++
 	if !f.End {
 		return nil, false, nil
 	}
-	delete(d.partial, f.ObjectID)
+	d.drop(f.ObjectID, p)
 	return p.buf, true, nil
 }
 

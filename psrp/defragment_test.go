@@ -98,6 +98,10 @@ func TestDefragmenterErrors(t *testing.T) {
 		{"too many partial", psrp.DefragmenterOptions{MaxPartialMessages: 2}, []psrp.Fragment{frag(1, 0, true, false, "a"),
 			frag(2, 0, true, false, "b"), frag(3, 0, true, true, "whole"), frag(4, 0, true, false, "d")},
 			psrp.ErrTooManyPartialMessages, []string{"whole"}},
+		{"buffer limit on start", psrp.DefragmenterOptions{MaxBufferedBytes: 5}, []psrp.Fragment{frag(1, 0, true, false, "abc"),
+			frag(2, 0, true, false, "def")}, psrp.ErrTooMuchBuffered, nil},
+		{"buffer limit on middle", psrp.DefragmenterOptions{MaxBufferedBytes: 5}, []psrp.Fragment{frag(1, 0, true, false, "abc"),
+			frag(1, 1, false, false, "def")}, psrp.ErrTooMuchBuffered, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,8 +135,13 @@ func TestDefragmenterRecoversAfterError(t *testing.T) {
 	_, err = d.Feed(payload(frag(1, 5, false, true, "z")))
 	require.ErrorIs(t, err, psrp.ErrFragmentGap)
 	assert.Equal(t, []uint64{2}, d.PartialObjectIDs())
+	assert.Equal(t, 1, d.BufferedBytes())
 	assert.Equal(t, []string{"xy"}, feedStrings(t, d, payload(frag(2, 1, false, true, "y"))))
+	assert.Equal(t, 0, d.BufferedBytes())
+	_, err = d.Feed(payload(frag(3, 0, true, false, "abc")))
+	require.NoError(t, err)
 	d.Reset()
+	assert.Equal(t, 0, d.BufferedBytes())
 	assert.Equal(t, 0, d.PartialMessages())
 }
 
@@ -149,6 +158,7 @@ func TestDefragmenterDefaults(t *testing.T) {
 	o := psrp.NewDefragmenter(psrp.DefragmenterOptions{}).Options()
 	assert.Equal(t, 64<<20, o.MaxMessageSize)
 	assert.Equal(t, 1024, o.MaxPartialMessages)
+	assert.Equal(t, 256<<20, o.MaxBufferedBytes)
 }
 
 func TestDefragmenterFeedMessagesBadHeader(t *testing.T) {
@@ -163,7 +173,8 @@ func FuzzDefragmenter(f *testing.F) {
 	f.Add(payload(frag(1, 0, true, false, "a"), frag(1, 2, false, true, "c")), uint16(100), uint8(4))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0xFF, 0xFF, 0xFF, 0xFF}, uint16(100), uint8(4))
 	f.Fuzz(func(t *testing.T, p []byte, maxSize uint16, maxPartial uint8) {
-		opts := psrp.DefragmenterOptions{MaxMessageSize: int(maxSize) + 1, MaxPartialMessages: int(maxPartial) + 1}
+		opts := psrp.DefragmenterOptions{MaxMessageSize: int(maxSize) + 1, MaxPartialMessages: int(maxPartial) + 1,
+			MaxBufferedBytes: int(maxSize)/2 + 1}
 		d := psrp.NewDefragmenter(opts)
 		// Feed the payload twice, split at an arbitrary point the second
 		// time, to exercise state carried between calls.
@@ -172,7 +183,7 @@ func FuzzDefragmenter(f *testing.F) {
 			if err != nil && !errors.Is(err, psrp.ErrTruncatedFragment) && !errors.Is(err, psrp.ErrFragmentGap) &&
 				!errors.Is(err, psrp.ErrDuplicateFragment) && !errors.Is(err, psrp.ErrMissingStart) &&
 				!errors.Is(err, psrp.ErrUnexpectedStart) && !errors.Is(err, psrp.ErrMessageTooLarge) &&
-				!errors.Is(err, psrp.ErrTooManyPartialMessages) {
+				!errors.Is(err, psrp.ErrTooManyPartialMessages) && !errors.Is(err, psrp.ErrTooMuchBuffered) {
 				t.Fatalf("untyped error: %v", err)
 			}
 			for _, m := range msgs {
@@ -182,6 +193,9 @@ func FuzzDefragmenter(f *testing.F) {
 			}
 			if d.PartialMessages() > opts.MaxPartialMessages {
 				t.Fatalf("%d partial messages over the %d limit", d.PartialMessages(), opts.MaxPartialMessages)
+			}
+			if d.BufferedBytes() > opts.MaxBufferedBytes || d.BufferedBytes() < 0 {
+				t.Fatalf("%d buffered bytes, limit %d", d.BufferedBytes(), opts.MaxBufferedBytes)
 			}
 			_, _ = d.FeedMessages(p[cut:])
 		}

@@ -75,6 +75,9 @@ var (
 	// ErrTooManyPartialMessages: more incomplete messages than
 	// DefragmenterOptions.MaxPartialMessages would be held.
 	ErrTooManyPartialMessages = errors.New("psrp: too many incomplete messages")
+	// ErrTooMuchBuffered: the incomplete messages would hold more than
+	// DefragmenterOptions.MaxBufferedBytes altogether.
+	ErrTooMuchBuffered = errors.New("psrp: incomplete messages exceed the buffer limit")
 )
 
 // FragmentError describes a rejected fragment. Err is one of the Err*
