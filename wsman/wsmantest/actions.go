@@ -134,10 +134,7 @@ func (s *Server) create(req *request) *response {
 		if sh.outputStreams == "" {
 			sh.outputStreams = "stdout stderr"
 		}
-		sh.env = map[string]string{}
-		for _, v := range body.Environment {
-			sh.env[v.Name] = v.Value
-		}
+		sh.env = body.Environment
 	}
 	sh.ctx, sh.cancel = context.WithCancel(s.ctx)
 
@@ -191,12 +188,22 @@ func (s *Server) shellElementLocked(sh *shell, view int) *wsman.Element {
 	el := wsman.NewElement(wsman.NSShell, "Shell")
 	add := func(local, v string) { el.AddText(wsman.NSShell, local, v) }
 	add("ShellId", sh.id)
-	if sh.name != "" {
+	if sh.name != "" && sh.kind == KindPowerShell {
 		add("Name", sh.name)
 	}
 	add("ResourceUri", sh.resourceURI)
 	add("Owner", sh.owner)
 	add("ClientIP", sh.clientIP)
+	if sh.workingDir != "" {
+		add("WorkingDirectory", sh.workingDir)
+	}
+	if len(sh.env) > 0 {
+		env := wsman.NewElement(wsman.NSShell, "Environment")
+		for _, v := range sh.env {
+			env.Add(wsman.NewElement(wsman.NSShell, "Variable").SetAttr("", "Name", v.Name).SetText(v.Value))
+		}
+		el.Add(env)
+	}
 	full := sh.kind == KindPowerShell || view == viewGet
 	if full {
 		add("ProcessId", strconv.Itoa(sh.processID))
@@ -258,8 +265,7 @@ func (s *Server) removeShellLocked(sh *shell) {
 
 func (s *Server) get(req *request) *response {
 	if strings.EqualFold(req.hdr.ResourceURI, wsman.ResourceConfig) {
-		cfg := &wsman.ServiceConfig{MaxEnvelopeSizeKB: s.opts.MaxEnvelopeSize / 1024, MaxTimeoutMS: int64(s.opts.MaxOperationTimeout / time.Millisecond), MaxBatchItems: 32000}
-		return &response{body: []*wsman.Element{cfg.Element()}}
+		return &response{body: []*wsman.Element{s.configElement()}}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -299,9 +305,16 @@ func (s *Server) command(req *request) *response {
 			return &response{fault: f}
 		}
 	} else {
-		sh.commands = append(sh.commands, c)
 		inv := &Invocation{Kind: KindCmd, ShellID: sh.id, CommandID: id, User: sh.owner,
 			CommandLine: cl.Command, Arguments: cl.Arguments}
+		if o, ok := req.hdr.Option(wsman.OptionSkipCmdShell); ok && strings.EqualFold(o.Value, "true") &&
+			!strings.ContainsAny(cl.Command, `\/`) {
+			// Without cmd.exe in between, the program must be given by
+			// its path: Windows fails the Command itself otherwise.
+			c.cancel()
+			return &response{fault: FaultFileNotFound()}
+		}
+		sh.commands = append(sh.commands, c)
 		s.startLocked(c, inv)
 	}
 	return &response{body: []*wsman.Element{wsman.CommandResponseElement(id)}}

@@ -242,3 +242,15 @@ func (f *Fault) element(machine string) *wsman.Element {
 	}
 	return el
 }
+
+// CodeFileNotFound is the Win32 ERROR_FILE_NOT_FOUND as an HRESULT
+// (0x80070002).
+const CodeFileNotFound uint32 = 2147942402
+
+// FaultFileNotFound is the fault of a cmd-shell Command with
+// WINRS_SKIP_CMD_SHELL whose program does not exist (as captured from
+// Windows).
+func FaultFileNotFound() *Fault {
+	return &Fault{Receiver: true, Subcode: "w:InternalError", Reason: "The system cannot find the file specified. ",
+		Code: CodeFileNotFound, Provider: "Shell cmd plugin", ProviderPath: `%systemroot%\system32\winrscmd.dll`}
+}

@@ -158,7 +158,11 @@ func (inv *Invocation) commandName() string {
 		if len(f) == 0 {
 			return ""
 		}
-		return strings.Trim(f[0], `"`)
+		name := strings.Trim(f[0], `"`)
+		if i := strings.LastIndexAny(name, `\/`); i >= 0 {
+			name = name[i+1:]
+		}
+		return name
 	}
 	if len(inv.Pipeline) == 0 {
 		return ""

@@ -109,6 +109,9 @@ type Options struct {
 	ComputerName string
 	// ProcessID is the ProcessId reported for shells (default 4242).
 	ProcessID int
+	// ActivityID adds a p:ActivityId header to successful responses, as
+	// Windows Server 2016 did (later versions send none).
+	ActivityID bool
 
 	// Addr is the listen address (default "127.0.0.1:0").
 	Addr string

@@ -84,6 +84,14 @@ func (s *Server) psSendLocked(sh *shell, c *command, st wsman.Stream) *Fault {
 	if f := s.psEventsLocked(sh, c, ev); f != nil {
 		return f
 	}
+	var se *psrp.StateError
+	if errors.As(err, &se) && se.Pipeline != uuid.Nil && se.PipelineState.Terminal() &&
+		(se.Message == psrp.MessagePipelineInput || se.Message == psrp.MessageEndOfPipelineInput ||
+			se.Message == psrp.MessagePipelineHostResponse) {
+		// Input for a pipeline that already finished (its script did not
+		// read all of it) is discarded, as the PowerShell server does.
+		return nil
+	}
 	if err != nil {
 		return faultPSRP(err)
 	}

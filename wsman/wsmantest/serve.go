@@ -111,6 +111,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.SessionID = h.SessionID
 	rec.MessageID = h.MessageID
 
+	if len(h.Invalid) > 0 {
+		s.writeResponse(w, ac, rec, &request{hdr: h}, &response{fault: FaultInvalidHeader(
+			"The XML contains an invalid value in the SOAP header: " + strings.Join(h.Invalid, ", ") + ".")})
+		return
+	}
+
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
@@ -241,7 +247,7 @@ func (s *Server) writeResponse(w http.ResponseWriter, ac *authContext, rec *Requ
 		rec.FaultCode = resp.fault.Code
 	} else {
 		hdr.Action = wsman.ResponseAction(req.hdr.Action)
-		if strings.HasPrefix(strings.ToLower(req.hdr.ResourceURI), strings.ToLower(wsman.PowerShellResourcePrefix)) {
+		if s.opts.ActivityID {
 			hdr.ActivityID = strings.ToUpper(uuid.NewString())
 		}
 		env.Body = resp.body

@@ -2,6 +2,8 @@ package wsmantest
 
 import (
 	"context"
+
+	"github.com/psremoting/psremoting/wsman"
 	"strings"
 	"time"
 )
@@ -37,7 +39,7 @@ type shell struct {
 	dataLocale     string
 	noProfile      bool
 	workingDir     string
-	env            map[string]string
+	env            []wsman.EnvVar
 
 	receivers int // Receive requests waiting on this shell or its commands
 
