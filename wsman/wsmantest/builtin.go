@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
-// The built-in script subset.
+// BuiltinCommands returns the names of the commands of the built-in script
+// subset (aliases included), sorted case-insensitively.
 //
 // When no registered handler matches a PowerShell pipeline, the server runs
-// it with a tiny interpreter so that the usual demo scripts work with no
-// handler at all. It is a convenience subset, NOT a PowerShell interpreter:
+// it with a tiny interpreter (unless Options.DisableBuiltins), so that the
+// usual demo scripts work with no handler at all. It is a convenience
+// subset, NOT a PowerShell interpreter:
 //
 //   - statements separated by ";" or newlines, "#" and "<# #>" comments,
 //     backtick line continuation, a newline allowed after "|";
@@ -25,34 +28,54 @@ import (
 //   - variables: assignment "$x = <pipeline>", and the preference variables
 //     $ErrorActionPreference, $WarningPreference, $VerbosePreference,
 //     $DebugPreference, $InformationPreference, $ProgressPreference, which
-//     the commands honour;
+//     the commands honour (Inquire counts as Continue: the server never
+//     prompts);
 //   - pipelines: an expression or a command first, then commands;
 //   - commands (case-insensitive, parameter names by unique prefix, common
 //     parameters -Verbose -Debug -ErrorAction -WarningAction
 //     -InformationAction): Write-Output (echo, write), Write-Error,
 //     Write-Warning, Write-Verbose, Write-Debug, Write-Information,
-//     Write-Progress, Start-Sleep (sleep; -Seconds, -Milliseconds; on the
-//     server's clock, ended by a stop), Get-Date (-Format o/s/u/yyyy-MM-dd/
-//     HH:mm:ss, -UFormat %s, -AsUTC), ForEach-Object (Foreach-Object, %,
-//     foreach; -Process, -Begin, -End, several positional blocks);
-//   - a pipeline sent as commands (AddCommand) of these cmdlets, with their
+//     Write-Progress, Start-Sleep (sleep; -Seconds, -Milliseconds; waits on
+//     the server's Clock and ends at once on a stop), Get-Date (-Format
+//     o/s/u/yyyy-MM-dd/HH:mm:ss, -UFormat %s, -AsUTC), ForEach-Object
+//     (Foreach-Object, %, foreach; -Process, -Begin, -End, several
+//     positional blocks);
+//   - a pipeline sent as commands (AddCommand) of these cmdlets with their
 //     parameters, optionally after one script.
 //
-// Errors behave as in PowerShell: an unknown command writes a
-// CommandNotFoundException error record and the script goes on (the
-// pipeline completes); Write-Error writes a non-terminating error; under
-// $ErrorActionPreference = 'Stop' (or -ErrorAction Stop) the first error
-// fails the pipeline with that record. Parameter binding errors are
-// ParameterBindingException records. Syntax PowerShell rejects (an
-// unterminated string, a missing "}") fails the pipeline with a
-// ParseException record. Valid PowerShell outside the subset (if, function,
-// parentheses, $( ) ...) is not handled: the server then falls back to its
-// command-not-found handler, so register a handler for such scripts.
+// For example `1..1500 | Foreach-Object {"Return $_"; sleep 30}` (the
+// Receive-PSSession documentation's job) and
+// `Write-Output 'a'; Start-Sleep -Seconds 5; Write-Output 'b'` run as they
+// do on Windows.
 //
-// Limits (builtinLimits) bound the script length, tokens, nesting, range
-// sizes and evaluation steps, so that a hostile or runaway script cannot
+// Errors behave as in PowerShell: an unknown command writes a
+// CommandNotFoundException error record (category ObjectNotFound) and the
+// script goes on, so the pipeline completes; Write-Error writes a
+// non-terminating error; under $ErrorActionPreference = 'Stop' (or
+// -ErrorAction Stop) the first error fails the pipeline with that record.
+// Parameter binding errors are ParameterBindingException records. Syntax
+// PowerShell rejects (an unterminated string, a missing "}") fails the
+// pipeline with a ParseException record. Valid PowerShell outside the subset
+// (if, function, parentheses, operators, $( ) ...) is not interpreted: the
+// server falls back to its command-not-found handler, so register a handler
+// for such scripts.
+//
+// Limits bound the script length (64 KiB), tokens (16384), script-block
+// nesting (32), range and collected-variable sizes (1,000,000 items) and
+// evaluation steps (10,000,000 per run), so that a runaway script cannot
 // hang or exhaust the test process; exceeding one fails the pipeline with a
-// clear error record.
+// BuiltinLimitExceeded error record.
+func BuiltinCommands() []string {
+	var out []string
+	for _, d := range builtinCmdlets {
+		out = append(out, d.name)
+	}
+	for a := range builtinAliases {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
+}
 
 // builtinLimits bound what the interpreter accepts.
 type builtinLimits struct {

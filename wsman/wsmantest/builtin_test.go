@@ -382,3 +382,14 @@ func TestLexer(t *testing.T) {
 	assert.Equal(t, []string{"Write-Output", "-Name:", "x", "a{b}\n", "c'd", "", "1..3", "", "%", "", "_", "", ""}, texts)
 	assert.False(t, toks[2].space, "$x is attached to -Name:")
 }
+
+func TestBuiltinCommands(t *testing.T) {
+	got := BuiltinCommands()
+	assert.Equal(t, []string{"%", "echo", "foreach", "ForEach-Object", "Get-Date", "sleep", "Start-Sleep", "write",
+		"Write-Debug", "Write-Error", "Write-Information", "Write-Output", "Write-Progress", "Write-Verbose", "Write-Warning"}, got)
+	for _, name := range got {
+		assert.NotNil(t, lookupCmdlet(name), name)
+		assert.NotNil(t, lookupCmdlet(strings.ToUpper(name)), name)
+	}
+	assert.Nil(t, lookupCmdlet("Write-Host"))
+}
