@@ -22,7 +22,26 @@ type EndpointError struct {
 }
 
 func (e *EndpointError) Error() string {
-	return fmt.Sprintf("wsman: invalid endpoint %q: %s", truncate(e.Input, 200), e.Msg)
+	return fmt.Sprintf("wsman: invalid endpoint %q: %s", truncate(redactUserinfo(e.Input), 200), e.Msg)
+}
+
+// redactUserinfo hides any user:password@ part of an endpoint string.
+func redactUserinfo(s string) string {
+	start := strings.Index(s, "://")
+	if start < 0 {
+		start = 0
+	} else {
+		start += 3
+	}
+	rest := s[start:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		return s[:start] + "xxxxx" + rest[at:]
+	}
+	return s
 }
 
 // ParseConnectionURI turns a PowerShell-style ConnectionUri into the URL to
@@ -46,7 +65,7 @@ func ParseConnectionURI(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, &EndpointError{Input: s, Msg: "not a URL"}
+		return nil, &EndpointError{Input: s, Msg: "not a URL"} // url errors quote the input: not wrapped
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	if u.Scheme != "http" && u.Scheme != "https" {
