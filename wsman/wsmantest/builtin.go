@@ -21,7 +21,7 @@ import (
 //
 //   - statements separated by ";" or newlines, "#" and "<# #>" comments,
 //     backtick line continuation, a newline allowed after "|";
-//   - literals: 'single' and "double" quoted strings ("" and '' escapes,
+//   - literals: 'single' and "double" quoted strings ("" and ” escapes,
 //     backtick escapes, $name / ${name} / $_ expanded in double quotes),
 //     integers (Int32, Int64), decimals (Double), $true, $false, $null,
 //     comma lists, ranges N..M (also with $variables);
