@@ -22,8 +22,8 @@ import (
 //   - statements separated by ";" or newlines, "#" and "<# #>" comments,
 //     backtick line continuation, a newline allowed after "|";
 //   - literals: 'single' and "double" quoted strings (a doubled quote
-//     stands for itself; backtick escapes; $name / ${name} / $_ expanded in double quotes),
-//     integers (Int32, Int64), decimals (Double), $true, $false, $null,
+//     stands for itself; backtick escapes; $name, ${name} and $_ expanded
+//     in double quotes), integers (Int32, Int64), decimals (Double), $true, $false, $null,
 //     comma lists, ranges N..M (also with $variables);
 //   - variables: assignment "$x = <pipeline>", and the preference variables
 //     $ErrorActionPreference, $WarningPreference, $VerbosePreference,
