@@ -104,7 +104,7 @@ func (t *kerberosEncTransport) establish(ctx context.Context, req *http.Request,
 		if !ch.Negotiate {
 			return fail(ErrKerberosNotOffered, fmt.Errorf("HTTP 401 offers %q", ch.Schemes))
 		}
-		return fail(ErrKerberosRejected, fmt.Errorf("HTTP 401 from %s after sending a Kerberos token", req.URL.Host))
+		return fail(ErrKerberosRejected, rejection(resp, req.URL.Host))
 	}
 	if resp.StatusCode/100 != 2 {
 		return fail(ErrKerberosRejected, fmt.Errorf("HTTP %d from %s to the authentication request", resp.StatusCode, req.URL.Host))

@@ -17,9 +17,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/service"
 	"github.com/jcmturner/gokrb5/v8/spnego"
+	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -524,4 +529,37 @@ func TestKerberosContextAndClose(t *testing.T) {
 	_, err = post(context.Background(), wrapClient(t, srv.Server, a, WrapOptions{}), srv.URL, "x")
 	require.ErrorIs(t, err, ErrKerberosClosed)
 	require.ErrorIs(t, a.Login(context.Background()), ErrKerberosClosed)
+}
+
+// A server that cannot use the ticket (here: it has another key for the
+// SPN, as when the SPN belongs to another account) answers 401 with a
+// KRB-ERROR in its Negotiate token; the error names it.
+func TestKerberosServerKRBError(t *testing.T) {
+	k := testKDC(t)
+	testPrincipal(t, k, "alice", "Alice-Pass-1")
+	testServiceKeytab(t, k)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", "Negotiate")
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		ke := messages.NewKRBError(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, testSPN), k.Realm, errorcode.KRB_AP_ERR_MODIFIED, "")
+		kb, err := ke.Marshal()
+		require.NoError(t, err)
+		gss, err := krbGSSToken([]byte{0x03, 0x00}, kb)
+		require.NoError(t, err)
+		resp := spnego.NegTokenResp{NegState: asn1.Enumerated(spnego.NegStateReject), ResponseToken: gss}
+		rb, err := resp.Marshal()
+		require.NoError(t, err)
+		w.Header().Set("WWW-Authenticate", "Negotiate "+base64.StdEncoding.EncodeToString(rb))
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	a, err := NewKerberosWithPassword("alice", "", "Alice-Pass-1", krbConfig(t, k))
+	require.NoError(t, err)
+	defer a.Close()
+	_, err = post(context.Background(), wrapClient(t, srv, a, WrapOptions{}), srv.URL, "x")
+	require.ErrorIs(t, err, ErrKerberosRejected)
+	assert.Contains(t, err.Error(), "KRB_AP_ERR_MODIFIED")
 }

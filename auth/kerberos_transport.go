@@ -3,11 +3,13 @@ package auth
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
 
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 )
 
@@ -173,8 +175,7 @@ func (t *kerberosTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		krbDrainClose(resp)
-		return nil, &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected,
-			Err: fmt.Errorf("HTTP 401 from %s after sending a Kerberos token", req.URL.Host)}
+		return nil, &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected, Err: rejection(resp, req.URL.Host)}
 	}
 	switch mode {
 	case krbModeUnknown:
@@ -218,25 +219,63 @@ func (t *kerberosTransport) log(msg, spn string) {
 }
 
 // checkFinal checks the server's final SPNEGO token, when it sends one,
-// and returns the response. A token that says "reject" fails the request.
+// and returns the response. A token that says "reject" fails the request;
+// a token this package cannot decode is ignored, since on this path it
+// authenticates nothing (TLS authenticates the server).
 func (t *kerberosTransport) checkFinal(resp *http.Response, spn string) (*http.Response, error) {
 	vals := resp.Header.Values("WWW-Authenticate")
 	if len(vals) == 0 {
 		return resp, nil
 	}
 	ch, err := parseNegotiateChallenge(vals)
-	if err == nil && ch.NegotiateToken != nil {
-		var state spnego.NegState
-		state, err = negotiateResponseState(ch.NegotiateToken)
-		if err == nil && state == spnego.NegStateReject {
-			err = fmt.Errorf("server SPNEGO state is reject")
-		}
+	if err != nil || ch.NegotiateToken == nil {
+		return resp, nil
 	}
-	if err != nil {
+	if state, err := negotiateResponseState(ch.NegotiateToken); err == nil && state == spnego.NegStateReject {
 		krbDrainClose(resp)
-		return nil, &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected, Err: err}
+		return nil, &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected,
+			Err: errors.New("server SPNEGO state is reject")}
 	}
 	return resp, nil
+}
+
+// rejection describes a 401 answer to a Kerberos token, with the KRB-ERROR
+// the server put in its Negotiate token when there is one (for example
+// KRB_AP_ERR_MODIFIED when the SPN's key is not the server's, or
+// KRB_AP_ERR_SKEW for clocks too far apart).
+func rejection(resp *http.Response, host string) error {
+	msg := fmt.Sprintf("HTTP 401 from %s after sending a Kerberos token", host)
+	ch, err := parseNegotiateChallenge(resp.Header.Values("WWW-Authenticate"))
+	if err != nil || ch.NegotiateToken == nil {
+		return errors.New(msg)
+	}
+	if code, ok := krbErrorInToken(ch.NegotiateToken); ok {
+		return fmt.Errorf("%s: %s", msg, errorcode.Lookup(code))
+	}
+	return errors.New(msg)
+}
+
+// krbErrorInToken finds a KRB-ERROR in a server's SPNEGO or bare Kerberos
+// token.
+func krbErrorInToken(tok []byte) (code int32, ok bool) {
+	defer func() {
+		if recover() != nil {
+			code, ok = 0, false
+		}
+	}()
+	mech := tok
+	if len(tok) > 0 && tok[0] == 0xa1 {
+		_, resp, err := parseNegTokenResp(tok)
+		if err != nil {
+			return 0, false
+		}
+		mech = resp
+	}
+	var kt spnego.KRB5Token
+	if kt.Unmarshal(mech) != nil || !kt.IsKRBError() {
+		return 0, false
+	}
+	return kt.KRBError.ErrorCode, true
 }
 
 // krbReadBody reads and closes the request body, so that it can be
