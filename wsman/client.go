@@ -334,11 +334,19 @@ func (c *Client) Invoke(ctx context.Context, r *Request) (*Envelope, error) {
 }
 
 func (c *Client) roundTrip(ctx context.Context, env *Envelope) (*Envelope, error) {
-	body := env.Marshal()
 	timeout := c.cfg.HTTPTimeout
 	if timeout == 0 {
 		timeout = env.Header.OperationTimeout + DefaultHTTPGrace
 	}
+	resp, data, err := c.doHTTP(ctx, env.Marshal(), env.Header.Action, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return c.handleResponse(env, resp, data)
+}
+
+// doHTTP posts one SOAP body and reads the (bounded) response.
+func (c *Client) doHTTP(ctx context.Context, body []byte, action string, timeout time.Duration) (*http.Response, []byte, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -346,7 +354,7 @@ func (c *Client) roundTrip(ctx context.Context, env *Envelope) (*Envelope, error
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url.String(), bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("wsman: %w", err)
+		return nil, nil, fmt.Errorf("wsman: %w", err)
 	}
 	req.Header.Set("Content-Type", auth.SOAPContentType)
 	req.Header.Set("User-Agent", "Microsoft WinRM Client")
@@ -354,31 +362,80 @@ func (c *Client) roundTrip(ctx context.Context, env *Envelope) (*Envelope, error
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return nil, fmt.Errorf("wsman: %s: %w", shortAction(env.Header.Action), ctxErr)
+			return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), ctxErr)
 		}
-		return nil, fmt.Errorf("wsman: %s: %w", shortAction(env.Header.Action), err)
+		return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("wsman: %s: reading response: %w", shortAction(env.Header.Action), err)
+		return nil, nil, fmt.Errorf("wsman: %s: reading response: %w", shortAction(action), err)
 	}
 	if int64(len(data)) > c.cfg.MaxResponseBytes {
-		return nil, fmt.Errorf("%w (%d bytes)", ErrResponseTooLarge, c.cfg.MaxResponseBytes)
+		return nil, nil, fmt.Errorf("%w (%d bytes)", ErrResponseTooLarge, c.cfg.MaxResponseBytes)
 	}
 	if c.log != nil {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "wsman request",
-			slog.String("action", shortAction(env.Header.Action)),
+			slog.String("action", shortAction(action)),
 			slog.String("url", c.url.Redacted()),
 			slog.Int("status", resp.StatusCode),
 			slog.Int("request_bytes", len(body)),
 			slog.Int("response_bytes", len(data)),
 			slog.Duration("elapsed", time.Since(start)))
 	}
-	return c.handleResponse(env, resp, data)
+	return resp, data, nil
+}
+
+// Post sends an already serialized SOAP envelope (for example one built by
+// another library) through this client's transport, authentication, TLS,
+// limits and fault handling, and returns the response body. A SOAP fault
+// (with any HTTP status) is returned as a *Fault, a 401 as an *AuthError,
+// other non-2xx statuses as an *HTTPError; only a 2xx non-fault body is
+// returned. The HTTP deadline is Config.HTTPTimeout, or the client's
+// OperationTimeout plus DefaultHTTPGrace.
+func (c *Client) Post(ctx context.Context, envelope []byte) ([]byte, error) {
+	timeout := c.cfg.HTTPTimeout
+	if timeout == 0 {
+		timeout = c.cfg.OperationTimeout + DefaultHTTPGrace
+	}
+	action := ""
+	req, perr := ParseEnvelopeLimits(envelope, c.cfg.Limits)
+	if perr == nil {
+		action = req.Header.Action
+	} else {
+		req = &Envelope{}
+	}
+	resp, data, err := c.doHTTP(ctx, envelope, action, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.classify(req, resp, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func (c *Client) handleResponse(req *Envelope, resp *http.Response, data []byte) (*Envelope, error) {
+	env, err := c.classify(req, resp, data)
+	if err != nil {
+		return nil, err
+	}
+	if env == nil {
+		_, perr := ParseEnvelopeLimits(data, c.cfg.Limits)
+		if perr == nil {
+			perr = &XMLError{Msg: "empty response body"}
+		}
+		return nil, fmt.Errorf("wsman: %s response: %w", shortAction(req.Header.Action), perr)
+	}
+	if env.Header.RelatesTo != "" && !strings.EqualFold(env.Header.RelatesTo, req.Header.MessageID) {
+		return nil, fmt.Errorf("%w (sent %s, got %s)", ErrRelatesTo, req.Header.MessageID, truncate(env.Header.RelatesTo, 64))
+	}
+	return env, nil
+}
+
+// classify turns a response into an error (401, fault, HTTP error) or
+// returns the parsed envelope (nil when a 2xx body did not parse).
+func (c *Client) classify(req *Envelope, resp *http.Response, data []byte) (*Envelope, error) {
 	if resp.StatusCode == http.StatusUnauthorized {
 		e := &AuthError{}
 		if c.cfg.Auth != nil {
@@ -417,10 +474,7 @@ func (c *Client) handleResponse(req *Envelope, resp *http.Response, data []byte)
 			Location: resp.Header.Get("Location"), Body: boundedBody(data)}
 	}
 	if perr != nil {
-		return nil, fmt.Errorf("wsman: %s response: %w", shortAction(req.Header.Action), perr)
-	}
-	if env.Header.RelatesTo != "" && !strings.EqualFold(env.Header.RelatesTo, req.Header.MessageID) {
-		return nil, fmt.Errorf("%w (sent %s, got %s)", ErrRelatesTo, req.Header.MessageID, truncate(env.Header.RelatesTo, 64))
+		return nil, nil
 	}
 	return env, nil
 }

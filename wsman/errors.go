@@ -3,6 +3,7 @@ package wsman
 import (
 	"errors"
 	"fmt"
+	"github.com/psremoting/psremoting/auth"
 	"strings"
 	"unicode/utf8"
 )
@@ -55,8 +56,9 @@ func boundedBody(body []byte) string {
 	return strings.TrimSpace(s)
 }
 
-// ErrUnauthorized is matched (errors.Is) by an *AuthError.
-var ErrUnauthorized = errors.New("wsman: authentication failed (HTTP 401)")
+// ErrUnauthorized is matched (errors.Is) by an *AuthError and by the
+// authenticators' own *auth.AuthError: it is auth.ErrUnauthorized.
+var ErrUnauthorized = auth.ErrUnauthorized
 
 // AuthError is an HTTP 401 from the server: the credentials (or the
 // authentication method) were refused. It never contains credentials.
