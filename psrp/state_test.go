@@ -468,3 +468,27 @@ func TestServerMaxPipelines(t *testing.T) {
 	}
 	assert.Len(t, cv.server.Pipelines(), 2)
 }
+
+// TestServerReinvoke: a PowerShell object invoked again keeps its instance
+// id; the server starts a new run once the previous one has finished.
+func TestServerReinvoke(t *testing.T) {
+	c, cv := openedClient(t)
+	id := uuid.New()
+	for run := 0; run < 2; run++ {
+		pl, err := c.NewPipeline(id, scriptPipeline("Get-Date"))
+		require.NoError(t, err)
+		require.NoError(t, pl.Invoke())
+		ev := cv.toServer()
+		require.Len(t, ev, 1)
+		assert.Equal(t, id, ev[0].(CreatePipelineReceived).Pipeline)
+		sp := cv.server.Pipeline(id)
+		assert.Equal(t, PSInvocationRunning, sp.State())
+		assert.False(t, sp.InputClosed())
+		require.NoError(t, sp.WriteOutput(clixml.Int32(int32(run))))
+		require.NoError(t, sp.SetState(PSInvocationCompleted, nil))
+		ev = cv.toClient(sp.Target())
+		require.Len(t, ev, 2)
+		assert.Equal(t, clixml.Int32(int32(run)), valueOf(t, ev[0].(PipelineOutputReceived).Message))
+	}
+	assert.Len(t, cv.server.Pipelines(), 1)
+}
