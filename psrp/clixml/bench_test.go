@@ -74,6 +74,23 @@ type benchCorpus struct {
 
 var corpusCache *benchCorpus
 
+// cpuMeter reports MB and objects per CPU second (process user+system time,
+// GC included), alongside the wall-clock figures of testing.B.
+type cpuMeter struct{ start float64 }
+
+func startCPU(b *testing.B) cpuMeter {
+	b.ResetTimer()
+	return cpuMeter{start: processCPUSeconds()}
+}
+
+func (m cpuMeter) report(b *testing.B, bytesPerOp int64, objectsPerOp int) {
+	b.ReportMetric(float64(objectsPerOp)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+	if cpu := processCPUSeconds() - m.start; cpu > 0 {
+		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/cpu/1e6, "MB/cpu-s")
+		b.ReportMetric(float64(objectsPerOp)*float64(b.N)/cpu, "objects/cpu-s")
+	}
+}
+
 func corpus(b *testing.B) *benchCorpus {
 	if corpusCache != nil {
 		return corpusCache
@@ -109,7 +126,7 @@ func BenchmarkUnmarshal(b *testing.B) {
 			opts := DecoderOptions{reference: ref}
 			b.SetBytes(c.size)
 			b.ReportAllocs()
-			b.ResetTimer()
+			m := startCPU(b)
 			for i := 0; i < b.N; i++ {
 				for _, m := range c.messages {
 					if _, err := opts.Unmarshal(m); err != nil {
@@ -117,7 +134,7 @@ func BenchmarkUnmarshal(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric(float64(c.objects)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+			m.report(b, c.size, c.objects)
 		})
 	}
 }
@@ -127,6 +144,7 @@ func BenchmarkDecoderStream(b *testing.B) {
 	c := corpus(b)
 	b.SetBytes(int64(len(c.stream)))
 	b.ReportAllocs()
+	m := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		d := NewDecoder(bytes.NewReader(c.stream))
 		for {
@@ -139,7 +157,7 @@ func BenchmarkDecoderStream(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(float64(c.objects)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+	m.report(b, int64(len(c.stream)), c.objects)
 }
 
 // BenchmarkXMLTokenLoop is the baseline: a bare encoding/xml Token loop
@@ -148,6 +166,7 @@ func BenchmarkXMLTokenLoop(b *testing.B) {
 	c := corpus(b)
 	b.SetBytes(c.size)
 	b.ReportAllocs()
+	meter := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		for _, m := range c.messages {
 			d := xml.NewDecoder(bytes.NewReader(m))
@@ -162,7 +181,7 @@ func BenchmarkXMLTokenLoop(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(float64(c.objects)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+	meter.report(b, c.size, c.objects)
 }
 
 // BenchmarkMarshal encodes the corpus objects.
@@ -178,7 +197,7 @@ func BenchmarkMarshal(b *testing.B) {
 	}
 	b.SetBytes(c.size)
 	b.ReportAllocs()
-	b.ResetTimer()
+	meter := startCPU(b)
 	var buf []byte
 	for i := 0; i < b.N; i++ {
 		for _, v := range objs {
@@ -189,5 +208,5 @@ func BenchmarkMarshal(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(float64(c.objects)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+	meter.report(b, c.size, c.objects)
 }

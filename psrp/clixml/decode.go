@@ -120,6 +120,9 @@ func (d *Decoder) initBytes(o DecoderOptions, data []byte) {
 // release clears what a pooled Decoder refers to and returns it to the pool.
 func (d *Decoder) release() {
 	d.fast.buf = nil
+	clear(d.p.propStack[:cap(d.p.propStack)])
+	clear(d.p.itemStack[:cap(d.p.itemStack)])
+	clear(d.p.entryStack[:cap(d.p.entryStack)])
 	d.tok.text = nil
 	d.p.reset()
 	if cap(d.p.text) > 64<<10 {
@@ -340,6 +343,11 @@ type parser struct {
 	tns     refTable[*[]string]
 	objects int
 	text    []byte
+	// Stacks collecting the properties, items and entries of the objects
+	// being decoded; each object's are copied out in one allocation.
+	propStack  []Property
+	itemStack  []Value
+	entryStack []DictEntry
 	// stable is true when text tokens stay valid while the parser reads
 	// the end tag that follows (the input is all in memory).
 	stable bool
@@ -741,7 +749,8 @@ func (p *parser) typeNameRef() ([]string, error) {
 
 // properties decodes <Props> or <MS>: values each named by N.
 func (p *parser) properties(elem string, depth int) ([]Property, error) {
-	props := []Property{}
+	base := len(p.propStack)
+	defer func() { p.propStack = p.propStack[:base] }()
 	for {
 		if err := p.skipSpace(elem); err != nil {
 			return nil, err
@@ -750,7 +759,7 @@ func (p *parser) properties(elem string, depth int) ([]Property, error) {
 			if p.tok.name != elem {
 				return nil, p.syntax(elem, "unexpected end tag </"+p.tok.name+">", nil)
 			}
-			return props, nil
+			return append([]Property{}, p.propStack[base:]...), nil
 		}
 		n, ok := p.tok.attr("N")
 		if !ok {
@@ -761,13 +770,14 @@ func (p *parser) properties(elem string, depth int) ([]Property, error) {
 		if err != nil {
 			return nil, err
 		}
-		props = append(props, Property{Name: name, Value: v})
+		p.propStack = append(p.propStack, Property{Name: name, Value: v})
 	}
 }
 
 // items decodes the values of <LST>, <IE>, <QUE> or <STK>.
 func (p *parser) items(elem string, depth int) ([]Value, error) {
-	items := []Value{}
+	base := len(p.itemStack)
+	defer func() { p.itemStack = p.itemStack[:base] }()
 	for {
 		if err := p.skipSpace(elem); err != nil {
 			return nil, err
@@ -776,19 +786,20 @@ func (p *parser) items(elem string, depth int) ([]Value, error) {
 			if p.tok.name != elem {
 				return nil, p.syntax(elem, "unexpected end tag </"+p.tok.name+">", nil)
 			}
-			return items, nil
+			return append([]Value{}, p.itemStack[base:]...), nil
 		}
 		v, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, v)
+		p.itemStack = append(p.itemStack, v)
 	}
 }
 
 // dictionary decodes <DCT><En><… N="Key"/><… N="Value"/></En>…</DCT>.
 func (p *parser) dictionary(depth int) ([]DictEntry, error) {
-	entries := []DictEntry{}
+	base := len(p.entryStack)
+	defer func() { p.entryStack = p.entryStack[:base] }()
 	for {
 		if err := p.skipSpace("DCT"); err != nil {
 			return nil, err
@@ -797,7 +808,7 @@ func (p *parser) dictionary(depth int) ([]DictEntry, error) {
 			if p.tok.name != "DCT" {
 				return nil, p.syntax("DCT", "unexpected end tag </"+p.tok.name+">", nil)
 			}
-			return entries, nil
+			return append([]DictEntry{}, p.entryStack[base:]...), nil
 		}
 		if p.tok.name != "En" {
 			return nil, p.syntax("DCT", "unexpected element <"+p.tok.name+">", nil)
@@ -838,7 +849,7 @@ func (p *parser) dictionary(depth int) ([]DictEntry, error) {
 		if e.Key == nil || e.Value == nil {
 			return nil, p.syntax("En", "entry needs both a Key and a Value", nil)
 		}
-		entries = append(entries, e)
+		p.entryStack = append(p.entryStack, e)
 	}
 }
 

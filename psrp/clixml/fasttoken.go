@@ -32,7 +32,7 @@ type fastTokenizer struct {
 	// text token valid while the next is decoded.
 	scratch [2][]byte
 	sel     int
-	names   map[string]string // interned attribute values
+	names   *[internSize]string // interned attribute values
 }
 
 // errNeedMore reports that a token continues past the buffered data.
@@ -396,23 +396,29 @@ func (t *fastTokenizer) scanStart(tok *token, i int) (int, bool, error) {
 }
 
 // intern returns a string for short attribute values, shared between
-// occurrences (property names and RefIds repeat).
+// occurrences (property names and RefIds repeat) through a small
+// direct-mapped cache.
 func (t *fastTokenizer) intern(b []byte) string {
-	if len(b) > 64 {
+	if len(b) > 48 {
 		return string(b)
 	}
-	if s, ok := t.names[string(b)]; ok {
-		return s
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	if t.names == nil {
+		t.names = new([internSize]string)
+	}
+	slot := &t.names[h%internSize]
+	if *slot == string(b) {
+		return *slot
 	}
 	s := string(b)
-	if t.names == nil {
-		t.names = make(map[string]string)
-	}
-	if len(t.names) < 4096 {
-		t.names[s] = s
-	}
+	*slot = s
 	return s
 }
+
+const internSize = 1024
 
 // scanText reads character data at buf[i:] up to the next '<' (or the end
 // of input when atEOF).
