@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,4 +74,34 @@ func TestKerberosCCacheReload(t *testing.T) {
 	_, err = post(context.Background(), c, srv.URL, "3")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"1", "3"}, srv.bodies)
+}
+
+// renewalGoroutines counts gokrb5's TGT renewal goroutines.
+func renewalGoroutines() int {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	count := 0
+	for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+		if strings.Contains(g, "enableAutoSessionRenewal") {
+			count++
+		}
+	}
+	return count
+}
+
+// Close stops the renewal goroutine gokrb5 starts at login.
+func TestKerberosCloseStopsRenewal(t *testing.T) {
+	k := testKDC(t)
+	testPrincipal(t, k, "ivan", "Ivan-Pass-1")
+	a, err := NewKerberosWithPassword("ivan", "", "Ivan-Pass-1", krbConfig(t, k))
+	require.NoError(t, err)
+	require.NoError(t, a.Login(context.Background()))
+	running := renewalGoroutines()
+	require.GreaterOrEqual(t, running, 1)
+	require.NoError(t, a.Close())
+	// The goroutine exits when it sees the cancellation; poll for it.
+	for i := 0; i < 200 && renewalGoroutines() >= running; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Less(t, renewalGoroutines(), running)
 }
