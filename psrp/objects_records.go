@@ -1,6 +1,7 @@
 package psrp
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/psremoting/psremoting/psrp/clixml"
@@ -423,4 +424,35 @@ func DecodeProgressRecord(v clixml.Value) (*ProgressRecord, error) {
 		SecondsRemaining:  r.int32("SecondsRemaining", false),
 		Raw:               r.o,
 	}, r.err
+}
+
+// NewErrorRecord returns an ErrorRecord shaped like the ones Windows sends
+// for a terminating error: an exception of type exceptionType (for example
+// "System.Management.Automation.RuntimeException"; "" means that type) with
+// message as its Message, the given FullyQualifiedErrorId and category, and
+// the CategoryInfo text .NET derives from them
+// ("Category: (TargetName:TargetType) [Activity], Reason").
+func NewErrorRecord(message, fullyQualifiedErrorID string, category ErrorCategory, exceptionType string) *ErrorRecord {
+	if exceptionType == "" {
+		exceptionType = "System.Management.Automation.RuntimeException"
+	}
+	reason := exceptionType
+	if i := strings.LastIndexByte(reason, '.'); i >= 0 {
+		reason = reason[i+1:]
+	}
+	tn := []string{exceptionType}
+	if exceptionType == "System.Management.Automation.RuntimeException" {
+		tn = append(tn, "System.SystemException")
+	}
+	tn = append(tn, "System.Exception", typeObject)
+	x := &ErrorRecord{
+		Message: message,
+		Exception: &ExceptionInfo{TypeNames: tn, Message: message, ToString: exceptionType + ": " + message,
+			HResult: -2146233087},
+		FullyQualifiedErrorID: fullyQualifiedErrorID,
+		Category:              category,
+		Reason:                reason,
+	}
+	x.CategoryMessage = fmt.Sprintf("%s: (%s:%s) [%s], %s", category, x.TargetName, x.TargetType, x.Activity, x.Reason)
+	return x
 }

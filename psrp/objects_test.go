@@ -265,3 +265,17 @@ func TestNewMessage(t *testing.T) {
 	assert.Equal(t, rpid, m.RunspacePoolID)
 	assert.Equal(t, pid, m.PipelineID)
 }
+
+func TestNewErrorRecord(t *testing.T) {
+	er := psrp.NewErrorRecord("boom", "BoomId", psrp.ErrorCategoryInvalidOperation, "")
+	assert.Equal(t, "boom", er.Error())
+	assert.Equal(t, "InvalidOperation: (:) [], RuntimeException", er.CategoryMessage)
+	assert.Equal(t, "System.Management.Automation.RuntimeException", er.Exception.TypeName())
+	back := decodeText(t, psrp.MessagePipelineState, marshalData(t, &psrp.PipelineStateInfo{State: psrp.PSInvocationFailed, Error: er}))
+	ps := back.(*psrp.PipelineStateInfo)
+	require.NotNil(t, ps.Error)
+	assert.Equal(t, "BoomId", ps.Error.FullyQualifiedErrorID)
+	assert.Equal(t, psrp.ErrorCategoryInvalidOperation, ps.Error.Category)
+	assert.Equal(t, "boom", ps.Error.Exception.Message)
+	assert.Equal(t, "ArgumentException", psrp.NewErrorRecord("x", "y", 0, "System.ArgumentException").Reason)
+}
