@@ -53,9 +53,13 @@ type Defragmenter struct {
 	buffered int // bytes held in partial messages
 }
 
+// partialMessage holds copies of the fragments received so far; they are
+// joined once, when the last fragment arrives, so each byte is copied at
+// most twice whatever the number of fragments.
 type partialMessage struct {
 	nextFragID uint64
-	buf        []byte
+	chunks     [][]byte
+	size       int
 }
 
 // NewDefragmenter returns a Defragmenter with the given limits.
@@ -90,7 +94,7 @@ func (d *Defragmenter) Reset() {
 
 func (d *Defragmenter) drop(id uint64, p *partialMessage) {
 	delete(d.partial, id)
-	d.buffered -= len(p.buf)
+	d.buffered -= p.size
 }
 
 // AddFragment adds one fragment. When it completes a message, the message's
@@ -126,10 +130,8 @@ func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error
 		if len(f.Blob) > d.opts.MaxBufferedBytes-d.buffered {
 			return fail(ErrTooMuchBuffered, fmt.Sprintf("limit %d bytes", d.opts.MaxBufferedBytes))
 		}
-		buf := make([]byte, len(f.Blob), min(2*len(f.Blob)+64, d.opts.MaxMessageSize))
-		copy(buf, f.Blob)
-		d.partial[f.ObjectID] = &partialMessage{nextFragID: 1, buf: buf}
-		d.buffered += len(buf)
+		d.partial[f.ObjectID] = &partialMessage{nextFragID: 1, chunks: [][]byte{clone(f.Blob)}, size: len(f.Blob)}
+		d.buffered += len(f.Blob)
 		return nil, false, nil
 	}
 	switch {
@@ -140,20 +142,25 @@ func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error
 	case f.Start:
 		return fail(ErrUnexpectedStart, "start flag while the message is incomplete")
 	}
-	if len(f.Blob) > d.opts.MaxMessageSize-len(p.buf) {
+	if len(f.Blob) > d.opts.MaxMessageSize-p.size {
 		return fail(ErrMessageTooLarge, fmt.Sprintf("more than %d bytes", d.opts.MaxMessageSize))
 	}
 	if !f.End && len(f.Blob) > d.opts.MaxBufferedBytes-d.buffered {
 		return fail(ErrTooMuchBuffered, fmt.Sprintf("limit %d bytes", d.opts.MaxBufferedBytes))
 	}
-	p.buf = append(p.buf, f.Blob...)
-	d.buffered += len(f.Blob)
 	p.nextFragID++
 	if !f.End {
+		p.chunks = append(p.chunks, clone(f.Blob))
+		p.size += len(f.Blob)
+		d.buffered += len(f.Blob)
 		return nil, false, nil
 	}
 	d.drop(f.ObjectID, p)
-	return p.buf, true, nil
+	buf := make([]byte, 0, p.size+len(f.Blob))
+	for _, c := range p.chunks {
+		buf = append(buf, c...)
+	}
+	return append(buf, f.Blob...), true, nil
 }
 
 // Feed adds every fragment of a payload and returns the messages completed,
@@ -197,4 +204,10 @@ func (d *Defragmenter) FeedMessages(payload []byte) ([]*Message, error) {
 		out = append(out, m)
 	}
 	return out, ferr
+}
+
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
 }
