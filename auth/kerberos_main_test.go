@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -10,8 +11,9 @@ import (
 )
 
 // The package's tests share one throw-away MIT KDC, started on first use by
-// testKDC and stopped here after the tests ran. Tests that do not need it
-// never start it.
+// testKDC and stopped here after the tests ran (with the MIT cross-check
+// helper binary, when one was compiled). Tests that do not need them never
+// start them.
 var (
 	kdcOnce sync.Once
 	kdc     *krbtest.KDC
@@ -22,6 +24,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if kdc != nil {
 		kdc.Stop()
+	}
+	if mitBin != "" {
+		os.RemoveAll(filepath.Dir(mitBin))
 	}
 	os.Exit(code)
 }
