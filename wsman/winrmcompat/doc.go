@@ -33,7 +33,9 @@
 //     wsman.ErrShellNotFound, …) and every other non-2xx status into an
 //     error.
 //   - No escaping: masterzen's soap builder writes text and attribute values
-//     unescaped. The wsman client escapes everything it writes. Requests
+//     unescaped (command text and arguments are only wrapped in CDATA, which
+//     breaks on "]]>"; environment variables, working directory and ids are
+//     written raw). The wsman client escapes everything it writes. Requests
 //     that masterzen's own client builds (through Transporter) are still
 //     built by masterzen: they are parsed before sending, and a malformed
 //     one is refused with an error instead of being posted.

@@ -292,7 +292,8 @@ func ExampleNewClient() {
 	_ = c // c.CreatePowerShell(ctx, ...), c.Receive(ctx, ...), ...
 }
 
-// masterzen does not escape: a command with markup characters would be
+// masterzen does not escape (command text is only wrapped in CDATA): a
+// command containing "]]>" followed by markup would be
 // posted as broken XML. The Transporter refuses it instead.
 func TestTransporterRefusesUnescapedRequest(t *testing.T) {
 	fs := &cmdServer{}
@@ -308,7 +309,7 @@ func TestTransporterRefusesUnescapedRequest(t *testing.T) {
 	require.NoError(t, err)
 	defer tr.Client().CloseIdleConnections()
 	var out bytes.Buffer
-	_, err = mc.RunWithContext(context.Background(), "echo a<b & c", &out, &out)
+	_, err = mc.RunWithContext(context.Background(), "echo ]]> <b & c", &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "malformed request")
 	assert.NotContains(t, fs.actions(), "Command", "the broken request was not posted")
