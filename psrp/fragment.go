@@ -150,12 +150,10 @@ func DecodeFragments(payload []byte) ([]Fragment, error) {
 
 // SplitMessage cuts the wire form of one PSRP message into fragments of at
 // most maxFragmentSize bytes each (header included), all with the given
-// ObjectId. maxFragmentSize below MinFragmentSize is raised to it. Blobs
-// alias msg.
+// ObjectId. maxFragmentSize is kept between MinFragmentSize and
+// MaxFragmentSizeLimit. Blobs alias msg.
 func SplitMessage(objectID uint64, msg []byte, maxFragmentSize int) []Fragment {
-	if maxFragmentSize < MinFragmentSize {
-		maxFragmentSize = MinFragmentSize
-	}
+	maxFragmentSize = min(max(maxFragmentSize, MinFragmentSize), MaxFragmentSizeLimit)
 	per := maxFragmentSize - FragmentHeaderSize
 	n := (len(msg) + per - 1) / per
 	if n == 0 {

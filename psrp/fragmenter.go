@@ -80,14 +80,19 @@ func NewFragmenter(maxFragmentSize int, ids *ObjectIDCounter) *Fragmenter {
 	return f
 }
 
+// MaxFragmentSizeLimit is the largest fragment size a Fragmenter uses: the
+// blob length field is 32 bits, and .NET uses signed 32-bit sizes.
+const MaxFragmentSizeLimit = 1<<31 - 1
+
 // SetMaxFragmentSize changes the largest fragment (header included) for
-// fragments produced from now on; 0 means DefaultMaxFragmentSize and values
-// below MinFragmentSize are raised to it.
+// fragments produced from now on; 0 means DefaultMaxFragmentSize, values
+// below MinFragmentSize are raised to it and values above
+// MaxFragmentSizeLimit lowered to it.
 func (f *Fragmenter) SetMaxFragmentSize(n int) {
 	if n == 0 {
 		n = DefaultMaxFragmentSize
 	}
-	f.maxFragment = max(n, MinFragmentSize)
+	f.maxFragment = min(max(n, MinFragmentSize), MaxFragmentSizeLimit)
 }
 
 // MaxFragmentSize returns the current largest fragment size.
