@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/google/uuid"
 )
@@ -343,6 +344,7 @@ type parser struct {
 	tns     refTable[*[]string]
 	objects int
 	text    []byte
+	arena   []byte // backing store of short decoded strings (see str)
 	// Stacks collecting the properties, items and entries of the objects
 	// being decoded; each object's are copied out in one allocation.
 	propStack  []Property
@@ -465,7 +467,7 @@ func (p *parser) value(depth int) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := parsePrimitive(name, b)
+	v, err := p.primitive(name, b)
 	if err != nil {
 		return nil, p.syntax(name, "bad value "+quoteShort(b), err)
 	}
@@ -488,11 +490,11 @@ func isPrimitiveTag(name string) bool {
 	return false
 }
 
-// parsePrimitive converts the text of a primitive element.
-func parsePrimitive(name string, b []byte) (Value, error) {
+// primitive converts the text of a primitive element.
+func (p *parser) primitive(name string, b []byte) (Value, error) {
 	switch name {
 	case "S":
-		return String(decodeText(b)), nil
+		return String(p.str(b)), nil
 	case "C":
 		n, err := parseUint(b, 16)
 		return Char(n), err
@@ -543,13 +545,13 @@ func parsePrimitive(name string, b []byte) (Value, error) {
 		u, err := uuid.ParseBytes(trimXMLSpace(b))
 		return GUID(u), err
 	case "URI":
-		return URI(decodeText(b)), nil
+		return URI(p.str(b)), nil
 	case "Version":
-		return Version(decodeText(trimXMLSpace(b))), nil
+		return Version(p.str(trimXMLSpace(b))), nil
 	case "XD":
-		return XMLDocument(decodeText(b)), nil
+		return XMLDocument(p.str(b)), nil
 	case "SBK":
-		return ScriptBlock(decodeText(b)), nil
+		return ScriptBlock(p.str(b)), nil
 	case "SS":
 		v, err := parseBase64(b)
 		return SecureString(v), err
@@ -562,7 +564,34 @@ func decodeText(b []byte) string {
 	if bytes.IndexByte(b, '_') < 0 {
 		return string(b)
 	}
-	return DecodeString(string(b))
+	return string(appendDecoded(nil, b))
+}
+
+// str converts element text to a string, undoing _xHHHH_ escapes. Short
+// strings are carved out of an arena, so that one allocation serves many
+// strings. The arena is only ever appended to: the strings never change.
+func (p *parser) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 512 {
+		return decodeText(b)
+	}
+	if cap(p.arena)-len(p.arena) < len(b) {
+		p.arena = make([]byte, 0, 4096)
+	}
+	start := len(p.arena)
+	if bytes.IndexByte(b, '_') < 0 {
+		p.arena = append(p.arena, b...)
+	} else {
+		// Decoding never lengthens the text, so this fits in place.
+		p.arena = appendDecoded(p.arena, b)
+	}
+	n := len(p.arena) - start
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&p.arena[start], n)
 }
 
 // skipSpace reads tokens until one that is not white-space text.
@@ -637,7 +666,7 @@ func (p *parser) object(depth int) (*Object, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.ToString, o.HasToString = decodeText(b), true
+			o.ToString, o.HasToString = p.str(b), true
 		case "Props", "MS":
 			if (name == "Props" && haveProps) || (name == "MS" && haveMS) {
 				return nil, p.syntax("Obj", "more than one <"+name+">", nil)
@@ -718,7 +747,7 @@ func (p *parser) typeNames() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, decodeText(b))
+		names = append(names, p.str(b))
 	}
 	names = names[:len(names):len(names)]
 	if hasID {
@@ -874,13 +903,13 @@ func (p *parser) progress() (Value, error) {
 		var perr error
 		switch name {
 		case "AV":
-			pr.Activity = decodeText(b)
+			pr.Activity = p.str(b)
 		case "SD":
-			pr.StatusDescription = decodeText(b)
+			pr.StatusDescription = p.str(b)
 		case "CO":
-			pr.CurrentOperation = decodeText(b)
+			pr.CurrentOperation = p.str(b)
 		case "T":
-			pr.RecordType = decodeText(b)
+			pr.RecordType = p.str(b)
 		case "Nil":
 			if !isAllSpace(b) {
 				perr = errors.New("Nil must be empty")

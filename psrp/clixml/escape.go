@@ -20,31 +20,36 @@ const hexUpper = "0123456789ABCDEF"
 // Text that is not a complete escape is kept as is. Escapes with eight hex
 // digits are not recognized.
 func DecodeString(s string) string {
-	i := indexEscape(s, 0)
-	if i < 0 {
+	if indexEscape(s, 0) < 0 {
 		return s
 	}
-	b := make([]byte, 0, len(s))
+	return string(appendDecoded(make([]byte, 0, len(s)), []byte(s)))
+}
+
+// appendDecoded appends b with its _xHHHH_ escapes undone (see
+// DecodeString).
+func appendDecoded[T string | []byte](dst []byte, b T) []byte {
+	s := b
+	i := indexEscape(s, 0)
 	last := 0
 	for i >= 0 {
 		u, _ := parseEscape(s, i)
-		b = append(b, s[last:i]...)
+		dst = append(dst, s[last:i]...)
 		i += 7
 		if u >= 0xD800 && u <= 0xDBFF {
 			if lo, ok := parseEscape(s, i); ok && lo >= 0xDC00 && lo <= 0xDFFF {
-				b = utf8.AppendRune(b, 0x10000+(rune(u)-0xD800)<<10+(rune(lo)-0xDC00))
+				dst = utf8.AppendRune(dst, 0x10000+(rune(u)-0xD800)<<10+(rune(lo)-0xDC00))
 				i += 7
 				last = i
 				i = indexEscape(s, i)
 				continue
 			}
 		}
-		b = appendCodeUnit(b, u)
+		dst = appendCodeUnit(dst, u)
 		last = i
 		i = indexEscape(s, i)
 	}
-	b = append(b, s[last:]...)
-	return string(b)
+	return append(dst, s[last:]...)
 }
 
 // appendCodeUnit appends one UTF-16 code unit as UTF-8, or as WTF-8 when it
@@ -58,7 +63,7 @@ func appendCodeUnit(b []byte, u uint16) []byte {
 
 // indexEscape returns the index of the first complete _xHHHH_ escape in s at
 // or after from, or -1.
-func indexEscape(s string, from int) int {
+func indexEscape[T string | []byte](s T, from int) int {
 	for i := from; i+7 <= len(s); i++ {
 		if s[i] == '_' {
 			if _, ok := parseEscape(s, i); ok {
@@ -70,12 +75,13 @@ func indexEscape(s string, from int) int {
 }
 
 // parseEscape parses an _xHHHH_ escape at s[i:].
-func parseEscape(s string, i int) (uint16, bool) {
+func parseEscape[T string | []byte](s T, i int) (uint16, bool) {
 	if i+7 > len(s) || s[i] != '_' || s[i+1] != 'x' || s[i+6] != '_' {
 		return 0, false
 	}
 	var u uint16
-	for _, c := range []byte(s[i+2 : i+6]) {
+	for k := i + 2; k < i+6; k++ {
+		c := s[k]
 		var d byte
 		switch {
 		case c >= '0' && c <= '9':

@@ -1,6 +1,7 @@
 package clixml
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -361,19 +362,20 @@ func (t *fastTokenizer) scanStart(tok *token, i int) (int, bool, error) {
 		k++
 		e := k
 		plain := true
-		for e < len(b) && b[e] != q {
-			switch c := b[e]; {
-			case c == '<':
-				return 0, false, t.syntax(e, "unescaped < inside quoted string")
-			case c == '&' || c == '\r' || c < 0x20 || c >= 0x80:
-				plain = false
-			}
-			e++
-		}
-		if e >= len(b) {
+		if qe := bytes.IndexByte(b[k:], q); qe >= 0 {
+			e = k + qe
+		} else {
 			return 0, false, errNeedMore
 		}
 		raw := b[k:e]
+		var class byte
+		for _, c := range raw {
+			class |= attrClass[c]
+		}
+		if class&acLess != 0 {
+			return 0, false, t.syntax(k+bytes.IndexByte(raw, '<'), "unescaped < inside quoted string")
+		}
+		plain = class == 0
 		var val string
 		if plain {
 			val = t.intern(raw)
@@ -394,6 +396,24 @@ func (t *fastTokenizer) scanStart(tok *token, i int) (int, bool, error) {
 		j = e + 1
 	}
 }
+
+// Attribute value byte classes.
+const (
+	acSpecial = 1 << iota // needs decoding or checking
+	acLess                // '<', an error
+)
+
+var attrClass = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == '<':
+			t[c] = acLess
+		case c == '&' || c == '\r' || c < 0x20 || c >= 0x80:
+			t[c] = acSpecial
+		}
+	}
+	return t
+}()
 
 // intern returns a string for short attribute values, shared between
 // occurrences (property names and RefIds repeat) through a small
@@ -424,40 +444,63 @@ const internSize = 1024
 // of input when atEOF).
 func (t *fastTokenizer) scanText(tok *token, i int, atEOF bool) (int, bool, error) {
 	b := t.buf
-	j := i
-	plain := true
-	for j < len(b) {
-		c := b[j]
-		if c == '<' {
-			break
-		}
-		if c == '&' || c == '\r' || c < 0x20 || c >= 0x80 || c == '>' {
-			plain = false
-		}
-		j++
-	}
-	if j >= len(b) && !atEOF {
+	j := len(b)
+	if k := bytes.IndexByte(b[i:], '<'); k >= 0 {
+		j = i + k
+	} else if !atEOF {
 		if t.maxStr >= 0 && j-i > 16*t.maxStr+64 {
 			return 0, false, &LimitError{Limit: "MaxStringSize", Max: int64(t.maxStr), Offset: t.base + int64(i)}
 		}
 		return 0, false, errNeedMore
 	}
 	raw := b[i:j]
+	var class byte
+	for _, c := range raw {
+		class |= textClass[c]
+	}
 	tok.kind = tokText
-	if plain {
-		tok.text = raw
-	} else {
+	switch {
+	case class&tcDecode != 0:
 		d, err := t.decodeText(raw, i, true)
 		if err != nil {
 			return 0, false, err
 		}
 		tok.text = d
+	case class&tcCheck != 0:
+		if err := checkChars(raw); err != nil {
+			return 0, false, t.syntax(i, err.Error())
+		}
+		if bytes.Contains(raw, []byte("]]>")) {
+			return 0, false, t.syntax(i, "unescaped ]]> not in CDATA section")
+		}
+		tok.text = raw
+	default:
+		tok.text = raw
 	}
 	if t.maxStr >= 0 && len(tok.text) > t.maxStr {
 		return 0, false, &LimitError{Limit: "MaxStringSize", Max: int64(t.maxStr), Offset: t.base + int64(i)}
 	}
 	return j, false, nil
 }
+
+// Text byte classes: bytes that need entity or line-end processing, and
+// bytes that need checking (non-ASCII, control characters, '>' of "]]>").
+const (
+	tcDecode = 1 << iota
+	tcCheck
+)
+
+var textClass = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == '&' || c == '\r':
+			t[c] = tcDecode
+		case c == '>' || c >= 0x80 || (c < 0x20 && c != '\t' && c != '\n'):
+			t[c] = tcCheck
+		}
+	}
+	return t
+}()
 
 // decodeText resolves entities and line ends in raw (which holds no '<')
 // and checks that the result is valid XML character data. at is the
