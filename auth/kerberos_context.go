@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/gssapi"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/chksumtype"
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
@@ -148,20 +150,24 @@ func (p *kerberosPending) complete(serverToken []byte) (s *kerberosSealer, err e
 		}
 		mech = resp
 	}
-	var kt spnego.KRB5Token
-	if err := kt.Unmarshal(mech); err != nil {
+	tokID, inner, err := parseKrbGSSToken(mech)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(tokID, krb5TokenIDAPRep) {
+		if code, ok := krbErrorInToken(mech); ok {
+			return nil, fmt.Errorf("%w: the server sent %s", errKerberosAPRep, errorcode.Lookup(code))
+		}
+		return nil, fmt.Errorf("%w: token id %x is not an AP-REP", errKerberosAPRep, tokID)
+	}
+	var apRep messages.APRep
+	if err := apRep.Unmarshal(inner); err != nil {
 		return nil, fmt.Errorf("%w: %v", errKerberosAPRep, err)
 	}
-	if !kt.IsAPRep() {
-		if kt.IsKRBError() {
-			return nil, fmt.Errorf("%w: the server sent KRB-ERROR %d", errKerberosAPRep, kt.KRBError.ErrorCode)
-		}
-		return nil, fmt.Errorf("%w: not an AP-REP", errKerberosAPRep)
+	if apRep.MsgType != msgtype.KRB_AP_REP {
+		return nil, fmt.Errorf("%w: message type %d", errKerberosAPRep, apRep.MsgType)
 	}
-	if kt.APRep.MsgType != msgtype.KRB_AP_REP {
-		return nil, fmt.Errorf("%w: message type %d", errKerberosAPRep, kt.APRep.MsgType)
-	}
-	plain, err := crypto.DecryptEncPart(kt.APRep.EncPart, p.sessionKey, keyusage.AP_REP_ENCPART)
+	plain, err := crypto.DecryptEncPart(apRep.EncPart, p.sessionKey, keyusage.AP_REP_ENCPART)
 	if err != nil {
 		return nil, fmt.Errorf("%w: does not decrypt with the session key", errKerberosAPRep)
 	}
@@ -185,6 +191,25 @@ func (p *kerberosPending) complete(serverToken []byte) (s *kerberosSealer, err e
 		key, acceptorSubkey = part.Subkey, true
 	}
 	return newKerberosSealer(key, true, acceptorSubkey, p.seq, recvSeq)
+}
+
+// parseKrbGSSToken splits a Kerberos GSS token ([APPLICATION 0] { mech
+// OID, token id, message }, RFC 4121 4.1). Both the Kerberos OID and the
+// legacy Microsoft one (1.2.840.48018.1.2.2) that Windows may answer with
+// are accepted.
+func parseKrbGSSToken(b []byte) (tokID, msg []byte, err error) {
+	var oid asn1.ObjectIdentifier
+	rest, err := asn1.UnmarshalWithParams(b, &oid, "application,explicit,tag:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: not a Kerberos GSS token", errKerberosAPRep)
+	}
+	if !oid.Equal(gssapi.OIDKRB5.OID()) && !oid.Equal(gssapi.OIDMSLegacyKRB5.OID()) {
+		return nil, nil, fmt.Errorf("%w: mechanism %s is not Kerberos", errKerberosAPRep, oid)
+	}
+	if len(rest) < 2 {
+		return nil, nil, fmt.Errorf("%w: GSS token too short", errKerberosAPRep)
+	}
+	return rest[:2], rest[2:], nil
 }
 
 // parseNegTokenResp decodes a SPNEGO NegTokenResp and returns its state

@@ -122,6 +122,17 @@ func TestKerberosAPRep(t *testing.T) {
 	_, err = p.complete(resp)
 	require.NoError(t, err)
 
+	// Windows may answer with the legacy Microsoft Kerberos OID.
+	std, err := asn1.Marshal(gssapi.OIDKRB5.OID())
+	require.NoError(t, err)
+	legacy, err := asn1.Marshal(gssapi.OIDMSLegacyKRB5.OID())
+	require.NoError(t, err)
+	require.Len(t, legacy, len(std))
+	_, err = p.complete(bytes.Replace(resp, std, legacy, 1))
+	require.NoError(t, err)
+	_, err = p.complete(bytes.Replace(resp, std, []byte{0x06, 0x09, 0x2b, 6, 1, 4, 1, 0x82, 0x37, 2, 2}, 1))
+	require.ErrorContains(t, err, "not Kerberos")
+
 	// Without an acceptor subkey, the client's subkey is used, unflagged.
 	noSub := good
 	noSub.Subkey = types.EncryptionKey{}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
+	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 )
 
@@ -271,11 +272,15 @@ func krbErrorInToken(tok []byte) (code int32, ok bool) {
 		}
 		mech = resp
 	}
-	var kt spnego.KRB5Token
-	if kt.Unmarshal(mech) != nil || !kt.IsKRBError() {
+	tokID, inner, err := parseKrbGSSToken(mech)
+	if err != nil || !bytes.Equal(tokID, []byte{0x03, 0x00}) {
 		return 0, false
 	}
-	return kt.KRBError.ErrorCode, true
+	var ke messages.KRBError
+	if ke.Unmarshal(inner) != nil {
+		return 0, false
+	}
+	return ke.ErrorCode, true
 }
 
 // krbReadBody reads and closes the request body, so that it can be
