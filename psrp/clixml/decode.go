@@ -301,21 +301,13 @@ func clixmlHeaderLen(b []byte) int {
 }
 
 // topLevelText reports whether text between top-level values is allowed:
-// white space, a byte order mark at the very start, "#< CLIXML" lines.
+// white space, and a byte order mark at the very start. (A "#< CLIXML"
+// line is removed before tokenizing.)
 func topLevelText(b []byte, atStart bool) bool {
 	if atStart {
 		b = bytes.TrimPrefix(b, []byte("\uFEFF"))
 	}
-	for {
-		b = trimXMLSpace(b)
-		if len(b) == 0 {
-			return true
-		}
-		if !bytes.HasPrefix(b, []byte("#< CLIXML")) {
-			return false
-		}
-		b = b[len("#< CLIXML"):]
-	}
+	return isAllSpace(b)
 }
 
 // expectEnd checks that only white space follows the value.
@@ -790,10 +782,9 @@ func (p *parser) properties(elem string, depth int) ([]Property, error) {
 			}
 			return append([]Property{}, p.propStack[base:]...), nil
 		}
-		n, ok := p.tok.attr("N")
-		if !ok {
-			return nil, p.syntax(elem, "property <"+p.tok.name+"> without N", nil)
-		}
+		// A property without N has the name "" (the MS-PSRP example of
+		// CONNECT_RUNSPACEPOOL has one).
+		n, _ := p.tok.attr("N")
 		name := DecodeString(n)
 		v, err := p.value(depth + 1)
 		if err != nil {

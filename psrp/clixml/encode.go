@@ -371,7 +371,7 @@ func (e *encState) props(tag string, props []Property, depth int) error {
 		return nil
 	}
 	for _, p := range props {
-		if err := e.value(p.Value, p.Name, true, depth+1); err != nil {
+		if err := e.value(p.Value, p.Name, p.Name != "", depth+1); err != nil {
 			return err
 		}
 	}

@@ -143,7 +143,7 @@ func TestStructuralErrors(t *testing.T) {
 		`<Ref RefId="0" />`, `<Obj RefId="0"><Ref N="x" RefId="9" /></Obj>`, `<Obj RefId="0"><MS><Ref N="x" RefId="9" /></MS></Obj>`,
 		`<Obj RefId="0"><TNRef RefId="3" /></Obj>`, `<Obj RefId="0"><TN RefId="0"><X/></TN></Obj>`,
 		`<Obj RefId="0"><TN RefId="0"></TN><TN RefId="1"></TN></Obj>`, `<Obj RefId="0"><ToString/><ToString/></Obj>`,
-		`<Obj RefId="0"><MS><S>no name</S></MS></Obj>`, `<Obj RefId="0"><MS></MS><MS></MS></Obj>`,
+		`<Obj RefId="0"><MS></MS><MS></MS></Obj>`,
 		`<Obj RefId="0"><LST></LST><I32>1</I32></Obj>`, `<Obj RefId="0"><DCT><En><S N="Key">a</S></En></DCT></Obj>`,
 		`<Obj RefId="0"><DCT><En><S N="Key">a</S><S N="Key">b</S><S N="Value">c</S></En></DCT></Obj>`,
 		`<Obj RefId="0"><DCT><S N="Key">a</S></DCT></Obj>`, `<Obj RefId="0"><DCT><En><S>a</S></En></DCT></Obj>`,

@@ -151,3 +151,51 @@ func TestRecordedStreams(t *testing.T) {
 		})
 	}
 }
+
+// The CLIXML examples of the MS-PSRP specification decode (comments and
+// indentation included) and round-trip.
+func TestSpecExamples(t *testing.T) {
+	dir := recordings.DirOrSkip(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "spec", "MS-PSRP_2.2.2.*.xml"))
+	if len(files) == 0 {
+		t.Skip("skipping: no spec examples")
+	}
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("<examples>"), nil), []byte("</examples>"), nil)
+		d := NewDecoder(bytes.NewReader(b))
+		for {
+			v, err := d.Decode()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", filepath.Base(f), err)
+			}
+			n++
+			enc, err := Marshal(v)
+			if err != nil {
+				t.Fatalf("%s: %v", filepath.Base(f), err)
+			}
+			back, err := Unmarshal(enc)
+			if err != nil || !Equal(v, back) {
+				t.Fatalf("%s: round trip failed: %v", filepath.Base(f), err)
+			}
+		}
+	}
+	if n < 7 {
+		t.Errorf("decoded only %d example values", n)
+	}
+	// Example 2 of CONNECT_RUNSPACEPOOL: a property without a name.
+	v, err := Unmarshal([]byte("<Obj RefId=\"1\">\n  <MS>\n    <S></S>\n  </MS>\n</Obj>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.(*Object).Extended; len(got) != 1 || got[0].Name != "" || got[0].Value != String("") {
+		t.Errorf("got %#v", got)
+	}
+}
