@@ -84,3 +84,73 @@ func ExampleClientPool() {
 	// client: output hello
 	// client: pipeline Running -> Completed
 }
+
+// A new client connects to a disconnected pool and collects the output of a
+// command that kept running (Receive-PSSession). The server side here is a
+// ServerPool that already runs the pool and buffered "a" for the command.
+func ExampleClientPool_Connect() {
+	poolID := uuid.MustParse("B6631D8E-65A0-49F2-9053-A1B156C95777")
+	commandID := uuid.MustParse("DB4E8DCF-51CC-423F-A7DF-5D0EA0D6FA08")
+	server := runningServer(poolID, commandID)
+
+	client, _ := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: poolID}) // the enumerated ShellId
+	_ = client.Connect()
+	connectXML, err := client.ConnectPayload(150_000) // must fit one WSMan Connect
+	if err != nil {
+		panic(err)
+	}
+	if _, err := server.ReceiveConnect(connectXML); err != nil {
+		panic(err)
+	}
+	connectResponseXML, _ := server.ConnectResponse()
+	events, _ := client.ReceiveData(connectResponseXML)
+	for _, e := range events {
+		if e, ok := e.(psrp.RunspacePoolStateChanged); ok {
+			fmt.Println("pool", e.Old, "->", e.New)
+		}
+	}
+
+	// <rsp:Connect CommandId=...>, then Receive with that CommandId.
+	pipeline, _ := client.AdoptPipeline(commandID)
+	_ = server.Pipeline(commandID).SetState(psrp.PSInvocationCompleted, nil)
+	for server.Pending(pipeline.Target()) > 0 {
+		payload, _ := server.NextPayload(pipeline.Target(), 150_000)
+		events, _ := client.ReceiveData(payload)
+		for _, e := range events {
+			switch e := e.(type) {
+			case psrp.PipelineOutputReceived:
+				v, _ := clixml.Unmarshal(e.Message.Data)
+				fmt.Println("output", v)
+			case psrp.PipelineStateChanged:
+				fmt.Println("pipeline", e.Old, "->", e.New)
+			}
+		}
+	}
+	// Output:
+	// pool Connecting -> Opened
+	// output a
+	// pipeline Running -> Completed
+}
+
+// runningServer opens a pool with one running command that wrote "a", as a
+// first client would have left it before disconnecting.
+func runningServer(poolID, commandID uuid.UUID) *psrp.ServerPool {
+	first, _ := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: poolID})
+	server := psrp.NewServerPool(uuid.Nil, psrp.ServerPoolConfig{})
+	_ = first.Open()
+	b, _ := first.NextPayload(psrp.PoolTarget, 150_000)
+	_, _ = server.ReceiveData(b)
+	_ = server.SendApplicationPrivateData(&psrp.ApplicationPrivateData{Data: psrp.NewPSPrimitiveDictionary()})
+	_ = server.SetState(psrp.RunspacePoolOpened, nil)
+	b, _ = server.NextPayload(psrp.PoolTarget, 150_000)
+	_, _ = first.ReceiveData(b)
+	pl, _ := first.NewPipeline(commandID, &psrp.CreatePipeline{
+		PowerShell: psrp.PowerShell{Cmds: []psrp.Command{{Cmd: "Write-Output a; sleep 5", IsScript: true}}},
+		HostInfo:   psrp.NoHost(),
+	})
+	_ = pl.Invoke()
+	b, _ = first.NextPayload(pl.Target(), 150_000)
+	_, _ = server.ReceiveData(b)
+	_ = server.Pipeline(commandID).WriteOutput(clixml.String("a"))
+	return server
+}
