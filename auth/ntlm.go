@@ -46,15 +46,45 @@ const (
 //     key exchange, MIC) on an empty-body request, and every message is
 //     sealed into a multipart/encrypted body and every response unsealed.
 //
-// NTLM authenticates a TCP connection, and the sealing state runs on from
-// message to message, so the transport sends one request at a time over
-// one kept-alive connection; concurrent callers wait (honouring their
-// context). When the connection is lost the server answers 401 and the
-// transport authenticates again on the new connection and replays the
-// request once. A transport error resets the state: the next request
-// authenticates again (the failed request is not retried, since the server
-// may have processed it). The underlying transport must speak HTTP/1.1:
-// NTLM cannot authenticate HTTP/2 streams.
+// # Connections
+//
+// NTLM authenticates a TCP connection, and with message encryption each
+// connection has its own security context whose sealing state runs on from
+// message to message. The transport therefore keeps a small pool of
+// independently authenticated connections (at most MaxConnections, opened
+// lazily). Each request takes an idle connection already authenticated for
+// its host and mode, or else authenticates a new one, and uses it alone
+// until its response has been read; so a long-polling Receive holds one
+// connection and does not block the Send, Signal or other Receive requests
+// of the same client. When all connections are busy a request waits,
+// honouring its context.
+//
+// Pinning: when the wrapped transport is an *http.Transport (what
+// wsman.Client uses), every pooled connection gets its own clone of it with
+// MaxConnsPerHost = 1 and HTTP/1.1 only. Since only the request holding the
+// pooled connection uses that clone, all of its requests (the handshake legs
+// and the requests after them) travel over the same TCP connection for as
+// long as it stays open, while proxies, TLS settings and dialers of the
+// original are kept. Any other RoundTripper cannot be pinned that way: it is
+// used as it is, with one connection (requests serialized, MaxConnections
+// ignored), as before the pool existed.
+//
+// Recovery: when a connection is lost, the transport behind it dials a new
+// one; the server answers 401 to a request on an unauthenticated
+// connection, and the transport authenticates again and replays the request
+// once. A transport error (including a cancelled context, which closes the
+// connection) resets that pooled connection only: its next user
+// authenticates again; the failed request is not retried, since the server
+// may have processed it. A failure to unseal a response, or a plaintext
+// answer where an encrypted one was expected, also resets it. The
+// underlying transport must speak HTTP/1.1: NTLM cannot authenticate HTTP/2
+// streams.
+//
+// Responses are read completely (bounded by MaxResponseBytes) before
+// RoundTrip returns, so a connection is back in the pool as soon as the
+// caller has the response. The transport implements CloseIdleConnections
+// (http.Client.CloseIdleConnections and wsman.Client.CloseIdleConnections
+// reach it), which closes the idle pooled connections.
 type NTLM struct {
 	// Username is "user", `DOMAIN\user` or "user@domain".
 	Username string
@@ -76,6 +106,12 @@ type NTLM struct {
 	// MaxResponseBytes bounds each response body as received (sealed
 	// bodies included); 0 means DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// MaxConnections bounds the authenticated connections used at the same
+	// time (and so the requests in flight); 0 means
+	// DefaultNTLMMaxConnections, 1 serializes every request on one
+	// connection. It applies when the wrapped transport is an
+	// *http.Transport (see Connections above).
+	MaxConnections int
 }
 
 // Scheme returns "NTLM".
@@ -86,6 +122,9 @@ func (n *NTLM) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTripper
 	if n.Username == "" {
 		return nil, errors.New("auth: NTLM needs a user name")
 	}
+	if n.MaxConnections < 0 {
+		return nil, errors.New("auth: NTLM MaxConnections must not be negative")
+	}
 	if next == nil {
 		next = http.DefaultTransport
 	}
@@ -93,11 +132,23 @@ func (n *NTLM) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTripper
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = DefaultNTLMMaxConnections
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &ntlmTransport{cfg: cfg, next: next, opts: opts, log: log, sem: make(semaphore, 1)}, nil
+	t := &ntlmTransport{cfg: cfg, next: next, opts: opts, log: log}
+	if base, ok := next.(*http.Transport); ok {
+		t.pool = newNTLMPool(cfg.MaxConnections, func() *ntlmConn {
+			tr := dedicatedTransport(base)
+			return &ntlmConn{rt: tr, closeIdle: tr.CloseIdleConnections}
+		})
+	} else {
+		t.pool = newNTLMPool(1, func() *ntlmConn { return &ntlmConn{rt: next} })
+	}
+	return t, nil
 }
 
 type ntlmTransport struct {
@@ -105,17 +156,7 @@ type ntlmTransport struct {
 	next http.RoundTripper
 	opts WrapOptions
 	log  *slog.Logger
-	sem  semaphore
-
-	// Guarded by sem.
-	authed  bool
-	host    string
-	encrypt bool
-	session *ntlm.Session
-}
-
-func (t *ntlmTransport) reset() {
-	t.authed, t.session, t.host = false, nil, ""
+	pool *ntlmPool
 }
 
 func (t *ntlmTransport) wantEncryption(req *http.Request) bool {
@@ -132,7 +173,17 @@ func (t *ntlmTransport) authErr(status int, reason string, err error) error {
 	return &AuthError{Scheme: "NTLM", StatusCode: status, Reason: reason, Err: err}
 }
 
-// RoundTrip sends one request, authenticating first when needed.
+// CloseIdleConnections closes the idle pooled connections (their next use
+// authenticates again) and the wrapped transport's idle connections.
+func (t *ntlmTransport) CloseIdleConnections() {
+	t.pool.closeIdle()
+	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// RoundTrip sends one request on a pooled connection, authenticating it
+// first when needed.
 func (t *ntlmTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, err := readRequestBody(req)
 	if err != nil {
@@ -142,61 +193,67 @@ func (t *ntlmTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !encrypt && !isHTTPS(req) && !t.opts.AllowUnencrypted {
 		return nil, t.authErr(0, "not sent", ErrInsecureTransport)
 	}
-	ctx := req.Context()
-	if err := t.sem.lock(ctx); err != nil {
+	c, err := t.pool.get(req.Context(), req.URL.Host, encrypt)
+	if err != nil {
 		return nil, err
 	}
-	defer t.sem.unlock()
+	defer t.pool.put(c)
+	return t.roundTrip(c, req, body, encrypt)
+}
 
+// roundTrip sends req on c, which the caller holds.
+func (t *ntlmTransport) roundTrip(c *ntlmConn, req *http.Request, body []byte, encrypt bool) (*http.Response, error) {
+	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
-		if !t.authed || t.host != req.URL.Host || t.encrypt != encrypt {
-			t.reset()
-			resp, err := t.handshake(req, body, encrypt)
+		if !c.matches(req.URL.Host, encrypt) {
+			c.reset(false)
+			resp, err := t.handshake(c, req, body, encrypt)
 			if err != nil {
+				c.reset(true)
 				return nil, err
 			}
 			if resp != nil { // the final handshake leg carried the request
-				return t.finish(resp, false)
+				return t.finish(c, resp, false)
 			}
 		}
-		resp, err := t.send(req, body, encrypt)
+		resp, err := t.send(c, req, body, encrypt)
 		if err != nil {
-			t.reset()
+			c.reset(true)
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
 			drain(resp)
-			t.reset()
+			c.reset(false)
 			if attempt == 0 {
 				t.log.DebugContext(ctx, "ntlm: server no longer knows the connection; authenticating again")
 				continue
 			}
 			return nil, t.authErr(resp.StatusCode, "server rejected the authenticated connection", nil)
 		}
-		return t.finish(resp, encrypt)
+		return t.finish(c, resp, encrypt)
 	}
 }
 
 // send transmits an already-authenticated request.
-func (t *ntlmTransport) send(req *http.Request, body []byte, encrypt bool) (*http.Response, error) {
+func (t *ntlmTransport) send(c *ntlmConn, req *http.Request, body []byte, encrypt bool) (*http.Response, error) {
 	if !encrypt {
-		return t.next.RoundTrip(cloneWithBody(req.Context(), req, body))
+		return c.rt.RoundTrip(cloneWithBody(req.Context(), req, body))
 	}
-	sealed, ct, err := SealBody(t.session, ProtocolSPNEGO, req.Header.Get("Content-Type"), body)
+	sealed, ct, err := SealBody(c.session, ProtocolSPNEGO, req.Header.Get("Content-Type"), body)
 	if err != nil {
 		return nil, err
 	}
 	r := cloneWithBody(req.Context(), req, sealed)
 	r.Header.Set("Content-Type", ct)
-	return t.next.RoundTrip(r)
+	return c.rt.RoundTrip(r)
 }
 
 // finish buffers the response (so the connection is free for the next
 // request) and, on the encrypted path, unseals it.
-func (t *ntlmTransport) finish(resp *http.Response, encrypt bool) (*http.Response, error) {
+func (t *ntlmTransport) finish(c *ntlmConn, resp *http.Response, encrypt bool) (*http.Response, error) {
 	raw, err := readLimited(resp.Body, t.cfg.MaxResponseBytes)
 	if err != nil {
-		t.reset()
+		c.reset(true)
 		return nil, err
 	}
 	if !encrypt {
@@ -207,19 +264,19 @@ func (t *ntlmTransport) finish(resp *http.Response, encrypt bool) (*http.Respons
 	if !ok {
 		if len(raw) > 0 && (resp.StatusCode < 300 || resp.StatusCode == http.StatusInternalServerError) {
 			// Never fall back to trusting plaintext.
-			t.reset()
+			c.reset(true)
 			return nil, &EncryptedBodyError{Reason: fmt.Sprintf("HTTP %d response is not encrypted (Content-Type %q)", resp.StatusCode, resp.Header.Get("Content-Type"))}
 		}
 		replaceBody(resp, raw) // empty, or a plain HTTP error (400, 503, ...)
 		return resp, nil
 	}
 	if protocol != ProtocolSPNEGO {
-		t.reset()
+		c.reset(true)
 		return nil, &EncryptedBodyError{Reason: "unexpected protocol " + protocol}
 	}
-	plain, origType, err := UnsealBody(t.session, protocol, raw, int(t.cfg.MaxResponseBytes))
+	plain, origType, err := UnsealBody(c.session, protocol, raw, int(t.cfg.MaxResponseBytes))
 	if err != nil {
-		t.reset()
+		c.reset(true)
 		return nil, err
 	}
 	if origType == "" {
@@ -292,7 +349,7 @@ func (s *sealingHandshake) authenticate(challenge, bindings []byte) ([]byte, err
 // connection. On the encrypted path the legs carry no body and it returns
 // (nil, nil) once authenticated; otherwise they carry the request body and
 // it returns the final response.
-func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) (*http.Response, error) {
+func (t *ntlmTransport) handshake(c *ntlmConn, req *http.Request, body []byte, encrypt bool) (*http.Response, error) {
 	ctx := req.Context()
 	var hs handshaker
 	if encrypt {
@@ -300,14 +357,14 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 		if spn == "" {
 			spn = "HTTP/" + req.URL.Hostname()
 		}
-		c, err := ntlm.NewClient(ntlm.ClientConfig{
+		nc, err := ntlm.NewClient(ntlm.ClientConfig{
 			User: t.cfg.Username, Password: t.cfg.Password, Domain: t.cfg.Domain,
 			Workstation: t.cfg.Workstation, TargetSPN: spn,
 		})
 		if err != nil {
 			return nil, t.authErr(0, "bad configuration", err)
 		}
-		hs = &sealingHandshake{c: c}
+		hs = &sealingHandshake{c: nc}
 	} else {
 		hs = azureHandshake{cfg: &t.cfg}
 	}
@@ -322,14 +379,14 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 	}
 	var conn1, conn2 net.Conn
 	scheme := "Negotiate"
-	resp, err := t.leg(ctx, req, legBody, scheme, neg, &conn1)
+	resp, err := t.leg(ctx, c, req, legBody, scheme, neg, &conn1)
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusUnauthorized {
 		if !encrypt && resp.StatusCode < 300 {
 			// The server accepted the connection without a challenge.
-			t.authed, t.host, t.encrypt = true, req.URL.Host, encrypt
+			c.authed, c.host, c.encrypt = true, req.URL.Host, encrypt
 			return resp, nil
 		}
 		drain(resp)
@@ -341,7 +398,7 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 			// The server offers only the NTLM scheme: start again with it.
 			drain(resp)
 			scheme = "NTLM"
-			if resp, err = t.leg(ctx, req, legBody, scheme, neg, &conn1); err != nil {
+			if resp, err = t.leg(ctx, c, req, legBody, scheme, neg, &conn1); err != nil {
 				return nil, err
 			}
 			challenge, offered, err = challengeToken(resp.Header, scheme)
@@ -361,7 +418,7 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 	if err != nil {
 		return nil, t.authErr(resp.StatusCode, "processing the server challenge", err)
 	}
-	resp, err = t.leg(ctx, req, legBody, scheme, auth, &conn2)
+	resp, err = t.leg(ctx, c, req, legBody, scheme, auth, &conn2)
 	if err != nil {
 		return nil, err
 	}
@@ -373,16 +430,14 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 		}
 		return nil, t.authErr(resp.StatusCode, reason, nil)
 	}
-	t.authed, t.host, t.encrypt = true, req.URL.Host, encrypt
+	c.authed, c.host, c.encrypt = true, req.URL.Host, encrypt
 	if encrypt {
 		drain(resp)
 		if resp.StatusCode >= 300 {
-			t.reset()
 			return nil, t.authErr(resp.StatusCode, "unexpected status answering AUTHENTICATE", nil)
 		}
 		sh := hs.(*sealingHandshake)
-		if t.session = sh.c.Session(); t.session == nil {
-			t.reset()
+		if c.session = sh.c.Session(); c.session == nil {
 			return nil, t.authErr(0, "server did not agree to sealing", ntlm.ErrNoSealing)
 		}
 		t.log.DebugContext(ctx, "ntlm: authenticated with message encryption", "host", req.URL.Host)
@@ -393,17 +448,13 @@ func (t *ntlmTransport) handshake(req *http.Request, body []byte, encrypt bool) 
 }
 
 // leg sends one handshake request and records the connection it used.
-func (t *ntlmTransport) leg(ctx context.Context, req *http.Request, body []byte, scheme string, token []byte, conn *net.Conn) (*http.Response, error) {
+func (t *ntlmTransport) leg(ctx context.Context, c *ntlmConn, req *http.Request, body []byte, scheme string, token []byte, conn *net.Conn) (*http.Response, error) {
 	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { *conn = i.Conn }}
 	// An empty-body leg keeps the request's Content-Type, as pywinrm's
 	// encryption setup request (known to work with Windows) does.
 	r := cloneWithBody(httptrace.WithClientTrace(ctx, trace), req, body)
 	r.Header.Set("Authorization", scheme+" "+base64.StdEncoding.EncodeToString(token))
-	resp, err := t.next.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return c.rt.RoundTrip(r)
 }
 
 // utf16le encodes s as UTF-16 little endian.

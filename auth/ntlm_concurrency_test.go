@@ -16,11 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Concurrent callers share one authenticated, sealed connection: requests
-// are serialized so the RC4 streams and sequence numbers stay in step.
-func TestNTLMConcurrentCallers(t *testing.T) {
+// With MaxConnections 1, concurrent callers share one authenticated, sealed
+// connection: requests are serialized so the RC4 streams and sequence
+// numbers stay in step.
+func TestNTLMConcurrentCallersOneConnection(t *testing.T) {
 	f := newNTLMFixture(t, false, NTLMServerConfig{})
-	c := f.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!"}, WrapOptions{})
+	c := f.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", MaxConnections: 1}, WrapOptions{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for g := range 8 {

@@ -328,7 +328,7 @@ func TestNTLMContextCancelledWhileWaiting(t *testing.T) {
 	})))
 	defer srv.Close()
 	defer close(release)
-	rt, err := (&NTLM{Username: "u", Password: "p"}).Wrap(srv.Client().Transport, WrapOptions{})
+	rt, err := (&NTLM{Username: "u", Password: "p", MaxConnections: 1}).Wrap(srv.Client().Transport, WrapOptions{})
 	require.NoError(t, err)
 	c := &http.Client{Transport: rt}
 
@@ -337,8 +337,8 @@ func TestNTLMContextCancelledWhileWaiting(t *testing.T) {
 		_, _, err := postSOAP(context.Background(), c, srv.URL, "block")
 		done <- err
 	}()
-	// Wait until the first request holds the connection.
-	require.Eventually(t, func() bool { return len(rt.(*ntlmTransport).sem) == 1 }, 5*time.Second, time.Millisecond)
+	// Wait until the first request holds the only connection.
+	require.Eventually(t, func() bool { return rt.(*ntlmTransport).pool.inUse() == 1 }, 5*time.Second, time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, _, err = postSOAP(ctx, c, srv.URL, "second")

@@ -46,8 +46,11 @@ type NTLMServerConfig struct {
 // multipart/encrypted requests before the wrapped handler sees them and
 // seals its responses.
 //
-// Connections are identified by http.Request.RemoteAddr. Install ConnState
-// as the http.Server's ConnState hook so closed connections are forgotten.
+// Connections are identified by http.Request.RemoteAddr, so one client may
+// hold several authenticated connections at once (each with its own
+// handshake and sealing state, used by one request at a time as HTTP/1.1
+// does). Install ConnState as the http.Server's ConnState hook so closed
+// connections are forgotten.
 type NTLMServer struct {
 	cfg NTLMServerConfig
 	srv *ntlm.Server
@@ -98,10 +101,12 @@ func (s *NTLMServer) SetServerCertificate(cert *x509.Certificate) {
 	s.mu.Unlock()
 }
 
-// ConnState forgets a connection's authentication when it closes. Install
-// it as http.Server.ConnState (or call it from your own hook).
+// ConnState forgets a connection's authentication when it closes, and
+// makes sure a new connection never inherits the state of an earlier one
+// from the same address. Install it as http.Server.ConnState (or call it
+// from your own hook).
 func (s *NTLMServer) ConnState(c net.Conn, st http.ConnState) {
-	if st == http.StateClosed || st == http.StateHijacked {
+	if st == http.StateNew || st == http.StateClosed || st == http.StateHijacked {
 		s.mu.Lock()
 		delete(s.conns, c.RemoteAddr().String())
 		s.mu.Unlock()
