@@ -113,7 +113,7 @@ func (d *Decoder) initBytes(o DecoderOptions, data []byte) {
 		scratch: f.scratch, names: f.names}
 	d.opts, d.tz = o, f
 	d.inObjs, d.single, d.stream, d.err = false, false, "", nil
-	d.p.tz, d.p.tok, d.p.opts = f, &d.tok, &d.opts
+	d.p.tz, d.p.tok, d.p.opts, d.p.fast = f, &d.tok, &d.opts, f
 	d.p.objects = 0
 	d.p.stable = true
 }
@@ -197,6 +197,7 @@ func (o DecoderOptions) newDecoder(data []byte, r io.Reader) *Decoder {
 	}
 	d.tz.setBase(base)
 	d.p.tz, d.p.tok, d.p.opts = d.tz, &d.tok, &d.opts
+	d.p.fast, _ = d.tz.(*fastTokenizer)
 	return d
 }
 
@@ -336,7 +337,8 @@ type parser struct {
 	tns     refTable[*[]string]
 	objects int
 	text    []byte
-	arena   []byte // backing store of short decoded strings (see str)
+	arena   []byte         // backing store of short decoded strings (see str)
+	fast    *fastTokenizer // tz, when it is the fast tokenizer
 	// Stacks collecting the properties, items and entries of the objects
 	// being decoded; each object's are copied out in one allocation.
 	propStack  []Property
@@ -358,7 +360,12 @@ func (p *parser) syntax(elem, msg string, err error) error {
 
 // next reads the next token; io.EOF becomes a syntax error.
 func (p *parser) next(elem string) error {
-	err := p.tz.next(p.tok)
+	var err error
+	if p.fast != nil {
+		err = p.fast.next(p.tok) // a direct call: the common case
+	} else {
+		err = p.tz.next(p.tok)
+	}
 	if err == io.EOF {
 		return p.syntax(elem, "unexpected end of input", nil)
 	}

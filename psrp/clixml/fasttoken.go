@@ -250,57 +250,101 @@ func (t *fastTokenizer) scanNameColons(i int, anyColons bool) (string, int, erro
 // internName returns a constant string for the element and attribute names
 // of CLIXML, and a new string otherwise.
 func internName(n []byte) string {
-	switch string(n) {
-	case "Obj":
-		return "Obj"
-	case "S":
-		return "S"
-	case "N":
-		return "N"
-	case "RefId":
-		return "RefId"
-	case "MS":
-		return "MS"
-	case "Props":
-		return "Props"
-	case "TN":
-		return "TN"
-	case "T":
-		return "T"
-	case "TNRef":
-		return "TNRef"
-	case "ToString":
-		return "ToString"
-	case "Ref":
-		return "Ref"
-	case "Nil":
-		return "Nil"
-	case "I32":
-		return "I32"
-	case "I64":
-		return "I64"
-	case "B":
-		return "B"
-	case "LST":
-		return "LST"
-	case "DCT":
-		return "DCT"
-	case "En":
-		return "En"
-	case "Db":
-		return "Db"
-	case "DT":
-		return "DT"
-	case "TS":
-		return "TS"
-	case "G":
-		return "G"
-	case "Version":
-		return "Version"
-	case "U32":
-		return "U32"
-	case "IE":
-		return "IE"
+	switch len(n) {
+	case 1:
+		switch n[0] {
+		case 'S':
+			return "S"
+		case 'N':
+			return "N"
+		case 'T':
+			return "T"
+		case 'B':
+			return "B"
+		case 'G':
+			return "G"
+		case 'D':
+			return "D"
+		case 'C':
+			return "C"
+		}
+	case 2:
+		switch string(n) {
+		case "MS":
+			return "MS"
+		case "TN":
+			return "TN"
+		case "En":
+			return "En"
+		case "Db":
+			return "Db"
+		case "DT":
+			return "DT"
+		case "TS":
+			return "TS"
+		case "IE":
+			return "IE"
+		case "BA":
+			return "BA"
+		case "By":
+			return "By"
+		case "SB":
+			return "SB"
+		case "Sg":
+			return "Sg"
+		case "SS":
+			return "SS"
+		case "XD":
+			return "XD"
+		case "PR":
+			return "PR"
+		}
+	case 3:
+		switch string(n) {
+		case "Obj":
+			return "Obj"
+		case "I32":
+			return "I32"
+		case "I64":
+			return "I64"
+		case "Ref":
+			return "Ref"
+		case "Nil":
+			return "Nil"
+		case "LST":
+			return "LST"
+		case "DCT":
+			return "DCT"
+		case "U32":
+			return "U32"
+		case "U64":
+			return "U64"
+		case "I16":
+			return "I16"
+		case "U16":
+			return "U16"
+		case "URI":
+			return "URI"
+		case "SBK":
+			return "SBK"
+		case "QUE":
+			return "QUE"
+		case "STK":
+			return "STK"
+		}
+	default:
+		switch string(n) {
+		case "RefId":
+			return "RefId"
+		case "Props":
+			return "Props"
+		case "TNRef":
+			return "TNRef"
+		case "ToString":
+			return "ToString"
+		case "Version":
+			return "Version"
+		}
 	}
 	return string(n)
 }

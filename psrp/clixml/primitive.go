@@ -57,7 +57,19 @@ func parseInt(b []byte, bits int) (int64, error) {
 	if !plainInteger(b, true) {
 		return 0, errBadNumber
 	}
-	return strconv.ParseInt(string(b), 10, bits)
+	neg := b[0] == '-'
+	if b[0] == '+' || b[0] == '-' {
+		b = b[1:]
+	}
+	u, ok := digitsValue(b)
+	limit := uint64(1) << (bits - 1) // magnitude of the minimum
+	if !ok || u > limit || (!neg && u == limit) {
+		return 0, strconv.ErrRange
+	}
+	if neg {
+		return int64(-u), nil // wraps correctly for the minimum
+	}
+	return int64(u), nil
 }
 
 func parseUint(b []byte, bits int) (uint64, error) {
@@ -76,7 +88,25 @@ func parseUint(b []byte, bits int) (uint64, error) {
 		}
 		return 0, nil
 	}
-	return strconv.ParseUint(string(b), 10, bits)
+	u, ok := digitsValue(b)
+	if !ok || (bits < 64 && u >= 1<<bits) {
+		return 0, strconv.ErrRange
+	}
+	return u, nil
+}
+
+// digitsValue returns the value of a run of decimal digits, reporting false
+// when it does not fit a uint64.
+func digitsValue(b []byte) (uint64, bool) {
+	var u uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if u > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		u = u*10 + d
+	}
+	return u, true
 }
 
 // plainInteger reports whether b is [sign]digits.
