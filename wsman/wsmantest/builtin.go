@@ -39,7 +39,9 @@ import (
 //     the server's Clock and ends at once on a stop), Get-Date (-Format
 //     o/s/u/yyyy-MM-dd/HH:mm:ss, -UFormat %s, -AsUTC), ForEach-Object
 //     (Foreach-Object, %, foreach; -Process, -Begin, -End, several
-//     positional blocks);
+//     positional blocks), Invoke-Expression (iex), Out-String (-Stream;
+//     objects as their ToString text, not PowerShell's table formatting),
+//     Out-Null;
 //   - a pipeline sent as commands (AddCommand) of these cmdlets with their
 //     parameters, optionally after one script.
 //
@@ -62,7 +64,8 @@ import (
 //
 // Limits bound the script length (64 KiB), tokens (16384), script-block
 // nesting (32), range and collected-variable sizes (1,000,000 items) and
-// evaluation steps (10,000,000 per run), so that a runaway script cannot
+// evaluation steps (10,000,000 per run) and the bytes of strings a run makes
+// (64 MiB), so that a runaway script cannot
 // hang or exhaust the test process; exceeding one fails the pipeline with a
 // BuiltinLimitExceeded error record.
 func BuiltinCommands() []string {
@@ -84,6 +87,7 @@ type builtinLimits struct {
 	maxDepth        int // nested script blocks
 	maxRangeItems   int // items of one range or collected variable
 	maxSteps        int // statements and pipeline items evaluated in one run
+	maxTextBytes    int // bytes of strings made in one run (expansion, Out-String)
 }
 
 // defaultBuiltinLimits are generous for demos and small enough to keep a
@@ -94,6 +98,7 @@ var defaultBuiltinLimits = builtinLimits{
 	maxDepth:        32,
 	maxRangeItems:   1_000_000,
 	maxSteps:        10_000_000,
+	maxTextBytes:    64 << 20,
 }
 
 func init() { builtin = resolveBuiltin }
@@ -158,9 +163,10 @@ func compilePipeline(cmds []Command, lim builtinLimits) (*bScript, error) {
 				bc.args = append(bc.args, bArg{value: e})
 				continue
 			}
-			if b, ok := p.Value.(clixml.Bool); ok {
-				// AddParameter("Verbose", $true) binds a switch.
-				bc.args = append(bc.args, bArg{param: p.Name, value: bLit{v: b}})
+			if _, ok := p.Value.(clixml.Nil); ok || p.Value == nil {
+				// AddParameter("Stream") with no value: a switch that is
+				// on, or $null for other parameters.
+				bc.args = append(bc.args, bArg{param: p.Name, value: bAPINull{}})
 				continue
 			}
 			bc.args = append(bc.args, bArg{param: p.Name, value: e})
@@ -176,6 +182,10 @@ func compilePipeline(cmds []Command, lim builtinLimits) (*bScript, error) {
 	// script | commands: run the script as the first element.
 	return &bScript{stmts: []*bStmt{{pipe: &bPipeline{elems: append([]*bElem{{expr: bScriptExpr{head}}}, pl.elems...)}}}}, nil
 }
+
+// bAPINull is the null value of a parameter added through the API
+// (AddParameter(name) with no value): it turns a switch on.
+type bAPINull struct{}
 
 // bScriptExpr is a whole script used as the first element of a pipeline
 // (AddScript followed by AddCommand).

@@ -1,6 +1,7 @@
 package wsmantest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -63,12 +64,15 @@ type cmdRun struct {
 	// blocks of ForEach-Object
 	begin, end []*bScript
 	process    []*bScript
+	// text collected by Out-String
+	lines []string
 }
 
 var builtinCmdlets = map[string]*cmdletDef{}
 
 // builtinAliases maps aliases (lower case) to cmdlet names.
 var builtinAliases = map[string]string{
+	"iex":     "Invoke-Expression",
 	"echo":    "Write-Output",
 	"write":   "Write-Output",
 	"sleep":   "Start-Sleep",
@@ -176,6 +180,27 @@ func init() {
 			process: foreachProcess,
 			end:     foreachEnd,
 		},
+		{
+			name: "Invoke-Expression", typeName: "Microsoft.PowerShell.Commands.InvokeExpressionCommand",
+			params:  []paramDef{{name: "Command", position: 0, pipeline: true, typeName: "System.String"}},
+			process: invokeExpression,
+		},
+		{
+			name: "Out-String", typeName: "Microsoft.PowerShell.Commands.OutStringCommand",
+			params: []paramDef{
+				{name: "Stream", kind: pkSwitch, position: -1},
+				{name: "Width", position: -1, typeName: "System.Int32"},
+				{name: "NoNewline", kind: pkSwitch, position: -1},
+				{name: "InputObject", position: -1, pipeline: true, typeName: "System.Management.Automation.PSObject"},
+			},
+			process: outStringProcess,
+			end:     outStringEnd,
+		},
+		{
+			name: "Out-Null", typeName: "Microsoft.PowerShell.Commands.OutNullCommand",
+			params:  []paramDef{{name: "InputObject", position: -1, pipeline: true, typeName: "System.Management.Automation.PSObject"}},
+			process: func(*cmdRun, clixml.Value, bool) error { return nil },
+		},
 	} {
 		builtinCmdlets[strings.ToLower(d.name)] = d
 	}
@@ -281,7 +306,8 @@ func (x *cmdRun) bind(args []bArg) error {
 			return x.bindingError("ParameterAlreadyBound", "Cannot bind parameter because parameter '%s' is specified more than once.", p.name)
 		}
 		switch {
-		case p.kind == pkSwitch && a.value == nil:
+		case p.kind == pkSwitch && (a.value == nil || a.value == bAPINull{}):
+			// -Switch, or a switch added through the API with a null value
 			x.bound[p.name] = clixml.Bool(true)
 		case a.value != nil:
 			v, err := ip.eval(a.value)
@@ -758,3 +784,57 @@ func foreachProcess(x *cmdRun, in clixml.Value, hasInput bool) error {
 }
 
 func foreachEnd(x *cmdRun) error { return x.runBlocks(x.end, clixml.Nil{}) }
+
+// invokeExpression runs a script given as a string, in the current scope.
+func invokeExpression(x *cmdRun, in clixml.Value, hasInput bool) error {
+	text, ok := x.message("Command", in, hasInput)
+	if !ok {
+		return x.missingMandatory("Command")
+	}
+	s, err := parseScript(text, x.ip.lim)
+	if err != nil {
+		var le *limitError
+		if errors.As(err, &le) {
+			return err
+		}
+		return scriptError(err)
+	}
+	return x.ip.runScript(s, x.emit)
+}
+
+// outStringProcess collects (or, with -Stream, writes line by line) the
+// text of its input. Objects are converted with their ToString, not with
+// PowerShell's table and list formatting.
+func outStringProcess(x *cmdRun, in clixml.Value, hasInput bool) error {
+	if v, ok := x.bound["InputObject"]; ok && !hasInput {
+		in, hasInput = v, true
+	}
+	if !hasInput {
+		return nil
+	}
+	text := strings.ReplaceAll(toText(in), "\r\n", "\n")
+	if err := x.ip.chargeText(len(text)); err != nil {
+		return err
+	}
+	if b, _ := x.bound["Stream"].(clixml.Bool); b {
+		for _, line := range strings.Split(text, "\n") {
+			if err := x.emit(clixml.String(line)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	x.lines = append(x.lines, text)
+	return nil
+}
+
+func outStringEnd(x *cmdRun) error {
+	if b, _ := x.bound["Stream"].(clixml.Bool); b || x.lines == nil {
+		return nil
+	}
+	s := strings.ReplaceAll(strings.Join(x.lines, "\n"), "\n", "\r\n")
+	if b, _ := x.bound["NoNewline"].(clixml.Bool); !b {
+		s += "\r\n"
+	}
+	return x.emit(clixml.String(s))
+}

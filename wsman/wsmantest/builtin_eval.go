@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/psrp/clixml"
 )
@@ -97,6 +99,9 @@ type interp struct {
 	lim   builtinLimits
 	vars  map[string]clixml.Value // lower-case names; $_ is "_"
 	steps int
+	depth int // scripts being run, nested
+	// textBytes counts the bytes of strings the script made
+	textBytes int
 }
 
 func newInterp(host scriptHost, lim builtinLimits) *interp {
@@ -124,6 +129,17 @@ func (ip *interp) step() error {
 	return nil
 }
 
+// chargeText accounts for n bytes of text made by the script (expanded
+// strings, Out-String) against the run's limit, which bounds the memory a
+// script can fill by keeping what it makes.
+func (ip *interp) chargeText(n int) error {
+	ip.textBytes += n
+	if ip.textBytes > ip.lim.maxTextBytes {
+		return &limitError{what: fmt.Sprintf("more than %d bytes of strings made", ip.lim.maxTextBytes)}
+	}
+	return nil
+}
+
 func (ip *interp) pref(name string) actionPreference {
 	p, ok := parsePreference(ip.vars[name])
 	if !ok {
@@ -134,6 +150,13 @@ func (ip *interp) pref(name string) actionPreference {
 
 // runScript runs the statements of s, sending pipeline output to out.
 func (ip *interp) runScript(s *bScript, out emitFn) error {
+	// Script blocks and Invoke-Expression nest scripts at run time; bound
+	// the depth so that a script invoking itself cannot exhaust the stack.
+	ip.depth++
+	defer func() { ip.depth-- }()
+	if ip.depth > ip.lim.maxDepth {
+		return &limitError{what: fmt.Sprintf("scripts nested deeper than %d at run time", ip.lim.maxDepth)}
+	}
 	for _, st := range s.stmts {
 		if err := ip.step(); err != nil {
 			return err
@@ -165,17 +188,6 @@ func (ip *interp) runStatement(st *bStmt, out emitFn) error {
 	if st.assign == "" {
 		return ip.runPipeline(st.pipe, out)
 	}
-	var got []clixml.Value
-	err := ip.runPipeline(st.pipe, func(v clixml.Value) error {
-		if len(got) >= ip.lim.maxRangeItems {
-			return &limitError{what: fmt.Sprintf("a variable holding more than %d items", ip.lim.maxRangeItems)}
-		}
-		got = append(got, v)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	name := strings.ToLower(st.assign)
 	if name == "_" || name == "true" || name == "false" || name == "null" {
 		return &statementError{rec: &ErrorRecord{
@@ -186,6 +198,27 @@ func (ip *interp) runStatement(st *bStmt, out emitFn) error {
 			CategoryReason:        "SessionStateUnauthorizedAccessException",
 			TargetName:            st.assign, TargetType: "String", TargetObject: clixml.String(st.assign),
 		}}
+	}
+	if len(st.pipe.elems) == 1 && st.pipe.elems[0].expr != nil {
+		// $x = <expression>: the value as it is ($a,$b stays a list of
+		// two, whatever $a and $b hold).
+		v, err := ip.eval(st.pipe.elems[0].expr)
+		if err != nil {
+			return err
+		}
+		ip.vars[name] = v
+		return nil
+	}
+	var got []clixml.Value
+	err := ip.runPipeline(st.pipe, func(v clixml.Value) error {
+		if len(got) >= ip.lim.maxRangeItems {
+			return &limitError{what: fmt.Sprintf("a variable holding more than %d items", ip.lim.maxRangeItems)}
+		}
+		got = append(got, v)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	switch len(got) {
 	case 0:
@@ -347,6 +380,8 @@ func (ip *interp) eval(e bExpr) (clixml.Value, error) {
 	switch x := e.(type) {
 	case bLit:
 		return x.v, nil
+	case bAPINull:
+		return clixml.Nil{}, nil
 	case bStr:
 		var b strings.Builder
 		for _, p := range x.parts {
@@ -355,6 +390,12 @@ func (ip *interp) eval(e bExpr) (clixml.Value, error) {
 			} else {
 				b.WriteString(p.text)
 			}
+			if b.Len() > maxTextLen {
+				return nil, &limitError{what: fmt.Sprintf("a string longer than %d bytes", maxTextLen)}
+			}
+		}
+		if err := ip.chargeText(b.Len()); err != nil {
+			return nil, err
 		}
 		return clixml.String(b.String()), nil
 	case bVar:
@@ -389,9 +430,71 @@ func (ip *interp) variable(name string) clixml.Value {
 	return clixml.Nil{}
 }
 
+// maxTextLen bounds the text of one value (toText): lists nested and
+// shared many times over could otherwise expand without bound.
+const maxTextLen = 1 << 20
+
 // toText converts a value to text as PowerShell does in an expandable
-// string (invariant culture; list items joined with a space).
+// string (invariant culture; list items joined with a space). The result is
+// cut at maxTextLen bytes.
 func toText(v clixml.Value) string {
+	w := textWriter{max: maxTextLen}
+	w.write(v, 0)
+	return w.b.String()
+}
+
+type textWriter struct {
+	b      strings.Builder
+	max    int
+	visits int
+}
+
+func (w *textWriter) full() bool { return w.b.Len() >= w.max || w.visits >= w.max }
+
+func (w *textWriter) add(s string) {
+	if room := w.max - w.b.Len(); len(s) > room {
+		s = s[:max(room, 0)]
+	}
+	w.b.WriteString(s)
+}
+
+func (w *textWriter) write(v clixml.Value, depth int) {
+	w.visits++
+	if w.full() || depth > 64 {
+		return
+	}
+	if o, ok := v.(*clixml.Object); ok {
+		switch {
+		case o.Kind == clixml.List || o.Kind == clixml.Enumerable:
+			for i, it := range o.Items {
+				if i > 0 {
+					w.add(" ")
+				}
+				w.write(it, depth+1)
+				if w.full() {
+					return
+				}
+			}
+		case o.Inner != nil:
+			if dt, ok := o.Inner.(clixml.DateTime); ok {
+				w.add(scalarText(dt))
+			} else if o.HasToString {
+				w.add(o.ToString)
+			} else {
+				w.write(o.Inner, depth+1)
+			}
+		case o.HasToString:
+			w.add(o.ToString)
+		default:
+			w.add(o.TypeName())
+		}
+		return
+	}
+	w.add(scalarText(v))
+}
+
+// scalarText is the text of a value that is not an *Object.
+func scalarText(v clixml.Value) string {
 	switch x := v.(type) {
 	case nil, clixml.Nil:
 		return ""
@@ -435,25 +538,7 @@ func toText(v clixml.Value) string {
 	case clixml.URI:
 		return string(x)
 	case clixml.GUID:
-		return strings.ToLower(fmt.Sprint([16]byte(x)))
-	case *clixml.Object:
-		if x.Kind == clixml.List || x.Kind == clixml.Enumerable {
-			parts := make([]string, len(x.Items))
-			for i, it := range x.Items {
-				parts[i] = toText(it)
-			}
-			return strings.Join(parts, " ")
-		}
-		if dt, ok := x.Inner.(clixml.DateTime); ok {
-			return toText(dt)
-		}
-		if x.HasToString {
-			return x.ToString
-		}
-		if x.Inner != nil {
-			return toText(x.Inner)
-		}
-		return x.TypeName()
+		return uuid.UUID(x).String()
 	}
 	return fmt.Sprint(v)
 }

@@ -18,10 +18,11 @@ func FuzzBuiltinScript(f *testing.F) {
 		`Write-Progress -Activity a -Status s -PercentComplete 5 -Id 1 -Completed; Get-Date -Format o`,
 		"# c\n'it''s' <# b #> `\n ; \"`t`$x\"",
 		`'abc`, `% { `, `'a' | 'b'`, `$a.b`, `"$(x)"`, `${}`, `-1..-3`, `$n..`, `1..$`, `echo -NoEnumerate:$true 1,2`,
+		`$x = 'iex $x'; iex $x`, "$a = 'x'\n$a = $a,$a\n$a = $a,$a\n$a = $a,$a\n\"$a\"", `iex "1..3 | Out-String"; 'a','b' | Out-String -Stream | Out-Null`,
 	} {
 		f.Add(s)
 	}
-	lim := builtinLimits{maxScriptLength: 4 << 10, maxTokens: 1 << 10, maxDepth: 16, maxRangeItems: 1000, maxSteps: 5000}
+	lim := builtinLimits{maxScriptLength: 4 << 10, maxTokens: 1 << 10, maxDepth: 16, maxRangeItems: 1000, maxSteps: 5000, maxTextBytes: 1 << 20}
 	f.Fuzz(func(t *testing.T, script string) {
 		prog, err := compilePipeline([]Command{{Name: script, IsScript: true}}, lim)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -82,6 +83,26 @@ func TestBuiltinsOverPSRP(t *testing.T) {
 	assert.Equal(t, "System.DateTime", d.TypeName())
 	_, isDT := d.Inner.(clixml.DateTime)
 	assert.True(t, isDT)
+
+	// pypsrp's Client.execute_ps pipeline: Invoke-Expression -Command
+	// <script> | Out-String -Stream, the switch sent with a null value.
+	ctx := testCtx(t)
+	id := uuid.New()
+	pl, err := c.pool.NewPipeline(id, &psrp.CreatePipeline{NoInput: true, PowerShell: psrp.PowerShell{Cmds: []psrp.Command{
+		{Cmd: "Invoke-Expression", Args: []psrp.CommandParameter{{Name: "Command", Value: clixml.String("Write-Output 'x'; 1..2 | % { \"n$_\" }")}}},
+		{Cmd: "Out-String", Args: []psrp.CommandParameter{{Name: "Stream"}}},
+	}}})
+	require.NoError(t, err)
+	require.NoError(t, pl.Invoke())
+	args, err := c.pool.NextPayload(pl.Target(), c.wc.MaxPayloadSize())
+	require.NoError(t, err)
+	cid, err := c.wc.Command(ctx, c.ref, &wsman.CommandLine{CommandID: strings.ToUpper(id.String()), Command: "Invoke-Expression",
+		Arguments: wsman.PowerShellArguments(args)})
+	require.NoError(t, err)
+	c.flush(ctx, pl.Target(), cid)
+	res = c.collect(ctx, pl, nil)
+	assert.Equal(t, psrp.PSInvocationCompleted, res.state)
+	assert.Equal(t, []clixml.Value{clixml.String("x"), clixml.String("n1"), clixml.String("n2")}, res.output)
 
 	// A registered handler wins over the built-ins.
 	res = c.run(`'registered'`)

@@ -153,6 +153,12 @@ func TestBuiltinScripts(t *testing.T) {
 		{"parse error: empty pipe element", `'a' |`, nil, "EmptyPipeElement"},
 		{"parse error: stray brace", `'a' }`, nil, "UnexpectedToken"},
 		{"limit: range", `1..2000000 | % { $_ }`, nil, "BuiltinLimitExceeded"},
+		{"limit: self-invoking script", `$x = 'iex $x'; iex $x`, nil, "BuiltinLimitExceeded"},
+		{"Invoke-Expression", `iex "'x'; Get-Nope"; Invoke-Expression -Command '1..2' | % { "n$_" }; iex "'unterminated"; 'after'`,
+			[]string{"output:x", "error:The term 'Get-Nope' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
+				"output:n1", "output:n2", "error:The string is missing the terminator: '.", "output:after"}, ""},
+		{"Invoke-Expression outside the subset", `iex 'if ($x) { 1 }'; 'after'`,
+			[]string{"error:wsmantest built-ins: the 'if' statement is not supported (at offset 0); register a handler for this script.", "output:after"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,6 +274,19 @@ func TestBuiltinStepLimit(t *testing.T) {
 	assert.Contains(t, rec.Message, "1000 evaluation steps")
 	assert.NotEmpty(t, h.events, "output before the limit is kept")
 
+	// A list doubled 40 times over shares its items; its text is cut
+	// instead of taking 2^40 steps.
+	h = newRecHost()
+	err = runScriptText(t, h, "$a = 'x'\n"+strings.Repeat("$a = $a,$a\n", 40)+"\"$a\" | Out-Null; 'done'", defaultBuiltinLimits)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"output:done"}, h.events)
+
+	lim = defaultBuiltinLimits
+	lim.maxTextBytes = 1000
+	err = runScriptText(t, newRecHost(), `1..100 | % { "0123456789$_" }`, lim)
+	require.True(t, errors.As(err, &rec))
+	assert.Contains(t, rec.Message, "more than 1000 bytes of strings")
+
 	lim = defaultBuiltinLimits
 	lim.maxScriptLength = 10
 	err = runScriptText(t, newRecHost(), `'0123456789abc'`, lim)
@@ -336,6 +355,18 @@ func TestBuiltinCommandPipelines(t *testing.T) {
 			{Name: "1..2", IsScript: true},
 			{Name: "ForEach-Object", Parameters: []Parameter{{Name: "Process", Value: clixml.ScriptBlock(`"n=$_"`)}}},
 		}, []string{"output:n=1", "output:n=2"}},
+		{"pypsrp execute_ps: Invoke-Expression | Out-String -Stream", []Command{
+			{Name: "Invoke-Expression", Parameters: []Parameter{{Name: "Command", Value: clixml.String("'a'; Write-Warning w; \"b`nc\"")}}},
+			{Name: "Out-String", Parameters: []Parameter{{Name: "Stream", Value: clixml.Nil{}}}},
+		}, []string{"output:a", "warning:w", "output:b", "output:c"}},
+		{"Out-String collects", []Command{
+			{Name: "1..3", IsScript: true},
+			{Name: "Out-String"},
+		}, []string{"output:1\r\n2\r\n3\r\n"}},
+		{"Out-Null", []Command{
+			{Name: "Write-Output", Parameters: []Parameter{{Value: clixml.String("x")}}},
+			{Name: "Out-Null"},
+		}, nil},
 		{"command pipeline", []Command{
 			{Name: "Write-Output", Parameters: []Parameter{{Value: clixml.String("w")}}},
 			{Name: "Write-Warning"},
@@ -385,7 +416,7 @@ func TestLexer(t *testing.T) {
 
 func TestBuiltinCommands(t *testing.T) {
 	got := BuiltinCommands()
-	assert.Equal(t, []string{"%", "echo", "foreach", "ForEach-Object", "Get-Date", "sleep", "Start-Sleep", "write",
+	assert.Equal(t, []string{"%", "echo", "foreach", "ForEach-Object", "Get-Date", "iex", "Invoke-Expression", "Out-Null", "Out-String", "sleep", "Start-Sleep", "write",
 		"Write-Debug", "Write-Error", "Write-Information", "Write-Output", "Write-Progress", "Write-Verbose", "Write-Warning"}, got)
 	for _, name := range got {
 		assert.NotNil(t, lookupCmdlet(name), name)
