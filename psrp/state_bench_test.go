@@ -140,3 +140,29 @@ func BenchmarkServerWriteOutput(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "objects/s")
 }
+
+// BenchmarkClientSendInput measures queueing large pipeline input (64 KiB
+// byte arrays, CLIXML <BA> encoding included) and cutting it into Send
+// payloads of 500 KiB.
+func BenchmarkClientSendInput(b *testing.B) {
+	c, _, _ := benchClient(b, 0)
+	pl := c.Pipeline(fuzzPipelineID)
+	chunk := clixml.Bytes(make([]byte, 64<<10))
+	for i := range chunk {
+		chunk[i] = byte(i)
+	}
+	c.SetMaxFragmentSize(380 << 10)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := pl.SendInput(chunk); err != nil {
+			b.Fatal(err)
+		}
+		for c.Pending(pl.Target()) > 500<<10 {
+			if _, err := c.NextPayload(pl.Target(), 500<<10); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
