@@ -154,11 +154,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if in.DropAfter {
 			rec.Injected = "drop-after"
-			s.dispatch(req)
+			if resp := s.dispatch(req); !resp.noResponse {
+				status, env := s.buildResponse(rec, req, resp)
+				s.remember(req, status, env)
+			}
 			s.logRequest(*rec)
 			hijackAndReset(w)
 			return
 		}
+	}
+	if status, plain, ok := s.recall(req); ok {
+		// A retransmission (same OperationID and SequenceId) of a request
+		// whose response was lost: answer it again without re-running it.
+		rec.Injected = "retransmission"
+		s.sendResponse(w, ac, rec, status, plain)
+		return
 	}
 	resp := s.dispatch(req)
 	if resp.noResponse {
@@ -223,6 +233,14 @@ func (s *Server) dispatch(req *request) *response {
 // writeResponse sends a response envelope (or fault) echoing the request's
 // MessageID in RelatesTo.
 func (s *Server) writeResponse(w http.ResponseWriter, ac *authContext, rec *RequestRecord, req *request, resp *response) {
+	status, env := s.buildResponse(rec, req, resp)
+	s.remember(req, status, env)
+	s.sendResponse(w, ac, rec, status, marshal(env))
+}
+
+// buildResponse serializes the response (or fault) envelope, echoing the
+// request's MessageID in RelatesTo and its robust-connection headers.
+func (s *Server) buildResponse(rec *RequestRecord, req *request, resp *response) (int, *wsman.Envelope) {
 	hdr := wsman.Header{
 		MessageID: "uuid:" + strings.ToUpper(uuid.NewString()),
 		To:        wsman.AnonymousAddress,
@@ -253,13 +271,23 @@ func (s *Server) writeResponse(w http.ResponseWriter, ac *authContext, rec *Requ
 		env.Body = resp.body
 	}
 	env.Header = hdr
+	return status, env
+}
+
+func marshal(env *wsman.Envelope) []byte {
 	var buf bytes.Buffer
 	env.WriteTo(&buf)
-	out := buf.Bytes()
+	return buf.Bytes()
+}
+
+// sendResponse seals (when the request was encrypted) and writes a
+// response.
+func (s *Server) sendResponse(w http.ResponseWriter, ac *authContext, rec *RequestRecord, status int, plain []byte) {
+	out := plain
 	contentType := "application/soap+xml;charset=UTF-8"
 	if ac != nil && ac.seal != nil {
 		var err error
-		contentType, out, err = ac.seal(out)
+		contentType, out, err = ac.seal(plain)
 		if err != nil {
 			s.logger.Debug("wsmantest: cannot seal response", "err", err)
 			w.WriteHeader(http.StatusInternalServerError)
@@ -272,7 +300,7 @@ func (s *Server) writeResponse(w http.ResponseWriter, ac *authContext, rec *Requ
 	s.logRequest(*rec)
 	if s.logger.Enabled(context.Background(), slog.LevelDebug) {
 		s.logger.Debug("wsmantest: request", "action", rec.Action, "shell", rec.ShellID, "command", rec.CommandID,
-			"user", rec.User, "status", status, "fault", rec.FaultCode)
+			"user", rec.User, "status", status, "fault", rec.FaultCode, "injected", rec.Injected)
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)

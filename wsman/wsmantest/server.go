@@ -45,6 +45,9 @@ type Server struct {
 	wake        chan struct{} // wakes the janitor when deadlines change
 	nextPID     int
 	groups      uint64 // output group counter (see chunk.group)
+
+	remembered    map[string]rememberedResponse // see robust.go
+	rememberOrder []string
 }
 
 // NewServer starts a fake WinRM server over plain HTTP on 127.0.0.1 (or

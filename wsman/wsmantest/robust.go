@@ -1,0 +1,76 @@
+package wsmantest
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/psremoting/psremoting/wsman"
+)
+
+// Robust-connection support (MS-WSMV 3.1.4.1.39): a client that sends
+// wsmv:OperationID and wsmv:SequenceId headers may retransmit a request
+// whose response it did not get (a dropped connection, a timeout). The
+// server keeps the last responses by (OperationID, SequenceId) and answers
+// a retransmission with the same response instead of running the request
+// again, so a lost Receive response loses no output. Responses are kept
+// for the most recent maxRemembered (64) requests that carried the headers.
+//
+// This is the fake server's model of the mechanism; how Windows bounds its
+// cache is not documented in the sources examined.
+
+// maxRemembered bounds the responses kept for retransmissions.
+const maxRemembered = 64
+
+type rememberedResponse struct {
+	status int
+	env    *wsman.Envelope
+}
+
+func retransmissionKey(req *request) (string, bool) {
+	if req.hdr == nil || req.hdr.OperationID == "" || req.hdr.SequenceID == "" {
+		return "", false
+	}
+	return strings.Join([]string{req.user, req.hdr.OperationID, req.hdr.SequenceID, req.hdr.Action,
+		strings.ToUpper(req.hdr.ShellID()), req.rec.CommandID}, "\x00"), true
+}
+
+// remember keeps a response for a possible retransmission.
+func (s *Server) remember(req *request, status int, env *wsman.Envelope) {
+	key, ok := retransmissionKey(req)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.remembered == nil {
+		s.remembered = map[string]rememberedResponse{}
+	}
+	if _, exists := s.remembered[key]; !exists {
+		s.rememberOrder = append(s.rememberOrder, key)
+		if len(s.rememberOrder) > maxRemembered {
+			delete(s.remembered, s.rememberOrder[0])
+			s.rememberOrder = s.rememberOrder[1:]
+		}
+	}
+	s.remembered[key] = rememberedResponse{status: status, env: env}
+}
+
+// recall returns the response remembered for a retransmitted request,
+// addressed to the retransmission (RelatesTo its MessageID).
+func (s *Server) recall(req *request) (int, []byte, bool) {
+	key, ok := retransmissionKey(req)
+	if !ok {
+		return 0, nil, false
+	}
+	s.mu.Lock()
+	r, ok := s.remembered[key]
+	s.mu.Unlock()
+	if !ok {
+		return 0, nil, false
+	}
+	env := *r.env
+	env.Header.RelatesTo = req.hdr.MessageID
+	var buf bytes.Buffer
+	env.WriteTo(&buf)
+	return r.status, buf.Bytes(), true
+}
