@@ -6,8 +6,8 @@
 //	psrpdump [-format auto|yaml|xml|base64] [-summary] [file|dir ...]
 //
 // Each argument is a file or a directory; with no argument, or "-", standard
-// input is read. In a directory, files ending in .yml, .yaml, .xml, .b64 or
-// .txt are read, in name order, skipping names that start with "." or "_"
+// input is read. In a directory, files ending in .yml, .yaml, .xml or .b64
+// are read, in name order, skipping names that start with "." or "_"
 // (such as pypsrp's _template.yml); subdirectories are not entered.
 //
 // Three input formats are understood, and detected unless -format says which:

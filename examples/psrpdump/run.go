@@ -168,7 +168,7 @@ func expand(args []string) ([]string, error) {
 				continue
 			}
 			switch strings.ToLower(filepath.Ext(n)) {
-			case ".yml", ".yaml", ".xml", ".b64", ".txt":
+			case ".yml", ".yaml", ".xml", ".b64":
 				out = append(out, filepath.Join(a, n))
 			}
 		}

@@ -189,7 +189,7 @@ func TestRunErrors(t *testing.T) {
 
 func TestExpandDirectory(t *testing.T) {
 	d := t.TempDir()
-	for _, n := range []string{"b.yml", "a.xml", "_template.yml", ".hidden.yml", "c.b64", "notes.md"} {
+	for _, n := range []string{"b.yml", "a.xml", "_template.yml", ".hidden.yml", "c.b64", "notes.md", "dump.txt"} {
 		require.NoError(t, os.WriteFile(filepath.Join(d, n), nil, 0o600))
 	}
 	require.NoError(t, os.Mkdir(filepath.Join(d, "sub.yml"), 0o700))

@@ -115,7 +115,7 @@ func (e *Error) Error() string {
 		b.WriteString(e.Element)
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
+	b.WriteString(strings.TrimPrefix(e.Err.Error(), "psrptrace: "))
 	return b.String()
 }
 

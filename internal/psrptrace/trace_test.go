@@ -277,3 +277,37 @@ func TestTraceIronPoshCreationXML(t *testing.T) {
 		assert.NotEqual(t, byte(0xEF), m.Message.Data[0], "the BOM is stripped")
 	}
 }
+
+// TestMalformedEnvelopes reads ironPosh's hand-made malformed envelopes:
+// each gives a clear error or, when the envelope is well formed but carries
+// nothing, no message.
+func TestMalformedEnvelopes(t *testing.T) {
+	dir := recordings.DirOrSkip(t)
+	tests := []struct {
+		file   string
+		target error // nil: no error and no message
+	}{
+		{"empty_body.xml", nil},
+		{"missing_body.xml", nil},
+		{"invalid_xml_syntax.xml", ErrEnvelope},
+		{"truncated_mid_tag.xml", ErrEnvelope},
+		{"missing_envelope.xml", ErrEnvelope},
+		{"wrong_namespace.xml", ErrEnvelope},
+		{"extra_unknown_elements.xml", psrp.ErrTruncatedFragment},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(dir, "ironposh", "winrm", "malformed", tt.file))
+			require.NoError(t, err)
+			ms, err := Trace(tt.file, b, FormatEnvelope)
+			assert.Empty(t, ms)
+			if tt.target == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.target)
+			assert.Contains(t, err.Error(), "psrptrace: "+tt.file+": exchange 0")
+			assert.Equal(t, 1, strings.Count(err.Error(), "psrptrace:"), err.Error())
+		})
+	}
+}
