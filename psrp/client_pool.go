@@ -84,6 +84,8 @@ type ClientPool struct {
 	cipher    *SecureStringCipher
 	// awaitingInit: a new-client Connect waits for RUNSPACEPOOL_INIT_DATA.
 	awaitingInit bool
+	// connectedNew: the pool was joined with Connect (new client).
+	connectedNew bool
 }
 
 // NewClientPool returns a pool in state BeforeOpen.
@@ -240,6 +242,7 @@ func (p *ClientPool) Connect() error {
 	}
 	p.state = RunspacePoolConnecting
 	p.awaitingInit = true
+	p.connectedNew = true
 	return nil
 }
 

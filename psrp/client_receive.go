@@ -103,7 +103,10 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		return p.applyPoolState(ev, m, info)
 
 	case MessageRunspacePoolInitData:
-		if p.state != RunspacePoolConnecting || !p.awaitingInit {
+		// After a new-client Connect; a server that announced Opened with
+		// RUNSPACEPOOL_STATE first may still send it.
+		late := p.state == RunspacePoolOpened && p.connectedNew && p.initData == nil
+		if !late && (p.state != RunspacePoolConnecting || !p.awaitingInit) {
 			return ev, p.unexpected(m)
 		}
 		d, err := decodeMessageData(m, DecodeRunspacePoolInitData)
@@ -112,7 +115,11 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		}
 		p.initData = d
 		p.awaitingInit = false
-		ev = append(ev, RunspacePoolInitDataReceived{Data: d}, p.setState(RunspacePoolOpened, nil, nil))
+		ev = append(ev, RunspacePoolInitDataReceived{Data: d})
+		if late {
+			return ev, nil
+		}
+		ev = append(ev, p.setState(RunspacePoolOpened, nil, nil))
 		return p.resumePipelines(ev), nil
 
 	case MessageRunspaceAvailability:

@@ -492,3 +492,23 @@ func TestServerReinvoke(t *testing.T) {
 	}
 	assert.Len(t, cv.server.Pipelines(), 1)
 }
+
+// TestConnectStateBeforeInitData: a server that answers a connect with
+// RUNSPACEPOOL_STATE Opened before RUNSPACEPOOL_INIT_DATA is understood too.
+func TestConnectStateBeforeInitData(t *testing.T) {
+	c, err := NewClientPool(ClientPoolConfig{RunspacePoolID: testPoolID})
+	require.NoError(t, err)
+	require.NoError(t, c.Connect())
+	_, err = c.ConnectPayload(1 << 20)
+	require.NoError(t, err)
+	ev, err := c.ReceiveData(serverPayload(t, 5, DestinationClient, testPoolID, uuid.Nil, &RunspacePoolStateInfo{State: RunspacePoolOpened}, MessageRunspacePoolState))
+	require.NoError(t, err)
+	require.Len(t, ev, 1)
+	assert.Equal(t, RunspacePoolOpened, c.State())
+	ev, err = c.ReceiveData(serverPayload(t, 6, DestinationClient, testPoolID, uuid.Nil, &RunspacePoolInitData{MinRunspaces: 1, MaxRunspaces: 3}, MessageRunspacePoolInitData))
+	require.NoError(t, err)
+	require.Len(t, ev, 1)
+	assert.Equal(t, int32(3), c.InitData().MaxRunspaces)
+	_, err = c.ReceiveData(serverPayload(t, 7, DestinationClient, testPoolID, uuid.Nil, &RunspacePoolInitData{MinRunspaces: 1, MaxRunspaces: 3}, MessageRunspacePoolInitData))
+	assert.ErrorIs(t, err, ErrInvalidState, "only one RUNSPACEPOOL_INIT_DATA")
+}
