@@ -15,13 +15,8 @@ func seedRecordings(f *testing.F) {
 	if err != nil {
 		return
 	}
-	files, _ := recordings.PypsrpFiles(dir)
 	seen := map[string]bool{}
-	for _, file := range files {
-		rec, err := recordings.Load(file)
-		if err != nil {
-			continue
-		}
+	for _, rec := range allRecordings(f) {
 		for _, m := range rec.Messages {
 			for _, s := range []string{m.Request, m.Response} {
 				// One sample per action shape keeps the corpus small.

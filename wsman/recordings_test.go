@@ -3,7 +3,6 @@ package wsman
 import (
 	"testing"
 
-	"github.com/psremoting/psremoting/internal/recordings"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,7 +56,7 @@ func parseResponseBody(t *testing.T, env *Envelope) string {
 }
 
 func TestRecordingsParse(t *testing.T) {
-	recs := recordings.LoadAll(t)
+	recs := allRecordings(t)
 	actions := map[string]int{}
 	mismatched := 0
 	for _, rec := range recs {

@@ -355,7 +355,7 @@ func drive(t *testing.T, ctx context.Context, c *Client, m recordings.Exchange) 
 }
 
 func TestReplayRecordings(t *testing.T) {
-	recs := recordings.LoadAll(t)
+	recs := allRecordings(t)
 	for _, rec := range recs {
 		t.Run(rec.Name, func(t *testing.T) {
 			rs := newReplayServer(t, rec)

@@ -255,14 +255,20 @@ func ParseShell(el *Element) (*Shell, error) {
 
 // decodeBase64 decodes standard base64, ignoring white space.
 func decodeBase64(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
+	if strings.ContainsAny(s, " \t\r\n") {
+		s = stripSpace(s)
+	}
+	return base64.StdEncoding.DecodeString(s)
+}
+
+func stripSpace(s string) string {
+	return strings.Map(func(r rune) rune {
 		switch r {
 		case ' ', '\t', '\r', '\n':
 			return -1
 		}
 		return r
 	}, s)
-	return base64.StdEncoding.DecodeString(s)
 }
 
 func unexpected(want string, el *Element) error {

@@ -134,5 +134,19 @@ func (w *xmlWriter) element(e *Element, defaultNS string, extra []Attr) {
 // escape writes s as XML character data or attribute content. Characters
 // that XML 1.0 cannot represent are replaced with U+FFFD by encoding/xml.
 func escape(b *bytes.Buffer, s string) {
+	// Fast path: printable ASCII without markup characters (base64
+	// payloads, ids, URIs) is written as is.
+	plain := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' || c == '"' || c == '\'' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		b.WriteString(s)
+		return
+	}
 	_ = xml.EscapeText(b, []byte(s))
 }
