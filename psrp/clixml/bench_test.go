@@ -210,3 +210,29 @@ func BenchmarkMarshal(b *testing.B) {
 	}
 	meter.report(b, c.size, c.objects)
 }
+
+// BenchmarkUnmarshalRecorded decodes the real PSRP messages of the
+// recordings (skipped when they are absent).
+func BenchmarkUnmarshalRecorded(b *testing.B) {
+	var msgs [][]byte
+	var size int64
+	objects := 0
+	for _, m := range wireMessages(b) {
+		if len(m.data) > 0 {
+			msgs = append(msgs, m.data)
+			size += int64(len(m.data))
+			objects += bytes.Count(m.data, []byte("<Obj "))
+		}
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	meter := startCPU(b)
+	for i := 0; i < b.N; i++ {
+		for _, m := range msgs {
+			if _, err := Unmarshal(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	meter.report(b, size, objects)
+}

@@ -128,7 +128,9 @@ type DictEntry struct {
 // <Ref> for an *Object already written in the same value.
 type Object struct {
 	// TypeNames lists the type and its ancestors, most derived first, as in
-	// <TN>. It is nil when the object has no type names.
+	// <TN>. It is nil when the object has no type names. Decoded objects
+	// whose <TNRef> names the same <TN> share one slice: copy it before
+	// changing its elements.
 	TypeNames []string
 	// ToString is the object's display string (<ToString>); HasToString says
 	// whether the element was present.
