@@ -642,8 +642,9 @@ func startSleep(x *cmdRun, _ clixml.Value, _ bool) error {
 	return x.ip.host.Sleep(d)
 }
 
-// dateObject is Get-Date's output: a DateTime with the DisplayHint note
-// property (DateTime) PowerShell adds.
+// dateObject is Get-Date's output as PowerShell serializes it: the
+// DateTime (<DT>) inside an object carrying the DisplayHint note property
+// (DateTime), with no type names of its own.
 func dateObject(t time.Time) *clixml.Object {
 	hint := &clixml.Object{
 		TypeNames:   []string{"Microsoft.PowerShell.Commands.DisplayHintType", "System.Enum", "System.ValueType", "System.Object"},
@@ -652,11 +653,8 @@ func dateObject(t time.Time) *clixml.Object {
 		Inner:       clixml.Int32(2),
 	}
 	return &clixml.Object{
-		TypeNames:   []string{"System.DateTime", "System.ValueType", "System.Object"},
-		ToString:    t.Format("1/2/2006 3:04:05 PM"),
-		HasToString: true,
-		Inner:       clixml.DateTime{Time: t},
-		Extended:    []clixml.Property{{Name: "DisplayHint", Value: hint}},
+		Inner:    clixml.DateTime{Time: t},
+		Extended: []clixml.Property{{Name: "DisplayHint", Value: hint}},
 	}
 }
 
