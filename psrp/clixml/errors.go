@@ -21,6 +21,7 @@ type SyntaxError struct {
 	Err error
 }
 
+// Error describes the problem and where it is.
 func (e *SyntaxError) Error() string {
 	s := fmt.Sprintf("clixml: syntax error at offset %d", e.Offset)
 	if e.Element != "" {
@@ -49,6 +50,7 @@ type LimitError struct {
 	Offset int64
 }
 
+// Error names the limit and where it was exceeded.
 func (e *LimitError) Error() string {
 	if e.Offset < 0 {
 		return fmt.Sprintf("clixml: %s limit of %d exceeded", e.Limit, e.Max)
@@ -68,6 +70,7 @@ type EncodeError struct {
 	Msg string
 }
 
+// Error names the value and the problem.
 func (e *EncodeError) Error() string {
 	if e.Path == "" {
 		return "clixml: cannot encode: " + e.Msg

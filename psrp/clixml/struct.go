@@ -24,6 +24,7 @@ type DecodeError struct {
 	Msg string
 }
 
+// Error names the CLIXML value, the Go type and the path.
 func (e *DecodeError) Error() string {
 	s := "clixml: cannot decode <" + e.Tag + "> into " + e.Type.String()
 	if e.Path != "" {

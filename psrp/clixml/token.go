@@ -187,6 +187,7 @@ func (c *countingReader) limitErr() error {
 	return &LimitError{Limit: "MaxInputSize", Max: c.configured, Offset: c.n}
 }
 
+// Read implements io.Reader.
 func (c *countingReader) Read(p []byte) (int, error) {
 	if c.limit >= 0 {
 		if c.n >= c.limit {
@@ -201,6 +202,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadByte implements io.ByteReader.
 func (c *countingReader) ReadByte() (byte, error) {
 	if c.limit >= 0 && c.n >= c.limit {
 		if _, err := c.br.ReadByte(); err != nil {

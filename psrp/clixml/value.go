@@ -152,32 +152,83 @@ type Object struct {
 	Extended []Property
 }
 
-func (Nil) Tag() string            { return "Nil" }
-func (String) Tag() string         { return "S" }
-func (Char) Tag() string           { return "C" }
-func (Bool) Tag() string           { return "B" }
-func (DateTime) Tag() string       { return "DT" }
-func (Duration) Tag() string       { return "TS" }
-func (UInt8) Tag() string          { return "By" }
-func (Int8) Tag() string           { return "SB" }
-func (UInt16) Tag() string         { return "U16" }
-func (Int16) Tag() string          { return "I16" }
-func (UInt32) Tag() string         { return "U32" }
-func (Int32) Tag() string          { return "I32" }
-func (UInt64) Tag() string         { return "U64" }
-func (Int64) Tag() string          { return "I64" }
-func (Float32) Tag() string        { return "Sg" }
-func (Float64) Tag() string        { return "Db" }
-func (Decimal) Tag() string        { return "D" }
-func (Bytes) Tag() string          { return "BA" }
-func (GUID) Tag() string           { return "G" }
-func (URI) Tag() string            { return "URI" }
-func (Version) Tag() string        { return "Version" }
-func (XMLDocument) Tag() string    { return "XD" }
-func (ScriptBlock) Tag() string    { return "SBK" }
-func (SecureString) Tag() string   { return "SS" }
+// Tag returns "Nil".
+func (Nil) Tag() string { return "Nil" }
+
+// Tag returns "S".
+func (String) Tag() string { return "S" }
+
+// Tag returns "C".
+func (Char) Tag() string { return "C" }
+
+// Tag returns "B".
+func (Bool) Tag() string { return "B" }
+
+// Tag returns "DT".
+func (DateTime) Tag() string { return "DT" }
+
+// Tag returns "TS".
+func (Duration) Tag() string { return "TS" }
+
+// Tag returns "By".
+func (UInt8) Tag() string { return "By" }
+
+// Tag returns "SB".
+func (Int8) Tag() string { return "SB" }
+
+// Tag returns "U16".
+func (UInt16) Tag() string { return "U16" }
+
+// Tag returns "I16".
+func (Int16) Tag() string { return "I16" }
+
+// Tag returns "U32".
+func (UInt32) Tag() string { return "U32" }
+
+// Tag returns "I32".
+func (Int32) Tag() string { return "I32" }
+
+// Tag returns "U64".
+func (UInt64) Tag() string { return "U64" }
+
+// Tag returns "I64".
+func (Int64) Tag() string { return "I64" }
+
+// Tag returns "Sg".
+func (Float32) Tag() string { return "Sg" }
+
+// Tag returns "Db".
+func (Float64) Tag() string { return "Db" }
+
+// Tag returns "D".
+func (Decimal) Tag() string { return "D" }
+
+// Tag returns "BA".
+func (Bytes) Tag() string { return "BA" }
+
+// Tag returns "G".
+func (GUID) Tag() string { return "G" }
+
+// Tag returns "URI".
+func (URI) Tag() string { return "URI" }
+
+// Tag returns "Version".
+func (Version) Tag() string { return "Version" }
+
+// Tag returns "XD".
+func (XMLDocument) Tag() string { return "XD" }
+
+// Tag returns "SBK".
+func (ScriptBlock) Tag() string { return "SBK" }
+
+// Tag returns "SS".
+func (SecureString) Tag() string { return "SS" }
+
+// Tag returns "PR".
 func (ProgressRecord) Tag() string { return "PR" }
-func (*Object) Tag() string        { return "Obj" }
+
+// Tag returns "Obj".
+func (*Object) Tag() string { return "Obj" }
 
 func (Nil) isValue()            {}
 func (String) isValue()         {}
