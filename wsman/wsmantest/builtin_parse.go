@@ -69,11 +69,13 @@ type (
 )
 
 // Keywords of the PowerShell language: a statement starting with one of
-// them is outside the subset.
+// them is outside the subset. "foreach" is left out: after a "|" it is the
+// alias of ForEach-Object, and the foreach statement is still refused by
+// its parentheses.
 var psKeywords = map[string]bool{
 	"begin": true, "break": true, "catch": true, "class": true, "continue": true, "data": true, "define": true,
 	"do": true, "dynamicparam": true, "else": true, "elseif": true, "end": true, "enum": true, "exit": true,
-	"filter": true, "finally": true, "for": true, "foreach": false, "from": true, "function": true, "hidden": true,
+	"filter": true, "finally": true, "for": true, "from": true, "function": true, "hidden": true,
 	"if": true, "in": true, "param": true, "process": true, "return": true, "static": true, "switch": true,
 	"throw": true, "trap": true, "try": true, "until": true, "using": true, "var": true, "while": true,
 	"workflow": true, "parallel": true, "sequence": true, "inlinescript": true,
