@@ -36,6 +36,7 @@ func FormatDurationSeconds(d time.Duration) string {
 // understands.
 type DurationError struct{ Value string }
 
+// Error implements the error interface.
 func (e *DurationError) Error() string {
 	v := e.Value
 	if len(v) > 64 {

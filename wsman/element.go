@@ -203,6 +203,7 @@ type XMLError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *XMLError) Error() string {
 	if e.Err != nil {
 		return "wsman: bad XML: " + e.Msg + ": " + e.Err.Error()

@@ -21,6 +21,7 @@ type EndpointError struct {
 	Msg   string
 }
 
+// Error implements the error interface.
 func (e *EndpointError) Error() string {
 	return fmt.Sprintf("wsman: invalid endpoint %q: %s", truncate(redactUserinfo(e.Input), 200), e.Msg)
 }

@@ -22,6 +22,7 @@ type HTTPError struct {
 	Body string
 }
 
+// Error implements the error interface.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wsman: HTTP %d", e.StatusCode)
@@ -69,6 +70,7 @@ type AuthError struct {
 	Offered []string
 }
 
+// Error implements the error interface.
 func (e *AuthError) Error() string {
 	s := "wsman: authentication failed (HTTP 401)"
 	if e.Scheme != "" {
@@ -99,6 +101,7 @@ type UnexpectedResponseError struct {
 	Want, Got string
 }
 
+// Error implements the error interface.
 func (e *UnexpectedResponseError) Error() string {
 	return fmt.Sprintf("wsman: expected %s, got %s", e.Want, truncate(e.Got, 200))
 }

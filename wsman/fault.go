@@ -158,6 +158,7 @@ func (f *Fault) Message() string {
 	return strings.TrimSpace(msg)
 }
 
+// Error implements the error interface.
 func (f *Fault) Error() string {
 	var b strings.Builder
 	b.WriteString("wsman: fault")

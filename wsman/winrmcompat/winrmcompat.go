@@ -268,7 +268,10 @@ func (t *Transporter) Client() *wsman.Client { return t.client }
 // noAuth marks "no authenticator" so ConfigFrom does not derive Basic.
 type noAuth struct{}
 
+// Scheme implements auth.Authenticator.
 func (noAuth) Scheme() string { return "" }
+
+// Wrap implements auth.Authenticator: requests pass unchanged.
 func (noAuth) Wrap(next http.RoundTripper, _ auth.WrapOptions) (http.RoundTripper, error) {
 	return next, nil
 }
