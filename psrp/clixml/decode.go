@@ -124,6 +124,7 @@ func (d *Decoder) release() {
 	clear(d.p.propStack[:cap(d.p.propStack)])
 	clear(d.p.itemStack[:cap(d.p.itemStack)])
 	clear(d.p.entryStack[:cap(d.p.entryStack)])
+	clear(d.p.nameStack[:cap(d.p.nameStack)])
 	d.tok.text = nil
 	d.p.reset()
 	if cap(d.p.text) > 64<<10 {
@@ -344,6 +345,8 @@ type parser struct {
 	propStack  []Property
 	itemStack  []Value
 	entryStack []DictEntry
+	nameStack  []string
+	typeCache  map[string]string // see typeName
 	// stable is true when text tokens stay valid while the parser reads
 	// the end tag that follows (the input is all in memory).
 	stable bool
@@ -725,10 +728,31 @@ func kindOf(name string) ContainerKind {
 	return NoContainer
 }
 
+// typeName returns the string of a <T> element. Type names repeat from
+// message to message ("System.Object"), so they are kept in a bounded cache
+// that pooled decoders share with later messages.
+func (p *parser) typeName(b []byte) string {
+	if len(b) > 256 || bytes.IndexByte(b, '_') >= 0 {
+		return p.str(b)
+	}
+	if s, ok := p.typeCache[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if p.typeCache == nil {
+		p.typeCache = make(map[string]string)
+	}
+	if len(p.typeCache) < 2048 {
+		p.typeCache[s] = s
+	}
+	return s
+}
+
 // typeNames decodes <TN RefId><T>…</T>…</TN>.
 func (p *parser) typeNames() ([]string, error) {
 	id, hasID := p.tok.attr("RefId")
-	names := []string{}
+	base := len(p.nameStack)
+	defer func() { p.nameStack = p.nameStack[:base] }()
 	for {
 		if err := p.skipSpace("TN"); err != nil {
 			return nil, err
@@ -746,9 +770,9 @@ func (p *parser) typeNames() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, p.str(b))
+		p.nameStack = append(p.nameStack, p.typeName(b))
 	}
-	names = names[:len(names):len(names)]
+	names := append([]string{}, p.nameStack[base:]...)
 	if hasID {
 		if _, dup := p.tns.get(id); !dup {
 			if err := p.addRef(); err != nil {
