@@ -329,3 +329,30 @@ func (r stdinReader) Read(p []byte) (int, error) {
 	}
 	return r.inv.sink.readStdin(r.inv.ctx, p)
 }
+
+// ErrNoSessionKey is returned by DecryptSecureString before the client and
+// server have exchanged a session key (PUBLIC_KEY / ENCRYPTED_SESSION_KEY).
+var ErrNoSessionKey = errors.New("wsmantest: no session key has been exchanged with the client")
+
+// DecryptSecureString decrypts a SecureString argument or input value sent
+// by the client, with the session key exchanged on this runspace pool.
+func (inv *Invocation) DecryptSecureString(v clixml.SecureString) (string, error) {
+	if inv.Kind != KindPowerShell {
+		return "", ErrWrongKind
+	}
+	s := inv.srv
+	s.mu.Lock()
+	var cipher interface {
+		DecryptValue(clixml.SecureString) (string, error)
+	}
+	if sh := s.shells[inv.ShellID]; sh != nil && sh.ps != nil {
+		if c := sh.ps.pool.SecureStringCipher(); c != nil {
+			cipher = c
+		}
+	}
+	s.mu.Unlock()
+	if cipher == nil {
+		return "", ErrNoSessionKey
+	}
+	return cipher.DecryptValue(v)
+}

@@ -293,3 +293,16 @@ func openPoolConfig(t testing.TB, wc *wsman.Client, config string) *psClient {
 	}
 	return c
 }
+
+// invoke sends a prepared pipeline's CREATE_PIPELINE and collects it.
+func (c *psClient) invoke(ctx context.Context, pl *psrp.ClientPipeline) *result {
+	require.NoError(c.t, pl.Invoke())
+	args, err := c.pool.NextPayload(pl.Target(), c.wc.MaxPayloadSize())
+	require.NoError(c.t, err)
+	cid, err := c.wc.Command(ctx, c.ref, &wsman.CommandLine{CommandID: upperID(pl), Arguments: wsman.PowerShellArguments(args)})
+	require.NoError(c.t, err)
+	c.flush(ctx, pl.Target(), cid)
+	res := c.collect(ctx, pl, nil)
+	c.terminate(ctx, pl)
+	return res
+}
