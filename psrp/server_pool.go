@@ -163,7 +163,12 @@ func (s *ServerPool) SendApplicationPrivateData(d *ApplicationPrivateData) error
 // error record, if any (servers send Opened and Broken, and may send
 // Closed). Moving to Broken or Closed also fails or stops every unfinished
 // pipeline (without messages: the client learns it from the pool state).
+// SetState(RunspacePoolOpened) on an Opened pool announces the state again,
+// as some Windows versions do after a connect from a new client.
 func (s *ServerPool) SetState(state RunspacePoolState, errRecord *ErrorRecord) error {
+	if state == RunspacePoolOpened && s.state == RunspacePoolOpened {
+		return s.queueOn(&s.out, s.id, uuid.Nil, &RunspacePoolStateInfo{State: state, Error: errRecord})
+	}
 	if state > RunspacePoolBroken || !s.state.CanTransition(state) {
 		return s.stateErr("SetState", 0, fmt.Sprintf("cannot move to %s", state))
 	}
