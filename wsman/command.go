@@ -236,6 +236,9 @@ func ParseReceiveResponse(el *Element) (*ReceiveResponse, error) {
 	}
 	r := &ReceiveResponse{}
 	r.SequenceID, _ = el.Attr("", "SequenceID")
+	if r.SequenceID == "" {
+		r.SequenceID, _ = el.Attr("", "SequenceId")
+	}
 	for _, c := range el.Children {
 		switch {
 		case c.Is(NSShell, "Stream"):

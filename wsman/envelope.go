@@ -341,7 +341,8 @@ func (h *Header) parse(hd *Element) error {
 			h.ActivityID = v
 		case c.Is(NSWSManMS, "OperationID"):
 			h.OperationID = v
-		case c.Is(NSWSManMS, "SequenceId"):
+		case c.Is(NSWSManMS, "SequenceId"), c.Is(NSWSManMS, "SequenceID"):
+			// pwsh 7.4 writes SequenceId; MS-WSMV's text says SequenceID.
 			h.SequenceID = v
 		case c.Is(NSWSMan, "SelectorSet"):
 			h.Selectors = append(h.Selectors, parseSelectorSet(c)...)

@@ -116,3 +116,24 @@ func TestBasicRefusedOverHTTP(t *testing.T) {
 	assert.NotContains(t, err.Error(), "hunter2")
 	assert.Zero(t, hits.Load(), "nothing was sent")
 }
+
+func TestCustomTransportAndDialer(t *testing.T) {
+	srv := soapServer(t, func(req *Envelope) (int, *Envelope) { return 200, NewResponse(req) })
+	var dials atomic.Int32
+	c := newTestClient(t, "http://winrm.invalid:5985/wsman", Config{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			dials.Add(1)
+			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	})
+	require.NoError(t, c.Delete(context.Background(), testRef))
+	assert.EqualValues(t, 1, dials.Load())
+
+	var used atomic.Int32
+	c = newTestClient(t, srv.URL, Config{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		used.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})})
+	require.NoError(t, c.Delete(context.Background(), testRef))
+	assert.EqualValues(t, 1, used.Load())
+}
