@@ -22,9 +22,17 @@ type DefragmenterOptions struct {
 	// (default DefaultMaxPartialMessages, 1024).
 	MaxPartialMessages int
 	// MaxBufferedBytes is the most bytes held in incomplete messages
-	// altogether (default DefaultMaxBufferedBytes, 256 MiB).
+	// altogether (default DefaultMaxBufferedBytes, 256 MiB). Each non-empty
+	// fragment held counts its blob plus BufferedFragmentOverhead, so that a
+	// stream of tiny fragments cannot hold much more memory than this.
 	MaxBufferedBytes int
 }
+
+// BufferedFragmentOverhead is what each non-empty fragment held in an
+// incomplete message counts against DefragmenterOptions.MaxBufferedBytes on
+// top of its blob: the bookkeeping a held fragment costs (a slice header and
+// a small allocation). Empty fragments are not held and count nothing.
+const BufferedFragmentOverhead = 48
 
 func (o DefragmenterOptions) withDefaults() DefragmenterOptions {
 	if o.MaxMessageSize <= 0 {
@@ -59,7 +67,16 @@ type Defragmenter struct {
 type partialMessage struct {
 	nextFragID uint64
 	chunks     [][]byte
-	size       int
+	size       int // message bytes received so far
+	held       int // what the message counts against MaxBufferedBytes
+}
+
+// heldCost is what holding blob counts against MaxBufferedBytes.
+func heldCost(blob []byte) int {
+	if len(blob) == 0 {
+		return 0
+	}
+	return len(blob) + BufferedFragmentOverhead
 }
 
 // NewDefragmenter returns a Defragmenter with the given limits.
@@ -83,7 +100,9 @@ func (d *Defragmenter) PartialObjectIDs() []uint64 {
 	return ids
 }
 
-// BufferedBytes returns how many bytes the incomplete messages hold.
+// BufferedBytes returns how many bytes the incomplete messages hold, as
+// counted against MaxBufferedBytes (blobs plus BufferedFragmentOverhead per
+// non-empty fragment).
 func (d *Defragmenter) BufferedBytes() int { return d.buffered }
 
 // Reset drops every incomplete message.
@@ -94,7 +113,7 @@ func (d *Defragmenter) Reset() {
 
 func (d *Defragmenter) drop(id uint64, p *partialMessage) {
 	delete(d.partial, id)
-	d.buffered -= p.size
+	d.buffered -= p.held
 }
 
 // AddFragment adds one fragment. When it completes a message, the message's
@@ -127,11 +146,16 @@ func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error
 		if len(d.partial) >= d.opts.MaxPartialMessages {
 			return fail(ErrTooManyPartialMessages, fmt.Sprintf("limit %d", d.opts.MaxPartialMessages))
 		}
-		if len(f.Blob) > d.opts.MaxBufferedBytes-d.buffered {
+		cost := heldCost(f.Blob)
+		if cost > d.opts.MaxBufferedBytes-d.buffered {
 			return fail(ErrTooMuchBuffered, fmt.Sprintf("limit %d bytes", d.opts.MaxBufferedBytes))
 		}
-		d.partial[f.ObjectID] = &partialMessage{nextFragID: 1, chunks: [][]byte{clone(f.Blob)}, size: len(f.Blob)}
-		d.buffered += len(f.Blob)
+		p = &partialMessage{nextFragID: 1, size: len(f.Blob), held: cost}
+		if len(f.Blob) > 0 {
+			p.chunks = [][]byte{clone(f.Blob)}
+		}
+		d.partial[f.ObjectID] = p
+		d.buffered += cost
 		return nil, false, nil
 	}
 	switch {
@@ -145,14 +169,18 @@ func (d *Defragmenter) AddFragment(f Fragment) (msg []byte, done bool, err error
 	if len(f.Blob) > d.opts.MaxMessageSize-p.size {
 		return fail(ErrMessageTooLarge, fmt.Sprintf("more than %d bytes", d.opts.MaxMessageSize))
 	}
-	if !f.End && len(f.Blob) > d.opts.MaxBufferedBytes-d.buffered {
+	cost := heldCost(f.Blob)
+	if !f.End && cost > d.opts.MaxBufferedBytes-d.buffered {
 		return fail(ErrTooMuchBuffered, fmt.Sprintf("limit %d bytes", d.opts.MaxBufferedBytes))
 	}
 	p.nextFragID++
 	if !f.End {
-		p.chunks = append(p.chunks, clone(f.Blob))
+		if len(f.Blob) > 0 {
+			p.chunks = append(p.chunks, clone(f.Blob))
+		}
 		p.size += len(f.Blob)
-		d.buffered += len(f.Blob)
+		p.held += cost
+		d.buffered += cost
 		return nil, false, nil
 	}
 	d.drop(f.ObjectID, p)

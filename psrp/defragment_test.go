@@ -98,10 +98,14 @@ func TestDefragmenterErrors(t *testing.T) {
 		{"too many partial", psrp.DefragmenterOptions{MaxPartialMessages: 2}, []psrp.Fragment{frag(1, 0, true, false, "a"),
 			frag(2, 0, true, false, "b"), frag(3, 0, true, true, "whole"), frag(4, 0, true, false, "d")},
 			psrp.ErrTooManyPartialMessages, []string{"whole"}},
-		{"buffer limit on start", psrp.DefragmenterOptions{MaxBufferedBytes: 5}, []psrp.Fragment{frag(1, 0, true, false, "abc"),
-			frag(2, 0, true, false, "def")}, psrp.ErrTooMuchBuffered, nil},
-		{"buffer limit on middle", psrp.DefragmenterOptions{MaxBufferedBytes: 5}, []psrp.Fragment{frag(1, 0, true, false, "abc"),
-			frag(1, 1, false, false, "def")}, psrp.ErrTooMuchBuffered, nil},
+		{"buffer limit on start", psrp.DefragmenterOptions{MaxBufferedBytes: psrp.BufferedFragmentOverhead + 5},
+			[]psrp.Fragment{frag(1, 0, true, false, "abc"), frag(2, 0, true, false, "def")}, psrp.ErrTooMuchBuffered, nil},
+		{"buffer limit on middle", psrp.DefragmenterOptions{MaxBufferedBytes: psrp.BufferedFragmentOverhead + 5},
+			[]psrp.Fragment{frag(1, 0, true, false, "abc"), frag(1, 1, false, false, "def")}, psrp.ErrTooMuchBuffered, nil},
+		// Tiny fragments count their bookkeeping, not just their bytes.
+		{"buffer limit on tiny fragments", psrp.DefragmenterOptions{MaxBufferedBytes: 2*psrp.BufferedFragmentOverhead + 2},
+			[]psrp.Fragment{frag(1, 0, true, false, "a"), frag(1, 1, false, false, "b"), frag(1, 2, false, false, "c")},
+			psrp.ErrTooMuchBuffered, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,7 +139,7 @@ func TestDefragmenterRecoversAfterError(t *testing.T) {
 	_, err = d.Feed(payload(frag(1, 5, false, true, "z")))
 	require.ErrorIs(t, err, psrp.ErrFragmentGap)
 	assert.Equal(t, []uint64{2}, d.PartialObjectIDs())
-	assert.Equal(t, 1, d.BufferedBytes())
+	assert.Equal(t, 1+psrp.BufferedFragmentOverhead, d.BufferedBytes())
 	assert.Equal(t, []string{"xy"}, feedStrings(t, d, payload(frag(2, 1, false, true, "y"))))
 	assert.Equal(t, 0, d.BufferedBytes())
 	_, err = d.Feed(payload(frag(3, 0, true, false, "abc")))
