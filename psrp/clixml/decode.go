@@ -378,6 +378,15 @@ func (p *parser) next(elem string) error {
 // leaf reads the text content of the element elem up to its end tag. The
 // result is valid until the next token.
 func (p *parser) leaf(elem string) ([]byte, error) {
+	if p.fast != nil && p.stable {
+		text, ok, err := p.fast.leaf(elem)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return text, nil
+		}
+	}
 	p.text = p.text[:0]
 	var single []byte // the only text token so far, not copied (stable input)
 	n := 0

@@ -839,3 +839,42 @@ func indexString(s, sub string) int {
 	}
 	return -1
 }
+
+// leaf reads the text content and end tag of the element name whose start
+// tag was just returned, in one step, for the common case of in-memory
+// input with plain text followed directly by </name>. It reports false,
+// having consumed nothing, when the input needs the general path (comments,
+// CDATA, nested elements, streaming input).
+func (t *fastTokenizer) leaf(name string) ([]byte, bool, error) {
+	if t.pendingEnd { // <name/>
+		t.pendingEnd = false
+		return nil, true, nil
+	}
+	if !t.eof || t.r != nil {
+		return nil, false, nil
+	}
+	b := t.buf
+	i := t.pos
+	var text []byte
+	if i < len(b) && b[i] != '<' {
+		var tok token
+		end, _, err := t.scanText(&tok, i, true)
+		if err != nil {
+			return nil, false, err
+		}
+		text, i = tok.text, end
+	}
+	k := i + 2 + len(name)
+	if k >= len(b) || b[i] != '<' || b[i+1] != '/' || string(b[i+2:k]) != name {
+		return nil, false, nil
+	}
+	k = t.skipSpace(k)
+	if k >= len(b) || b[k] != '>' {
+		return nil, false, nil
+	}
+	if t.limit >= 0 && t.base+int64(k+1) > t.limit {
+		return nil, false, &LimitError{Limit: "MaxInputSize", Max: t.limitCfg, Offset: t.limit}
+	}
+	t.pos = k + 1
+	return text, true, nil
+}
