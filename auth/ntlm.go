@@ -213,7 +213,7 @@ func (t *ntlmTransport) roundTrip(c *ntlmConn, req *http.Request, body []byte, e
 				return nil, err
 			}
 			if resp != nil { // the final handshake leg carried the request
-				return t.finish(c, resp, false)
+				return t.finishChecked(ctx, c, resp, false)
 			}
 		}
 		resp, err := t.send(c, req, body, encrypt)
@@ -230,8 +230,19 @@ func (t *ntlmTransport) roundTrip(c *ntlmConn, req *http.Request, body []byte, e
 			}
 			return nil, t.authErr(resp.StatusCode, "server rejected the authenticated connection", nil)
 		}
-		return t.finish(c, resp, encrypt)
+		return t.finishChecked(ctx, c, resp, encrypt)
 	}
+}
+
+// finishChecked is finish, and forgets the connection when the request's
+// context ended meanwhile: net/http returns a response that raced the
+// cancellation, but it has closed the connection.
+func (t *ntlmTransport) finishChecked(ctx context.Context, c *ntlmConn, resp *http.Response, encrypt bool) (*http.Response, error) {
+	resp, err := t.finish(c, resp, encrypt)
+	if err == nil && ctx.Err() != nil {
+		c.reset(true)
+	}
+	return resp, err
 }
 
 // send transmits an already-authenticated request.
