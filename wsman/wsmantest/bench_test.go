@@ -1,0 +1,49 @@
+package wsmantest_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/psremoting/psremoting/psrp/clixml"
+	"github.com/psremoting/psremoting/wsman/wsmantest"
+)
+
+// BenchmarkReceiveThroughput measures output objects received per second
+// through the fake server over loopback (server pipeline → PSRP fragments →
+// WSMan Receive → client defragmenting and decoding), for small and large
+// objects. It is a baseline for the roadmap's Receive targets, which are
+// about the client; here the test client and the server share the CPU.
+func BenchmarkReceiveThroughput(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		count int
+		size  int
+	}{{"small", 5000, 16}, {"large", 64, 256 << 10}} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := wsmantest.NewServer(wsmantest.Options{})
+			defer srv.Close()
+			payload := clixml.String(strings.Repeat("x", bc.size))
+			srv.HandleScript("produce", wsmantest.HandlerFunc(func(ctx context.Context, inv *wsmantest.Invocation) error {
+				for i := 0; i < bc.count; i++ {
+					if err := inv.WriteOutput(payload); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+			wc := newWSManClient(b, srv, "", "", "")
+			c := openPool(b, wc, "", 0)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res := c.run("produce")
+				if len(res.output) != bc.count {
+					b.Fatalf("got %d objects", len(res.output))
+				}
+			}
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(bc.count*b.N)/secs, "objects/s")
+			b.ReportMetric(float64(bc.count*bc.size*b.N)/secs/1e6, "MB/s")
+		})
+	}
+}
