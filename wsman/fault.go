@@ -42,6 +42,7 @@ var (
 	ErrInvalidHeader        = errors.New("wsman: invalid message information header")
 	ErrProtocolVersion      = errors.New("wsman: incorrect protocol version")
 	ErrDisconnectNotSupport = errors.New("wsman: shell does not support disconnect")
+	ErrRunAsFailed          = errors.New("wsman: the session configuration's RunAs user could not log on")
 )
 
 var codeSentinels = map[uint32]error{
@@ -61,6 +62,7 @@ var codeSentinels = map[uint32]error{
 	CodeCommandReconnectNotValid:    ErrInvalidState,
 	CodeCommandDisconnectNotValid:   ErrInvalidState,
 	CodeIncorrectProtocolVersion:    ErrProtocolVersion,
+	CodeRunAsFailed:                 ErrRunAsFailed,
 }
 
 // subcodeSentinels map fault subcodes (local part) when no WSManFault code

@@ -3,9 +3,15 @@ package winrmcompat
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -313,4 +319,26 @@ func TestTransporterRefusesUnescapedRequest(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "malformed request")
 	assert.NotContains(t, fs.actions(), "Command", "the broken request was not posted")
+}
+
+func TestConfigFromClientCertificate(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "cert-user"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	ep := winrm.NewEndpoint("server", 5986, true, false, nil,
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0)
+	p := winrm.NewParameters("PT60S", "en-US", 153600)
+	p.TransportDecorator = func() winrm.Transporter { return &winrm.ClientAuthRequest{} }
+	_, cfg, err := ConfigFrom(ep, "", "", p, nil)
+	require.NoError(t, err)
+	c, ok := cfg.Auth.(*auth.Certificate)
+	require.True(t, ok, "%T", cfg.Auth)
+	assert.Equal(t, "cert-user", c.Leaf().Subject.CommonName)
 }
