@@ -3,40 +3,32 @@ package wsmantest
 import (
 	"time"
 
+	"github.com/psremoting/psremoting/psrp"
+
 	"github.com/psremoting/psremoting/psrp/clixml"
 )
 
-// ErrorCategory is System.Management.Automation.ErrorCategory.
+// ErrorCategory is System.Management.Automation.ErrorCategory (the values
+// of psrp.ErrorCategory).
 type ErrorCategory int32
 
-// Error categories used by the fake server and the built-ins (the .NET
-// values).
+// Error categories most used by handlers and the built-ins (the .NET
+// values; any psrp.ErrorCategory value converts).
 const (
-	CategoryNotSpecified     ErrorCategory = 0
-	CategoryOperationStopped ErrorCategory = 15
-	CategoryInvalidArgument  ErrorCategory = 5
-	CategoryInvalidOperation ErrorCategory = 9
-	CategoryObjectNotFound   ErrorCategory = 13
-	CategoryWriteError       ErrorCategory = 23
+	CategoryNotSpecified     = ErrorCategory(psrp.ErrorCategoryNotSpecified)
+	CategoryInvalidArgument  = ErrorCategory(psrp.ErrorCategoryInvalidArgument)
+	CategoryInvalidData      = ErrorCategory(psrp.ErrorCategoryInvalidData)
+	CategoryInvalidOperation = ErrorCategory(psrp.ErrorCategoryInvalidOperation)
+	CategoryNotImplemented   = ErrorCategory(psrp.ErrorCategoryNotImplemented)
+	CategoryObjectNotFound   = ErrorCategory(psrp.ErrorCategoryObjectNotFound)
+	CategoryOperationStopped = ErrorCategory(psrp.ErrorCategoryOperationStopped)
+	CategoryPermissionDenied = ErrorCategory(psrp.ErrorCategoryPermissionDenied)
+	CategoryParserError      = ErrorCategory(psrp.ErrorCategoryParserError)
+	CategoryWriteError       = ErrorCategory(psrp.ErrorCategoryWriteError)
 )
 
-// categoryNames are the ToString forms of the categories above.
-var categoryNames = map[ErrorCategory]string{
-	CategoryNotSpecified:     "NotSpecified",
-	CategoryInvalidArgument:  "InvalidArgument",
-	CategoryInvalidOperation: "InvalidOperation",
-	CategoryObjectNotFound:   "ObjectNotFound",
-	CategoryOperationStopped: "OperationStopped",
-	CategoryWriteError:       "WriteError",
-}
-
-// String returns the .NET name of the category, or "NotSpecified".
-func (c ErrorCategory) String() string {
-	if n, ok := categoryNames[c]; ok {
-		return n
-	}
-	return "NotSpecified"
-}
+// String returns the .NET name of the category.
+func (c ErrorCategory) String() string { return psrp.ErrorCategory(c).String() }
 
 // ErrorRecord is a PowerShell error record written by a handler
 // (Invocation.WriteError) or returned by it to fail the pipeline. It also
