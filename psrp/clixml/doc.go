@@ -46,4 +46,5 @@
 // XML-escaped, floats in XmlConvert form (INF, -INF, NaN, shortest
 // round-trip digits), DateTime from its Raw text when set. Decoding and
 // re-encoding a message written by Windows gives the same bytes.
+// StreamEncoder writes CLIXML streams (<Objs> with stream attributes).
 package clixml

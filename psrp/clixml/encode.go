@@ -73,8 +73,9 @@ func (enc *Encoder) Encode(v Value) error {
 }
 
 type encState struct {
-	opts  EncoderOptions
-	buf   []byte
+	opts   EncoderOptions
+	buf    []byte
+	stream string // S attribute for the next element opened
 	objs  map[*Object]int
 	tns   map[string]int
 	nextO int
@@ -107,6 +108,16 @@ func (e *encState) open(tag, name string, named bool) error {
 			return &EncodeError{Path: "property name " + strconv.Quote(name), Msg: err.Error()}
 		}
 		e.buf = append(e.buf, '"')
+	}
+	if e.stream != "" { // the top-level element of a stream
+		e.buf = append(e.buf, ` S="`...)
+		var err error
+		e.buf, err = appendEscaped(e.buf, e.stream, xmlAttr)
+		if err != nil {
+			return &EncodeError{Path: "stream name " + strconv.Quote(e.stream), Msg: err.Error()}
+		}
+		e.buf = append(e.buf, '"')
+		e.stream = ""
 	}
 	return nil
 }
@@ -405,4 +416,58 @@ func (e *encState) progress(pr ProgressRecord, name string, named bool) error {
 	}
 	e.buf = append(e.buf, "</PR>"...)
 	return nil
+}
+
+// StreamEncoder writes a CLIXML stream as Export-Clixml and "#< CLIXML"
+// output carry it: a "#< CLIXML" line, <Objs Version="1.1.0.1" xmlns="…">,
+// one element per value with its stream attribute, </Objs>. As in
+// PowerShell, RefIds run on across the values of the stream, so an object
+// written in an earlier value becomes a <Ref>. NewDecoder reads it back.
+type StreamEncoder struct {
+	w       io.Writer
+	e       *encState
+	started bool
+	closed  bool
+}
+
+// NewStreamEncoder returns a StreamEncoder writing to w.
+func NewStreamEncoder(w io.Writer) *StreamEncoder {
+	return &StreamEncoder{w: w, e: newEncState(EncoderOptions{})}
+}
+
+const objsStart = "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">"
+
+// Encode writes v with the stream attribute stream ("" for none; PowerShell
+// uses names such as "Error", "Warning", "progress").
+func (s *StreamEncoder) Encode(v Value, stream string) error {
+	if s.closed {
+		return &EncodeError{Msg: "stream already closed"}
+	}
+	s.e.buf = s.e.buf[:0]
+	if !s.started {
+		s.e.buf = append(s.e.buf, objsStart...)
+		s.started = true
+	}
+	s.e.stream = stream
+	err := s.e.value(v, "", false, 1)
+	s.e.stream = ""
+	if err != nil {
+		return err
+	}
+	_, err = s.w.Write(s.e.buf)
+	return err
+}
+
+// Close writes the end of the stream (</Objs>). It does not close w.
+func (s *StreamEncoder) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	b := []byte("</Objs>")
+	if !s.started {
+		b = append([]byte(objsStart), b...)
+	}
+	_, err := s.w.Write(b)
+	return err
 }

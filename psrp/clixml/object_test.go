@@ -395,3 +395,45 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	r.n -= k
 	return k, nil
 }
+
+func TestStreamEncoder(t *testing.T) {
+	var buf bytes.Buffer
+	se := NewStreamEncoder(&buf)
+	shared := NewObject("T").AddExtended("n", Int32(1))
+	require.NoError(t, se.Encode(shared, "Output"))
+	require.NoError(t, se.Encode(NewObject("T").AddExtended("prev", shared), "progress"))
+	require.NoError(t, se.Encode(String("boom\r\n"), "Error"))
+	require.NoError(t, se.Encode(Int32(7), ""))
+	require.NoError(t, se.Close())
+	assert.Error(t, se.Encode(Nil{}, ""))
+	want := "#< CLIXML\r\n" + `<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">` +
+		`<Obj S="Output" RefId="0"><TN RefId="0"><T>T</T></TN><MS><I32 N="n">1</I32></MS></Obj>` +
+		`<Obj S="progress" RefId="1"><TNRef RefId="0" /><MS><Ref N="prev" RefId="0" /></MS></Obj>` +
+		`<S S="Error">boom_x000D__x000A_</S><I32>7</I32></Objs>`
+	assert.Equal(t, want, buf.String())
+	d := NewDecoder(&buf)
+	v1, s1, err := d.DecodeWithStream()
+	require.NoError(t, err)
+	assert.Equal(t, "Output", s1)
+	v2, s2, err := d.DecodeWithStream()
+	require.NoError(t, err)
+	assert.Equal(t, "progress", s2)
+	prev, _ := v2.(*Object).PropObject("prev")
+	assert.Same(t, v1, prev)
+	v3, s3, err := d.DecodeWithStream()
+	require.NoError(t, err)
+	assert.Equal(t, "Error", s3)
+	assert.Equal(t, String("boom\r\n"), v3)
+	v4, s4, err := d.DecodeWithStream()
+	require.NoError(t, err)
+	assert.Equal(t, "", s4)
+	assert.Equal(t, Int32(7), v4)
+	_, err = d.Decode()
+	assert.Equal(t, io.EOF, err)
+
+	var empty bytes.Buffer
+	require.NoError(t, NewStreamEncoder(&empty).Close())
+	d = NewDecoder(&empty)
+	_, err = d.Decode()
+	assert.Equal(t, io.EOF, err)
+}
