@@ -13,6 +13,15 @@ import (
 // now returns the server clock's time.
 func (s *Server) now() time.Time { return s.clock.Now() }
 
+// Bounds on what one client can make the server hold.
+const (
+	// maxCommandsPerShell bounds the commands of one shell.
+	maxCommandsPerShell = 1000
+	// maxPendingInput bounds unread stdin bytes of a cmd command and
+	// unread pipeline input values of a PowerShell pipeline.
+	maxPendingInput = 16 << 20
+)
+
 func sameSession(a, b string) bool { return strings.EqualFold(trimUUID(a), trimUUID(b)) }
 
 // lookupShellLocked finds the request's shell and checks that the caller
@@ -297,6 +306,9 @@ func (s *Server) command(req *request) *response {
 	if sh.command(id) != nil {
 		return &response{fault: FaultInvalidParameter()}
 	}
+	if len(sh.commands) >= maxCommandsPerShell {
+		return &response{fault: FaultQuota()}
+	}
 	c := &command{id: id, sh: sh, commandLine: cl.Command, created: s.now(), running: true}
 	c.ctx, c.cancel = context.WithCancel(sh.ctx)
 	if sh.kind == KindPowerShell {
@@ -349,6 +361,9 @@ func (s *Server) send(req *request) *response {
 		}
 		if c == nil {
 			return &response{fault: FaultInvalidParameter()}
+		}
+		if len(c.stdin)+len(st.Data) > maxPendingInput {
+			return &response{fault: FaultQuota()}
 		}
 		c.stdin = append(c.stdin, st.Data...)
 		if st.End {

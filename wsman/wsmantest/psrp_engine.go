@@ -146,6 +146,9 @@ func (s *Server) psEventsLocked(sh *shell, c *command, events []psrp.Event) *Fau
 				if derr != nil {
 					return faultPSRP(derr)
 				}
+				if len(pc.ps.input) >= maxPendingInput/16 {
+					return FaultQuota()
+				}
 				pc.ps.input = append(pc.ps.input, v)
 			}
 		case psrp.EndOfPipelineInputReceived:
