@@ -76,10 +76,10 @@ type encState struct {
 	opts   EncoderOptions
 	buf    []byte
 	stream string // S attribute for the next element opened
-	objs  map[*Object]int
-	tns   map[string]int
-	nextO int
-	nextT int
+	objs   map[*Object]int
+	tns    map[string]int
+	nextO  int
+	nextT  int
 }
 
 func newEncState(o EncoderOptions) *encState {
