@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // fuzzSeeds returns hand-written edge cases plus, when the recordings are
@@ -89,10 +90,16 @@ func FuzzDecoder(f *testing.F) {
 	f.Add([]byte(`<S>a</S><S>b</S>`))
 	f.Add([]byte(`<Objs><S>a</S></Objs><Objs><I32>1</I32></Objs>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var got [2][]Value
-		var errs [2]error
-		for i, ref := range []bool{false, true} {
-			d := DecoderOptions{reference: ref}.NewDecoder(io.MultiReader(bytes.NewReader(data)))
+		// Fast tokenizer reading all at once, fast tokenizer with small
+		// reads (buffer refills mid-token), reference tokenizer.
+		var got [3][]Value
+		var errs [3]error
+		for i, ref := range []bool{false, false, true} {
+			var r io.Reader = bytes.NewReader(data)
+			if i == 1 {
+				r = iotest.HalfReader(iotest.OneByteReader(r))
+			}
+			d := DecoderOptions{reference: ref}.NewDecoder(r)
 			for n := 0; n < 1000; n++ {
 				v, err := d.Decode()
 				if err != nil {
@@ -104,12 +111,14 @@ func FuzzDecoder(f *testing.F) {
 				got[i] = append(got[i], v)
 			}
 		}
-		if (errs[0] == nil) != (errs[1] == nil) || len(got[0]) != len(got[1]) {
-			t.Fatalf("fast and reference decoders disagree: %d values, %v; %d values, %v", len(got[0]), errs[0], len(got[1]), errs[1])
+		for k := 1; k < 3; k++ {
+			if (errs[0] == nil) != (errs[k] == nil) || len(got[0]) != len(got[k]) {
+				t.Fatalf("decoders disagree (variant %d): %d values, %v; %d values, %v", k, len(got[0]), errs[0], len(got[k]), errs[k])
+			}
 		}
 		for i, v := range got[0] {
-			if !Equal(v, got[1][i]) {
-				t.Fatalf("value %d differs between fast and reference decoders", i)
+			if !Equal(v, got[1][i]) || !Equal(v, got[2][i]) {
+				t.Fatalf("value %d differs between the decoder variants", i)
 			}
 			enc, err := Marshal(v)
 			if err != nil {
