@@ -25,11 +25,11 @@ const MinFragmentSize = FragmentHeaderSize + 1
 // ObjectId shared by all fragments of the message and a FragmentId counting
 // from 0.
 type Fragment struct {
-	ObjectID   uint64
-	FragmentID uint64
-	Start      bool // first fragment of the message (S flag)
-	End        bool // last fragment of the message (E flag)
-	Blob       []byte
+	ObjectID   uint64 // the message's ObjectId, shared by all its fragments
+	FragmentID uint64 // position of the fragment in its message, from 0
+	Start      bool   // first fragment of the message (S flag)
+	End        bool   // last fragment of the message (E flag)
+	Blob       []byte // this fragment's slice of the message bytes
 }
 
 // Size returns the encoded size of f: the header plus the blob.
@@ -83,11 +83,11 @@ var (
 // FragmentError describes a rejected fragment. Err is one of the Err*
 // sentinels of this file.
 type FragmentError struct {
-	Offset     int // byte offset of the fragment in the payload, -1 if unknown
-	ObjectID   uint64
-	FragmentID uint64
-	Detail     string
-	Err        error
+	Offset     int    // byte offset of the fragment in the payload, -1 if unknown
+	ObjectID   uint64 // ObjectId of the rejected fragment
+	FragmentID uint64 // FragmentId of the rejected fragment
+	Detail     string // what was expected, or the limit, for the message
+	Err        error  // one of the Err* sentinels above
 }
 
 // Error implements error.

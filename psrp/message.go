@@ -126,10 +126,10 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // RunspacePoolID and PipelineID are ordinary RFC 4122 UUIDs in memory; on the
 // wire they use the .NET Guid.ToByteArray layout (see EncodeGUID).
 type Message struct {
-	Destination    Destination
-	Type           MessageType
-	RunspacePoolID uuid.UUID
-	PipelineID     uuid.UUID // uuid.Nil for runspace-pool messages
+	Destination    Destination // the side the message is addressed to
+	Type           MessageType // what the data is
+	RunspacePoolID uuid.UUID   // RPID: the runspace pool (the WS-Management ShellId)
+	PipelineID     uuid.UUID   // PID: the pipeline (CommandId); uuid.Nil for runspace-pool messages
 	// Data is the UTF-8 CLIXML body without a byte order mark. It may be empty
 	// (END_OF_PIPELINE_INPUT has no data).
 	Data []byte

@@ -34,7 +34,7 @@ var ErrInvalidMessageData = errors.New("psrp: invalid message data")
 type DataError struct {
 	Object   string // the object being decoded, e.g. "INIT_RUNSPACEPOOL" or "HostInfo"
 	Property string // the property at fault, "" for the object itself
-	Detail   string
+	Detail   string // what is wrong
 }
 
 // Error implements error.

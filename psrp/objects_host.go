@@ -38,7 +38,7 @@ type HostInfo struct {
 	// DefaultData holds the host's default data in wire order; nil when the
 	// _hostDefaultData property is absent.
 	DefaultData []HostDefaultValue
-	Raw         *clixml.Object
+	Raw         *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // NoHost returns the HostInfo of a client without a host: every "null"
@@ -124,7 +124,7 @@ type HostCall struct {
 	CallID   int64 // "ci"; negative for calls that expect no response
 	MethodID HostMethodID
 	Params   []clixml.Value // "mp"
-	Raw      *clixml.Object
+	Raw      *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessagePipelineHostCall or MessageRunspacePoolHostCall.
@@ -184,7 +184,7 @@ type HostResponse struct {
 	Return clixml.Value
 	// Exception is the error ("me"), an ErrorRecord object; nil when absent.
 	Exception clixml.Value
-	Raw       *clixml.Object
+	Raw       *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessagePipelineHostResponse or

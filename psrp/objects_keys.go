@@ -9,8 +9,8 @@ import (
 // PublicKey is the data of PUBLIC_KEY (MS-PSRP 2.2.2.3): the client's RSA
 // public key as a base64 CAPI PUBLICKEYBLOB (see EncodePublicKeyBlob).
 type PublicKey struct {
-	Key []byte // the PUBLICKEYBLOB, sent base64-encoded
-	Raw *clixml.Object
+	Key []byte         // the PUBLICKEYBLOB, sent base64-encoded
+	Raw *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessagePublicKey.
@@ -38,8 +38,8 @@ func DecodePublicKey(v clixml.Value) (*PublicKey, error) {
 // 2.2.2.4): the session key encrypted with the client's public key, as a
 // base64 CAPI SIMPLEBLOB.
 type EncryptedSessionKey struct {
-	Key []byte // the SIMPLEBLOB, sent base64-encoded
-	Raw *clixml.Object
+	Key []byte         // the SIMPLEBLOB, sent base64-encoded
+	Raw *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageEncryptedSessionKey.
@@ -66,7 +66,7 @@ func DecodeEncryptedSessionKey(v clixml.Value) (*EncryptedSessionKey, error) {
 // PublicKeyRequest is the data of PUBLIC_KEY_REQUEST (MS-PSRP 2.2.2.5): an
 // empty string. Raw keeps whatever was received.
 type PublicKeyRequest struct {
-	Raw clixml.Value
+	Raw clixml.Value // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessagePublicKeyRequest.

@@ -35,7 +35,7 @@ type Command struct {
 	MergeDebug       PipelineResultTypes
 	MergeInformation PipelineResultTypes
 	Args             []CommandParameter
-	Raw              *clixml.Object
+	Raw              *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 func mergeValue(t PipelineResultTypes, previous bool) *clixml.Object {
@@ -128,7 +128,7 @@ type PowerShell struct {
 	// History is the text added to the history (""; written as <Nil>).
 	History                      string
 	RedirectShellErrorOutputPipe bool
-	Raw                          *clixml.Object
+	Raw                          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 func commandList(cmds []Command) *clixml.Object {
@@ -221,7 +221,7 @@ type CreatePipeline struct {
 	AddToHistory        bool
 	HostInfo            HostInfo
 	IsNested            bool
-	Raw                 *clixml.Object
+	Raw                 *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageCreatePipeline.
@@ -291,7 +291,7 @@ type GetCommandMetadata struct {
 	CommandType  int32
 	Namespace    []string       // nil for <Nil>
 	ArgumentList []clixml.Value // nil for <Nil>
-	Raw          *clixml.Object
+	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageGetCommandMetadata.
@@ -345,7 +345,7 @@ type PipelineStateInfo struct {
 	// Error is the ExceptionAsErrorRecord sent with Failed (and Stopped);
 	// nil when absent.
 	Error *ErrorRecord
-	Raw   *clixml.Object
+	Raw   *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessagePipelineState.

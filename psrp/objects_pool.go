@@ -13,7 +13,7 @@ type SessionCapability struct {
 	// TimeZone is the optional serialized client time zone (<BA N="TimeZone">);
 	// nil when absent.
 	TimeZone []byte
-	Raw      *clixml.Object
+	Raw      *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageSessionCapability.
@@ -73,7 +73,7 @@ type InitRunspacePool struct {
 	// NewPSPrimitiveDictionary) or nil. .NET clients put their
 	// PSVersionTable in it.
 	ApplicationArguments *clixml.Object
-	Raw                  *clixml.Object
+	Raw                  *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageInitRunspacePool.
@@ -208,7 +208,7 @@ func DecodeConnectRunspacePool(v clixml.Value) (*ConnectRunspacePool, error) {
 type RunspacePoolInitData struct {
 	MinRunspaces int32
 	MaxRunspaces int32
-	Raw          *clixml.Object
+	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageRunspacePoolInitData.
@@ -241,8 +241,8 @@ func DecodeRunspacePoolInitData(v clixml.Value) (*RunspacePoolInitData, error) {
 // SetMaxRunspaces is the data of SET_MAX_RUNSPACES (MS-PSRP 2.2.2.6).
 type SetMaxRunspaces struct {
 	MaxRunspaces int32
-	CallID       int64 // "CI"; echoed as "ci" in RUNSPACE_AVAILABILITY
-	Raw          *clixml.Object
+	CallID       int64          // "CI"; echoed as "ci" in RUNSPACE_AVAILABILITY
+	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageSetMaxRunspaces.
@@ -271,8 +271,8 @@ func DecodeSetMaxRunspaces(v clixml.Value) (*SetMaxRunspaces, error) {
 // SetMinRunspaces is the data of SET_MIN_RUNSPACES (MS-PSRP 2.2.2.7).
 type SetMinRunspaces struct {
 	MinRunspaces int32
-	CallID       int64 // "CI"
-	Raw          *clixml.Object
+	CallID       int64          // "CI"
+	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageSetMinRunspaces.
@@ -310,7 +310,7 @@ type RunspaceAvailability struct {
 	Success bool
 	// Count is the number of available runspaces (IsCount true).
 	Count int64
-	Raw   *clixml.Object
+	Raw   *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageRunspaceAvailability.
@@ -362,7 +362,7 @@ type RunspacePoolStateInfo struct {
 	// Error is the ExceptionAsErrorRecord property, sent with Broken (and
 	// sometimes Closed); nil when absent.
 	Error *ErrorRecord
-	Raw   *clixml.Object
+	Raw   *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageRunspacePoolState.
@@ -399,8 +399,8 @@ func DecodeRunspacePoolStateInfo(v clixml.Value) (*RunspacePoolStateInfo, error)
 // GetAvailableRunspaces is the data of GET_AVAILABLE_RUNSPACES (MS-PSRP
 // 2.2.2.11).
 type GetAvailableRunspaces struct {
-	CallID int64 // "ci"
-	Raw    *clixml.Object
+	CallID int64          // "ci"
+	Raw    *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageGetAvailableRunspaces.
@@ -426,8 +426,8 @@ func DecodeGetAvailableRunspaces(v clixml.Value) (*GetAvailableRunspaces, error)
 // ResetRunspaceState is the data of RESET_RUNSPACE_STATE (MS-PSRP
 // 2.2.2.31).
 type ResetRunspaceState struct {
-	CallID int64 // "ci"
-	Raw    *clixml.Object
+	CallID int64          // "ci"
+	Raw    *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageResetRunspaceState.
@@ -456,7 +456,7 @@ type ApplicationPrivateData struct {
 	// Data is the ApplicationPrivateData PSPrimitiveDictionary (Windows puts
 	// its PSVersionTable in it), or nil.
 	Data *clixml.Object
-	Raw  *clixml.Object
+	Raw  *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageApplicationPrivateData.
@@ -518,8 +518,8 @@ type UserEvent struct {
 	SourceArgs       clixml.Value
 	MessageData      clixml.Value
 	ComputerName     string
-	RunspaceID       clixml.Value // <G>
-	Raw              *clixml.Object
+	RunspaceID       clixml.Value   // <G>
+	Raw              *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageUserEvent.

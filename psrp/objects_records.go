@@ -15,7 +15,7 @@ type ExceptionInfo struct {
 	Message   string // the Message property
 	ToString  string // usually "Type: Message" plus a stack trace
 	HResult   int32
-	Raw       *clixml.Object
+	Raw       *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // TypeName returns the most derived exception type name, or "".
@@ -102,7 +102,7 @@ type ErrorRecord struct {
 	// ERROR_RECORD messages: nil when absent; a pointer to "" is written as
 	// <Nil>.
 	PSMessageDetails *string
-	Raw              *clixml.Object
+	Raw              *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageErrorRecord.
@@ -230,7 +230,7 @@ type InformationalRecord struct {
 	// properties follow (kept in InvocationInfo).
 	SerializeInvocationInfo bool
 	InvocationInfo          []clixml.Property
-	Raw                     *clixml.Object
+	Raw                     *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns x.Type.
@@ -315,7 +315,7 @@ type InformationRecord struct {
 	ProcessID       uint32
 	NativeThreadID  uint32
 	ManagedThreadID uint32
-	Raw             *clixml.Object
+	Raw             *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageInformationRecord.
@@ -380,7 +380,7 @@ type ProgressRecord struct {
 	PercentComplete   int32
 	RecordType        ProgressRecordType
 	SecondsRemaining  int32
-	Raw               *clixml.Object
+	Raw               *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageProgressRecord.
