@@ -127,7 +127,8 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 
 // Close cancels every running command and outstanding Receive, closes the
 // listener and every connection, and waits until all of the server's
-// goroutines have ended.
+// goroutines have ended (including the handlers: a handler that ignores its
+// context keeps Close waiting).
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
