@@ -206,7 +206,9 @@ func (t *ntlmTransport) roundTrip(c *ntlmConn, req *http.Request, body []byte, e
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
 		if !c.matches(req.URL.Host, encrypt) {
-			c.reset(false)
+			// A connection authenticated for another host or mode is
+			// closed; an unauthenticated one is kept for the handshake.
+			c.reset(c.authed)
 			resp, err := t.handshake(c, req, body, encrypt)
 			if err != nil {
 				c.reset(true)

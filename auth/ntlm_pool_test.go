@@ -35,6 +35,9 @@ type poolServer struct {
 	// onRequest, if set, runs for every authenticated request.
 	onRequest func(r *http.Request, body string)
 
+	// Client side: connections dialed and closed by the client transport.
+	dials, clientCloses atomic.Int32
+
 	mu         sync.Mutex
 	opened     int            // connections opened
 	open       int            // connections open now
@@ -117,11 +120,50 @@ func (p *poolServer) unblock() { p.releaseOnce.Do(func() { close(p.release) }) }
 // certificate) with an NTLM authenticator.
 func (p *poolServer) client(t testing.TB, n *NTLM) (*http.Client, *ntlmTransport) {
 	t.Helper()
-	rt, err := n.Wrap(p.srv.Client().Transport.(*http.Transport).Clone(), WrapOptions{})
+	base := p.srv.Client().Transport.(*http.Transport).Clone()
+	dial := (&net.Dialer{}).DialContext
+	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err == nil {
+			p.dials.Add(1)
+			conn = &countingConn{Conn: conn, closes: &p.clientCloses}
+		}
+		return conn, err
+	}
+	rt, err := n.Wrap(base, WrapOptions{})
 	require.NoError(t, err)
 	c := &http.Client{Transport: rt}
 	t.Cleanup(c.CloseIdleConnections)
 	return c, rt.(*ntlmTransport)
+}
+
+type countingConn struct {
+	net.Conn
+	once   sync.Once
+	closes *atomic.Int32
+}
+
+func (c *countingConn) Close() error {
+	c.once.Do(func() { c.closes.Add(1) })
+	return c.Conn.Close()
+}
+
+// checkConns checks that the client used at most limit connections, each
+// authenticated exactly once, and returns how many authenticated. net/http
+// may replace a kept-alive connection (it closes it, for example, when it
+// cannot tell within 50 ms that the previous request was fully written,
+// which happens under heavy load); a replacement is authenticated anew and
+// counted as such: every connection beyond the limit must follow a close.
+func (p *poolServer) checkConns(t testing.TB, limit int) int {
+	t.Helper()
+	n := p.authenticatedOnce(t)
+	dials, closes := int(p.dials.Load()), int(p.clientCloses.Load())
+	assert.LessOrEqual(t, dials, limit+closes, "connections beyond the limit replace closed ones")
+	assert.LessOrEqual(t, n, dials)
+	if closes > 0 {
+		t.Logf("the client closed %d connection(s) and dialed %d", closes, dials)
+	}
+	return n
 }
 
 // authenticatedOnce checks that every connection that authenticated did so
@@ -202,7 +244,7 @@ func TestNTLMLongPollDoesNotBlockOtherRequests(t *testing.T) {
 			r := <-first
 			require.NoError(t, r.err)
 			assert.Equal(t, "echo:hold-receive", r.body)
-			assert.Equal(t, 2, p.authenticatedOnce(t), "two connections, each authenticated once")
+			assert.GreaterOrEqual(t, p.checkConns(t, 2), 2, "two connections, each authenticated once")
 		})
 	}
 }
@@ -264,8 +306,8 @@ func TestNTLMPoolLimit(t *testing.T) {
 				t.Error(err)
 			}
 			assert.Equal(t, int32(limit), maxInflight.Load(), "requests in flight at once")
-			assert.LessOrEqual(t, p.openedConns(), limit, "connections the server saw")
-			assert.Equal(t, limit, p.authenticatedOnce(t), "authenticated connections")
+			assert.GreaterOrEqual(t, p.checkConns(t, limit), limit, "authenticated connections")
+			assert.LessOrEqual(t, p.openedConns(), int(p.dials.Load()), "connections the server saw")
 			assert.Zero(t, tr.pool.inUse())
 		})
 	}
@@ -319,10 +361,8 @@ func TestNTLMPoolCancelledLongPoll(t *testing.T) {
 			for err := range errs {
 				t.Error(err)
 			}
-			p.authenticatedOnce(t)
-			p.mu.Lock()
-			assert.LessOrEqual(t, p.opened, 3, "the cancelled connection and at most two more; authenticated: %v", p.negotiates)
-			p.mu.Unlock()
+			// The cancelled connection was closed; at most two more.
+			p.checkConns(t, 3)
 		})
 	}
 }
@@ -392,7 +432,13 @@ func TestNTLMPoolServerDropsAll(t *testing.T) {
 				}
 				n := p.totalNegotiates()
 				assert.Greater(t, n, limit, "authenticated again")
-				assert.LessOrEqual(t, n, 2*limit, "at most once more per pooled connection")
+				if drop == "close" {
+					p.checkConns(t, 2*limit) // new connections, each authenticated once
+				} else {
+					// Each connection at most once more; new ones (net/http
+					// replacements, rare) once.
+					assert.LessOrEqual(t, n, 2*limit+int(p.dials.Load())-limit)
+				}
 			})
 		}
 	}
