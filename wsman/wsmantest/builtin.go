@@ -43,7 +43,8 @@ import (
 //     objects as their ToString text, not PowerShell's table formatting),
 //     Out-Null;
 //   - a pipeline sent as commands (AddCommand) of these cmdlets with their
-//     parameters, optionally after one script.
+//     parameters, optionally after one script; client input (PIPELINE_INPUT)
+//     is the pipeline input of the first command, and $input in a script.
 //
 // For example `1..1500 | Foreach-Object {"Return $_"; sleep 30}` (the
 // Receive-PSSession documentation's job) and
@@ -119,6 +120,12 @@ func resolveBuiltin(inv *Invocation) Handler {
 		return HandlerFunc(func(context.Context, *Invocation) error { return rec })
 	case prog == nil:
 		return nil
+	}
+	if !inv.NoInput && !inv.Pipeline[0].IsScript {
+		// Commands (AddCommand) with client input: the input is the first
+		// command's pipeline input. (A script reads it with $input.)
+		pl := prog.stmts[0].pipe
+		pl.elems = append([]*bElem{{expr: bVar{name: "input"}}}, pl.elems...)
 	}
 	return HandlerFunc(func(_ context.Context, inv *Invocation) error {
 		return runBuiltin(invocationHost{inv}, prog, defaultBuiltinLimits)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type scriptHost interface {
 	WriteDebug(msg string) error
 	WriteInformation(rec *InformationRecord) error
 	WriteProgress(rec *ProgressRecord) error
+	// ReadInput returns the next pipeline input value, io.EOF at the end.
+	ReadInput() (clixml.Value, error)
 	Sleep(d time.Duration) error
 	Now() time.Time
 }
@@ -295,6 +298,25 @@ func (ip *interp) emitExpr(e bExpr, emit emitFn) error {
 	switch x := e.(type) {
 	case bScriptExpr:
 		return ip.runScript(x.s, emit)
+	case bVar:
+		if strings.EqualFold(x.name, "input") {
+			// $input: the pipeline input, read as it arrives.
+			for {
+				v, err := ip.host.ReadInput()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if err := ip.step(); err != nil {
+					return err
+				}
+				if err := emit(v); err != nil {
+					return err
+				}
+			}
+		}
 	case bRange:
 		from, to, err := ip.rangeBounds(x)
 		if err != nil {
@@ -399,6 +421,20 @@ func (ip *interp) eval(e bExpr) (clixml.Value, error) {
 		}
 		return clixml.String(b.String()), nil
 	case bVar:
+		if strings.EqualFold(x.name, "input") {
+			var out []clixml.Value
+			err := ip.emitExpr(x, func(v clixml.Value) error {
+				if len(out) >= ip.lim.maxRangeItems {
+					return &limitError{what: fmt.Sprintf("more than %d input items", ip.lim.maxRangeItems)}
+				}
+				out = append(out, v)
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			return listValue(out), nil
+		}
 		return ip.variable(x.name), nil
 	case bBlock:
 		return clixml.ScriptBlock(x.text), nil

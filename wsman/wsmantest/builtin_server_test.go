@@ -103,6 +103,34 @@ func TestBuiltinsOverPSRP(t *testing.T) {
 	assert.Equal(t, psrp.PSInvocationCompleted, res.state)
 	assert.Equal(t, []clixml.Value{clixml.String("x"), clixml.String("n1"), clixml.String("n2")}, res.output)
 
+	// Client input: $input in a script, and the first command's input in
+	// an AddCommand pipeline.
+	pl = c.start(ctx, `$input | % { "in:$_" }`, true)
+	require.NoError(t, pl.SendInput(clixml.String("a"), clixml.Int32(7)))
+	require.NoError(t, pl.EndInput())
+	c.flush(ctx, pl.Target(), upperID(pl))
+	res = c.collect(ctx, pl, nil)
+	assert.Equal(t, psrp.PSInvocationCompleted, res.state)
+	assert.Equal(t, []clixml.Value{clixml.String("in:a"), clixml.String("in:7")}, res.output)
+
+	id = uuid.New()
+	pl, err = c.pool.NewPipeline(id, &psrp.CreatePipeline{PowerShell: psrp.PowerShell{Cmds: []psrp.Command{
+		{Cmd: "ForEach-Object", Args: []psrp.CommandParameter{{Name: "Process", Value: clixml.ScriptBlock(`"cmd:$_"`)}}},
+	}}})
+	require.NoError(t, err)
+	require.NoError(t, pl.Invoke())
+	args, err = c.pool.NextPayload(pl.Target(), c.wc.MaxPayloadSize())
+	require.NoError(t, err)
+	cid, err = c.wc.Command(ctx, c.ref, &wsman.CommandLine{CommandID: upperID(pl), Command: "ForEach-Object",
+		Arguments: wsman.PowerShellArguments(args)})
+	require.NoError(t, err)
+	require.NoError(t, pl.SendInput(clixml.String("x"), clixml.String("y")))
+	require.NoError(t, pl.EndInput())
+	c.flush(ctx, pl.Target(), cid)
+	res = c.collect(ctx, pl, nil)
+	assert.Equal(t, psrp.PSInvocationCompleted, res.state)
+	assert.Equal(t, []clixml.Value{clixml.String("cmd:x"), clixml.String("cmd:y")}, res.output)
+
 	// A registered handler wins over the built-ins.
 	res = c.run(`'registered'`)
 	assert.Equal(t, []clixml.Value{clixml.String("from the handler")}, res.output)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,20 @@ type recHost struct {
 	errors  []*ErrorRecord
 	infos   []*InformationRecord
 	progs   []*ProgressRecord
+	input   []clixml.Value
 	onSleep func(d time.Duration) error
+}
+
+func (h *recHost) ReadInput() (clixml.Value, error) {
+	if err := h.ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(h.input) == 0 {
+		return nil, io.EOF
+	}
+	v := h.input[0]
+	h.input = h.input[1:]
+	return v, nil
 }
 
 func newRecHost() *recHost {
@@ -426,4 +440,17 @@ func TestBuiltinCommands(t *testing.T) {
 		assert.NotNil(t, lookupCmdlet(strings.ToUpper(name)), name)
 	}
 	assert.Nil(t, lookupCmdlet("Write-Host"))
+}
+
+func TestBuiltinInput(t *testing.T) {
+	h := newRecHost()
+	h.input = []clixml.Value{clixml.Int32(1), clixml.String("two")}
+	require.NoError(t, runScriptText(t, h, `$input | % { "in:$_" }; $input; 'end'`, defaultBuiltinLimits))
+	assert.Equal(t, []string{"output:in:1", "output:in:two", "output:end"}, h.events, "the input is read once")
+
+	h = newRecHost()
+	h.input = []clixml.Value{clixml.String("a"), clixml.String("b")}
+	require.NoError(t, runScriptText(t, h, `$all = $input; "[$all]"`, defaultBuiltinLimits))
+	assert.Equal(t, []string{"output:[a b]"}, h.events)
+
 }
