@@ -70,10 +70,16 @@ type Config struct {
 	Transport http.RoundTripper
 
 	// AllowRedirection follows HTTP redirects (PowerShell's
-	// -AllowRedirection), at most MaxRedirects times (default 5). A
-	// redirect from https to http is always refused.
+	// -AllowRedirection): for every redirect status (301, 302, 303, 307,
+	// 308) the same envelope is posted again to the Location. A redirect
+	// from https to http is always refused (ErrInsecureRedirect). Without
+	// it a redirect is an *HTTPError carrying the Location.
 	AllowRedirection bool
-	MaxRedirects     int
+	// MaxRedirects bounds the redirects followed for one request
+	// (DefaultMaxRedirects, 5, when zero; PowerShell's
+	// MaximumConnectionRedirectionCount); beyond it the request fails
+	// with ErrTooManyRedirects.
+	MaxRedirects int
 
 	// OperationTimeout is the default wsman:OperationTimeout
 	// (DefaultOperationTimeout when zero).
@@ -179,7 +185,12 @@ func NewClient(endpoint string, cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("wsman: %s authentication: %w", cfg.Auth.Scheme(), err)
 		}
 	}
-	c.hc = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect}
+	// Redirects are followed by doHTTP itself (see followRedirect):
+	// net/http would turn a POST answered with 301, 302 or 303 into a GET
+	// without the envelope.
+	c.hc = &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 	return c, nil
 }
 
@@ -221,17 +232,35 @@ func (c *Client) newTransport() (*http.Transport, error) {
 	}, nil
 }
 
-func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	if !c.cfg.AllowRedirection {
-		return http.ErrUseLastResponse
+// redirectTarget returns where a redirect response points when this client
+// follows it (Config.AllowRedirection), nil when the response is not a
+// redirect to follow, or an error when following it is refused. n is the
+// number of redirects already followed for this request.
+func (c *Client) redirectTarget(resp *http.Response, n int) (*url.URL, error) {
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil, nil
 	}
-	if len(via) > c.cfg.MaxRedirects {
-		return fmt.Errorf("wsman: stopped after %d redirects (MaxRedirects)", c.cfg.MaxRedirects)
+	loc := resp.Header.Get("Location")
+	if !c.cfg.AllowRedirection || loc == "" {
+		return nil, nil // reported as an *HTTPError with its Location
 	}
-	if len(via) > 0 && via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return errors.New("wsman: refusing a redirect from https to http")
+	if n >= c.cfg.MaxRedirects {
+		return nil, fmt.Errorf("%w (MaxRedirects %d)", ErrTooManyRedirects, c.cfg.MaxRedirects)
 	}
-	return nil
+	u, err := resp.Request.URL.Parse(loc)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wsman: invalid redirect Location %q", truncate(redactUserinfo(loc), 256))
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("wsman: refusing a redirect with credentials in the Location")
+	}
+	if (c.url.Scheme == "https" || resp.Request.URL.Scheme == "https") && u.Scheme != "https" {
+		return nil, ErrInsecureRedirect
+	}
+	return u, nil
 }
 
 // URL returns the endpoint URL requests are posted to.
@@ -352,19 +381,43 @@ func (c *Client) doHTTP(ctx context.Context, body []byte, action string, timeout
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, nil, fmt.Errorf("wsman: %w", err)
-	}
-	req.Header.Set("Content-Type", auth.SOAPContentType)
-	req.Header.Set("User-Agent", "Microsoft WinRM Client")
 	start := time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), ctxErr)
+	target := c.url
+	var resp *http.Response
+	for n := 0; ; n++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(body))
+		if err != nil {
+			return nil, nil, fmt.Errorf("wsman: %w", err)
 		}
-		return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), err)
+		req.Header.Set("Content-Type", auth.SOAPContentType)
+		req.Header.Set("User-Agent", "Microsoft WinRM Client")
+		resp, err = c.hc.Do(req)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+				return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), ctxErr)
+			}
+			return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), err)
+		}
+		next, err := c.redirectTarget(resp, n)
+		if err != nil || next == nil {
+			if err != nil {
+				resp.Body.Close()
+				return nil, nil, err
+			}
+			break
+		}
+		// Re-post the same envelope (as WinRM clients do for every
+		// redirect status), after draining a bounded part of the body so
+		// the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if c.log != nil {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "wsman redirect",
+				slog.String("action", shortAction(action)),
+				slog.Int("status", resp.StatusCode),
+				slog.String("location", next.Redacted()))
+		}
+		target = next
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))

@@ -91,6 +91,14 @@ func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
 // Config.MaxResponseBytes.
 var ErrResponseTooLarge = errors.New("wsman: response body exceeds the configured limit")
 
+// ErrTooManyRedirects is returned when a request was redirected more than
+// Config.MaxRedirects times.
+var ErrTooManyRedirects = errors.New("wsman: stopped after too many redirects")
+
+// ErrInsecureRedirect is returned for a redirect from https to http, which
+// is never followed.
+var ErrInsecureRedirect = errors.New("wsman: refusing a redirect from https to http")
+
 // ErrRelatesTo is returned when a response's RelatesTo does not match the
 // request's MessageID.
 var ErrRelatesTo = errors.New("wsman: response RelatesTo does not match the request MessageID")

@@ -3,6 +3,7 @@ package wsman
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log"
@@ -322,9 +323,64 @@ func TestRedirects(t *testing.T) {
 	// At most MaxRedirects.
 	c = newTestClient(t, loop.URL, Config{AllowRedirection: true, MaxRedirects: 3})
 	err = c.Delete(context.Background(), testRef)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "redirects")
+	require.ErrorIs(t, err, ErrTooManyRedirects)
 	assert.EqualValues(t, 4, loops.Load())
+
+	// The default is PowerShell's MaximumConnectionRedirectionCount, 5.
+	loops.Store(0)
+	c = newTestClient(t, loop.URL, Config{AllowRedirection: true})
+	err = c.Delete(context.Background(), testRef)
+	require.ErrorIs(t, err, ErrTooManyRedirects)
+	assert.EqualValues(t, DefaultMaxRedirects+1, loops.Load())
+}
+
+// Every redirect status re-posts the same envelope (net/http alone would
+// turn 301, 302 and 303 into a GET without a body), to a relative or
+// absolute Location.
+func TestRedirectRepostsEnvelope(t *testing.T) {
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		for _, relative := range []bool{false, true} {
+			var got atomic.Value
+			var firstBody []byte
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				if r.URL.Path != "/moved" {
+					firstBody = b
+					loc := "/moved"
+					if !relative {
+						loc = "http://" + r.Host + "/moved"
+					}
+					w.Header().Set("Location", loc)
+					w.WriteHeader(code)
+					_, _ = io.WriteString(w, "moved")
+					return
+				}
+				got.Store(r.Method + " " + string(b))
+				req, err := ParseEnvelope(b)
+				if err != nil {
+					w.WriteHeader(400)
+					return
+				}
+				_, _ = w.Write(NewResponse(req).Marshal())
+			}))
+			c := newTestClient(t, srv.URL, Config{AllowRedirection: true})
+			require.NoError(t, c.Delete(context.Background(), testRef), "status %d", code)
+			assert.Equal(t, "POST "+string(firstBody), got.Load(), "status %d", code)
+			srv.Close()
+		}
+	}
+}
+
+func TestRedirectHTTPSToHTTPRefused(t *testing.T) {
+	plain := soapServer(t, func(req *Envelope) (int, *Envelope) { return 200, NewResponse(req) })
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/wsman", http.StatusTemporaryRedirect)
+	}))
+	defer tlsSrv.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(tlsSrv.Certificate())
+	c := newTestClient(t, tlsSrv.URL, Config{AllowRedirection: true, RootCAs: pool})
+	require.ErrorIs(t, c.Delete(context.Background(), testRef), ErrInsecureRedirect)
 }
 
 func TestTLSVerification(t *testing.T) {
