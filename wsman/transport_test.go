@@ -8,9 +8,11 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -566,4 +568,101 @@ func TestMaxPayloadSizeFits(t *testing.T) {
 	// The Windows-reported 150 KiB envelope gives about pypsrp's size.
 	c := newTestClient(t, "https://127.0.0.1:5986/wsman", Config{})
 	assert.InDelta(t, 113900, c.MaxPayloadSize(), 1500)
+}
+
+// A server that accepts the connection and then never reads or answers:
+// cancelling the context returns promptly and leaves no goroutine behind.
+func TestContextCancelServerNeverAnswers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	accepted := make(chan net.Conn, 4)
+	acceptDone := make(chan struct{})
+	go func() {
+		defer close(acceptDone)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- conn
+		}
+	}()
+	before := runtime.NumGoroutine()
+	c := newTestClient(t, "http://"+ln.Addr().String()+"/wsman", Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Receive(ctx, testRef, &Receive{})
+		done <- err
+	}()
+	conn := <-accepted // the request is in flight on a silent connection
+	cancel()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Receive did not return after its context was cancelled")
+	}
+	c.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	n := runtime.NumGoroutine()
+	conn.Close()
+	ln.Close()
+	<-acceptDone
+	if n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines left behind (before %d):\n%s", n-before, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// The HTTP deadline of a request is its OperationTimeout plus
+// DefaultHTTPGrace (a long-polling Receive is not cut off when the server
+// answers w:TimedOut at OperationTimeout), unless HTTPTimeout is set.
+func TestDefaultHTTPDeadlineIsOperationTimeoutPlusGrace(t *testing.T) {
+	var deadline atomic.Value
+	var sentTimeout atomic.Value
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		d, ok := r.Context().Deadline()
+		require.True(t, ok)
+		deadline.Store(time.Until(d))
+		b, _ := io.ReadAll(r.Body)
+		req, err := ParseEnvelope(b)
+		require.NoError(t, err)
+		sentTimeout.Store(req.Header.OperationTimeout)
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(bytes.NewReader(NewResponse(req).Marshal())),
+			Header: http.Header{}, Request: r}, nil
+	})
+	for _, tc := range []struct {
+		op, httpTimeout, want time.Duration
+	}{
+		{op: 0, want: DefaultOperationTimeout + DefaultHTTPGrace},
+		{op: 2 * time.Minute, want: 2*time.Minute + DefaultHTTPGrace},
+		{op: time.Hour, httpTimeout: 90 * time.Second, want: 90 * time.Second},
+	} {
+		c := newTestClient(t, "http://winrm.invalid/wsman", Config{Transport: rt, OperationTimeout: tc.op, HTTPTimeout: tc.httpTimeout})
+		require.NoError(t, c.Delete(context.Background(), testRef))
+		got := deadline.Load().(time.Duration)
+		assert.InDelta(t, tc.want.Seconds(), got.Seconds(), 5, "HTTP deadline")
+		wantOp := tc.op
+		if wantOp == 0 {
+			wantOp = DefaultOperationTimeout
+		}
+		assert.Equal(t, wantOp, sentTimeout.Load(), "wsman:OperationTimeout")
+	}
+}
+
+// Without Config.Proxy the transport takes the proxy from the environment
+// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), as PowerShell uses the system proxy.
+func TestProxyFromEnvironmentByDefault(t *testing.T) {
+	c, err := NewClient("http://winrm.invalid/wsman", Config{})
+	require.NoError(t, err)
+	require.NotNil(t, c.base)
+	require.NotNil(t, c.base.Proxy)
+	assert.Equal(t, reflect.ValueOf(http.ProxyFromEnvironment).Pointer(), reflect.ValueOf(c.base.Proxy).Pointer())
+	c, err = NewClient("http://winrm.invalid/wsman", Config{Proxy: NoProxy})
+	require.NoError(t, err)
+	assert.Equal(t, reflect.ValueOf(NoProxy).Pointer(), reflect.ValueOf(c.base.Proxy).Pointer())
 }
