@@ -3,6 +3,7 @@ package wsman
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -78,6 +79,12 @@ func ParseConnectionURI(s string) (*url.URL, error) {
 	host := u.Hostname()
 	if host == "" {
 		return nil, &EndpointError{Input: s, Msg: "no host"}
+	}
+	if !strings.HasPrefix(u.Host, "[") && strings.Count(u.Host, ":") > 1 {
+		return nil, &EndpointError{Input: s, Msg: "an IPv6 address must be written in brackets"}
+	}
+	if _, err := netip.ParseAddr(host); strings.Contains(host, ":") && err != nil {
+		return nil, &EndpointError{Input: s, Msg: "invalid IPv6 address"}
 	}
 	port := u.Port()
 	if port == "" {

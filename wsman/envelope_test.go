@@ -79,13 +79,15 @@ func TestParseConnectionURI(t *testing.T) {
 		{"HTTPS://Server:443/wsman", "https://Server:443/wsman"},
 		{"https://server:5986/custom", "https://server:5986/custom"},
 		{"http://[::1]/wsman", "http://[::1]:5985/wsman"},
+		{"[fe80::1]:5986", "https://[fe80::1]:5986/wsman"},
+		{"http://[fe80::1%25eth0]/wsman", "http://[fe80::1%25eth0]:5985/wsman"},
 		{"http://127.0.0.1:55985/wsman?PSVersion=7.4.10", "http://127.0.0.1:55985/wsman?PSVersion=7.4.10"},
 	} {
 		u, err := ParseConnectionURI(tc.in)
 		require.NoError(t, err, tc.in)
 		assert.Equal(t, tc.want, u.String(), tc.in)
 	}
-	for _, bad := range []string{"", "ftp://server", "http://user:pw@server/wsman", "http://:5985", "http://server:99999", "http://server:x"} {
+	for _, bad := range []string{"", "ftp://server", "http://user:pw@server/wsman", "http://:5985", "http://server:99999", "http://server:x", "0::", "fe80::1", "http://fe80::1/wsman", "http://[zz::1]/wsman"} {
 		_, err := ParseConnectionURI(bad)
 		var ee *EndpointError
 		require.ErrorAs(t, err, &ee, bad)

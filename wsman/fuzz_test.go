@@ -3,6 +3,7 @@ package wsman
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/psremoting/psremoting/internal/recordings"
@@ -132,4 +133,48 @@ func FuzzParseDuration(f *testing.F) {
 			t.Fatalf("%q: %v -> %v", s, d, back)
 		}
 	})
+}
+
+func FuzzParseConnectionURI(f *testing.F) {
+	for _, s := range []string{"server", "server:5986", "https://server", "http://[::1]/wsman",
+		"HTTPS://Server:443/custom?PSVersion=7.4", "http://user:secret@server/wsman", "ftp://x", "http://:1", "[::1]:5986", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseConnectionURI(s)
+		if err != nil {
+			if authorityHasSecret(s) && strings.Contains(err.Error(), "secret") {
+				t.Fatalf("credentials in the error: %v", err)
+			}
+			return
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			t.Fatalf("scheme %q", u.Scheme)
+		}
+		if u.Port() == "" || u.Hostname() == "" || u.User != nil || u.Path == "" {
+			t.Fatalf("incomplete URL %q from %q", u, s)
+		}
+		// The result is a fixed point.
+		again, err := ParseConnectionURI(u.String())
+		if err != nil {
+			t.Fatalf("%q -> %q does not parse again: %v", s, u, err)
+		}
+		if again.String() != u.String() {
+			t.Fatalf("%q -> %q -> %q", s, u, again)
+		}
+	})
+}
+
+// authorityHasSecret reports whether s has "secret@" in the user
+// information of its authority (scheme://user:secret@host).
+func authorityHasSecret(s string) bool {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return false
+	}
+	auth := s[i+3:]
+	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+		auth = auth[:j]
+	}
+	return strings.Contains(auth, "secret@")
 }
