@@ -155,6 +155,10 @@ func (s *Server) hasHandler(inv *Invocation) bool {
 // for an unknown command, and the way cmd.exe does on a cmd shell.
 func commandNotFound(_ context.Context, inv *Invocation) error {
 	name := inv.commandName()
+	if inv.Kind == KindPowerShell && len(inv.Pipeline) > 0 && inv.Pipeline[0].IsScript {
+		// PowerShell names the command it could not resolve, not the script.
+		name = firstCommandName(inv.Pipeline[0].Name)
+	}
 	if name == "" {
 		name = strings.TrimSpace(inv.Text())
 	}
@@ -171,4 +175,56 @@ func commandNotFound(_ context.Context, inv *Invocation) error {
 	}
 	// A command added with AddCommand fails the pipeline.
 	return rec
+}
+
+// firstCommandName returns the first word of script in command position (at
+// the start of a statement, after "|", "{" or "(") that is not a keyword or
+// a number: the command PowerShell would report as not found when nothing
+// resolves. It returns the first white-space separated word when the script
+// has no such word or cannot be tokenized, and "" for an empty script.
+func firstCommandName(script string) string {
+	toks, err := lex(script, defaultBuiltinLimits.maxTokens)
+	if err == nil {
+		cmdPos := true
+		for _, t := range toks {
+			switch t.kind {
+			case tkNewline, tkSemi, tkPipe, tkLBrace, tkAssign:
+				cmdPos = true
+				continue
+			case tkParen:
+				cmdPos = script[t.pos] == '('
+				continue
+			case tkWord:
+				if cmdPos && isCommandWord(t.text) {
+					return t.text
+				}
+				// A keyword (if, foreach ...) is followed by a condition or a
+				// block, where commands appear after "(" or "{".
+				cmdPos = false
+				continue
+			}
+			cmdPos = false
+		}
+	}
+	if f := strings.Fields(script); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// isCommandWord reports whether a bare word in command position names a
+// command: not a keyword, not a number, not a parameter, type literal or
+// member access.
+func isCommandWord(w string) bool {
+	if l := strings.ToLower(w); l == "" || psKeywords[l] || l == "foreach" || looksNumeric(w) {
+		return false
+	}
+	switch w[0] {
+	case '-', '[', '@', '+', '!', '>', '<', '*', '/':
+		return false
+	case '.':
+		// .\script.ps1 is a command; .Name is a member access.
+		return len(w) > 1 && (w[1] == '\\' || w[1] == '/')
+	}
+	return true
 }

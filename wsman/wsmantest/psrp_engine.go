@@ -359,8 +359,7 @@ func toPSRPError(r *ErrorRecord) *psrp.ErrorRecord {
 		typeNames = append(typeNames, "System.SystemException", "System.Exception")
 	}
 	typeNames = append(typeNames, "System.Object")
-	target := r.TargetName
-	catMsg := fmt.Sprintf("%s: (%s:%s) [%s], %s", r.Category, target, r.TargetType, r.CategoryActivity, reason)
+	catMsg := categoryMessage(r.Category, r.TargetName, r.TargetType, r.CategoryActivity, reason)
 	return &psrp.ErrorRecord{
 		Message:               r.Message,
 		Exception:             &psrp.ExceptionInfo{TypeNames: typeNames, Message: r.Message, ToString: typ + ": " + r.Message},
@@ -373,6 +372,18 @@ func toPSRPError(r *ErrorRecord) *psrp.ErrorRecord {
 		TargetType:            r.TargetType,
 		CategoryMessage:       catMsg,
 	}
+}
+
+// categoryMessage is ErrorCategoryInfo.GetMessage as Windows PowerShell
+// serializes it in ErrorCategory_Message, for example
+// "ObjectNotFound: (foo:String) [], CommandNotFoundException"; a target name
+// longer than 40 characters is shortened to its first and last 15 with "..."
+// between (as the recorded "The path at 'C:... does not exist").
+func categoryMessage(cat ErrorCategory, targetName, targetType, activity, reason string) string {
+	if r := []rune(targetName); len(r) > 40 {
+		targetName = string(r[:15]) + "..." + string(r[len(r)-15:])
+	}
+	return fmt.Sprintf("%s: (%s:%s) [%s], %s", psrp.ErrorCategory(cat), targetName, targetType, activity, reason)
 }
 
 // psSink is the invocationSink of a PowerShell pipeline.

@@ -71,7 +71,15 @@ func TestPowerShellFailureAndNotFound(t *testing.T) {
 	assert.Equal(t, psrp.PSInvocationCompleted, res.state)
 	require.Len(t, res.errors, 1)
 	assert.Equal(t, "CommandNotFoundException", res.errors[0].FullyQualifiedErrorID)
-	assert.Contains(t, res.errors[0].Message, "'Get-Nothing -Foo' is not recognized")
+	// PowerShell names the command, not the whole script.
+	assert.Contains(t, res.errors[0].Message, "The term 'Get-Nothing' is not recognized")
+	assert.Equal(t, "Get-Nothing", res.errors[0].TargetName)
+	assert.Equal(t, "ObjectNotFound: (Get-Nothing:String) [], CommandNotFoundException", res.errors[0].CategoryMessage)
+
+	res = c.run("$x = 1\nif ($x) { Invoke-Missing -Now }")
+	assert.Equal(t, psrp.PSInvocationCompleted, res.state)
+	require.Len(t, res.errors, 1)
+	assert.Equal(t, "Invoke-Missing", res.errors[0].TargetName)
 }
 
 func TestPowerShellInputAndHostCall(t *testing.T) {
