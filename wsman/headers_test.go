@@ -69,9 +69,11 @@ func TestEveryRequestCarriesStandardHeaders(t *testing.T) {
 			_, err := c.Command(ctx, lower, &CommandLine{CommandID: "4a1d3a5c-0000-4000-8000-000000000001"})
 			return err
 		},
-		"Send":            func() error { return c.Send(ctx, lower, Stream{Name: StreamStdin, Data: []byte("x")}) },
-		"Receive":         func() error { _, err := c.Receive(ctx, lower, &Receive{}); return err },
-		"Signal":          func() error { return c.Signal(ctx, lower, "4a1d3a5c-0000-4000-8000-000000000001", SignalPowerShellStop) },
+		"Send":    func() error { return c.Send(ctx, lower, Stream{Name: StreamStdin, Data: []byte("x")}) },
+		"Receive": func() error { _, err := c.Receive(ctx, lower, &Receive{}); return err },
+		"Signal": func() error {
+			return c.Signal(ctx, lower, "4a1d3a5c-0000-4000-8000-000000000001", SignalPowerShellStop)
+		},
 		"Delete":          func() error { return c.Delete(ctx, lower) },
 		"GetShell":        func() error { _, err := c.GetShell(ctx, lower.ShellID); return err },
 		"GetConfig":       func() error { _, err := c.GetConfig(ctx); return err },
@@ -80,7 +82,9 @@ func TestEveryRequestCarriesStandardHeaders(t *testing.T) {
 			_, err := c.EnumerateCommands(ctx, lower.ShellID)
 			return err
 		},
-		"Disconnect":     func() error { return c.Disconnect(ctx, lower, &Disconnect{IdleTimeOut: time.Hour, BufferMode: BufferModeDrop}) },
+		"Disconnect": func() error {
+			return c.Disconnect(ctx, lower, &Disconnect{IdleTimeOut: time.Hour, BufferMode: BufferModeDrop})
+		},
 		"Reconnect":      func() error { return c.Reconnect(ctx, lower, "") },
 		"Connect":        func() error { _, err := c.Connect(ctx, lower, []byte("x"), ""); return err },
 		"ConnectCommand": func() error { return c.ConnectCommand(ctx, lower, "4a1d3a5c-0000-4000-8000-000000000001") },
