@@ -234,7 +234,9 @@ func (t *Transporter) Transport(ep *winrm.Endpoint) error {
 }
 
 // Post sends one masterzen SOAP message. A fault is returned as a
-// *wsman.Fault error, never as a successful body.
+// *wsman.Fault error (w:TimedOut wrapped so that its text names
+// OperationTimeout, which masterzen's Receive loop looks for), never as a
+// successful body.
 func (t *Transporter) Post(mc *winrm.Client, msg *soap.SoapMessage) (string, error) {
 	if t.client == nil {
 		return "", errors.New("winrmcompat: Transporter used before Transport")
@@ -257,10 +259,26 @@ func (t *Transporter) Post(mc *winrm.Client, msg *soap.SoapMessage) (string, err
 	}
 	out, err := t.client.Post(ctx, body)
 	if err != nil {
+		if errors.Is(err, wsman.ErrOperationTimeout) {
+			// masterzen's Receive loop keeps polling only when the error
+			// text contains "OperationTimeout"; a server's w:TimedOut
+			// fault need not say so.
+			return "", &pollTimeoutError{err: err}
+		}
 		return "", err
 	}
 	return string(out), nil
 }
+
+// pollTimeoutError is a w:TimedOut fault (a long poll that expired) as
+// masterzen recognises it.
+type pollTimeoutError struct{ err error }
+
+func (e *pollTimeoutError) Error() string {
+	return e.err.Error() + " (OperationTimeout expired with no output yet)"
+}
+
+func (e *pollTimeoutError) Unwrap() error { return e.err }
 
 // Client returns the underlying wsman client (nil before Transport).
 func (t *Transporter) Client() *wsman.Client { return t.client }

@@ -33,6 +33,10 @@ type cmdServer struct {
 	requests []*wsman.Envelope
 	user     string
 	fault    *wsman.Fault // when set, every request gets it (HTTP 500)
+	// timeouts Receive requests are answered first with timeoutFault
+	// (HTTP 500), as a long poll that expired.
+	timeouts     int
+	timeoutFault *wsman.Fault
 }
 
 func (s *cmdServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +51,10 @@ func (s *cmdServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	s.user = u
 	fault := s.fault
+	if req.Header.Action == wsman.ActionReceive && s.timeouts > 0 {
+		s.timeouts--
+		fault = s.timeoutFault
+	}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	if fault != nil {
@@ -229,6 +237,41 @@ func TestTransporterRunsMasterzenClient(t *testing.T) {
 	fs.mu.Lock()
 	assert.Equal(t, "carol", fs.user)
 	fs.mu.Unlock()
+}
+
+// masterzen keeps polling only when a Receive error mentions
+// "OperationTimeout": the Transporter makes every w:TimedOut fault say so,
+// also one without Windows's message text.
+func TestTransporterReceiveTimeoutKeepsPolling(t *testing.T) {
+	bare := &wsman.Fault{Code: "s:Receiver", Subcode: "w:TimedOut", Reason: "timed out"}
+	for name, f := range map[string]*wsman.Fault{"windows": wsman.TimedOutFault("fake"), "bare": bare} {
+		t.Run(name, func(t *testing.T) {
+			fs := &cmdServer{timeouts: 2, timeoutFault: f}
+			srv := httptest.NewTLSServer(fs)
+			defer srv.Close()
+			params := winrm.NewParameters("PT60S", "en-US", 153600)
+			var tr *Transporter
+			params.TransportDecorator = func() winrm.Transporter {
+				tr = &Transporter{Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
+				return tr
+			}
+			mc, err := winrm.NewClientWithParameters(tlsEndpoint(t, srv), "", "", params)
+			require.NoError(t, err)
+			defer tr.Client().CloseIdleConnections()
+			var stdout, stderr bytes.Buffer
+			code, err := mc.RunWithContext(context.Background(), "echo hello", &stdout, &stderr)
+			require.NoError(t, err)
+			assert.Equal(t, 3, code)
+			assert.Equal(t, "hello <&> world\r\n", stdout.String())
+			n := 0
+			for _, a := range fs.actions() {
+				if a == "Receive" {
+					n++
+				}
+			}
+			assert.Equal(t, 3, n, "two timed-out polls, then the output")
+		})
+	}
 }
 
 // Where masterzen alone returns a 500 fault as success (an empty shell),
