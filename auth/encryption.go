@@ -121,19 +121,33 @@ const (
 //	\tContent-Type: application/octet-stream\r\n
 //	<uint32 LE len(signature)><signature><sealed>--Encrypted Boundary--\r\n
 func BuildEncryptedBody(protocol, originalType string, plaintextLen int, signature, sealed []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(200 + len(signature) + len(sealed))
-	b.WriteString(boundaryLine)
-	b.WriteString("\tContent-Type: " + protocol + "\r\n")
-	b.WriteString("\tOriginalContent: type=" + originalType + ";Length=" + strconv.Itoa(plaintextLen) + "\r\n")
-	b.WriteString(boundaryLine)
-	b.WriteString("\tContent-Type: application/octet-stream\r\n")
+	const (
+		ctPrefix   = "\tContent-Type: "
+		origPrefix = "\tOriginalContent: type="
+		octetLine  = "\tContent-Type: application/octet-stream\r\n"
+	)
+	length := strconv.Itoa(plaintextLen)
+	size := len(boundaryLine) + len(ctPrefix) + len(protocol) + 2 +
+		len(origPrefix) + len(originalType) + len(";Length=") + len(length) + 2 +
+		len(boundaryLine) + len(octetLine) + 4 + len(signature) + len(sealed) + len(finalLine) + 2
+	b := make([]byte, 0, size)
+	b = append(b, boundaryLine...)
+	b = append(b, ctPrefix...)
+	b = append(b, protocol...)
+	b = append(b, "\r\n"...)
+	b = append(b, origPrefix...)
+	b = append(b, originalType...)
+	b = append(b, ";Length="...)
+	b = append(b, length...)
+	b = append(b, "\r\n"...)
+	b = append(b, boundaryLine...)
+	b = append(b, octetLine...)
 	n := len(signature)
-	b.Write([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)})
-	b.Write(signature)
-	b.Write(sealed)
-	b.WriteString(finalLine + "\r\n")
-	return b.Bytes()
+	b = append(b, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	b = append(b, signature...)
+	b = append(b, sealed...)
+	b = append(b, finalLine+"\r\n"...)
+	return b
 }
 
 // SealBody seals plaintext with sc and returns the encrypted body and its

@@ -264,7 +264,7 @@ func (t *ntlmTransport) send(c *ntlmConn, req *http.Request, body []byte, encryp
 // finish buffers the response (so the connection is free for the next
 // request) and, on the encrypted path, unseals it.
 func (t *ntlmTransport) finish(c *ntlmConn, resp *http.Response, encrypt bool) (*http.Response, error) {
-	raw, err := readLimited(resp.Body, t.cfg.MaxResponseBytes)
+	raw, err := readLimitedSize(resp.Body, t.cfg.MaxResponseBytes, resp.ContentLength)
 	if err != nil {
 		c.reset(true)
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -164,7 +165,7 @@ func (s *NTLMServer) Handler(next http.Handler) http.Handler {
 		c := s.conn(r.RemoteAddr)
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		body, err := readLimited(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), s.cfg.MaxBodyBytes)
+		body, err := readLimitedSize(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), s.cfg.MaxBodyBytes, r.ContentLength)
 		if err != nil {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
@@ -293,7 +294,7 @@ func (s *NTLMServer) serveEncrypted(w http.ResponseWriter, r *http.Request, c *n
 		return
 	}
 	w.Header().Set("Content-Type", ct)
-	w.Header().Del("Content-Length")
+	w.Header().Set("Content-Length", strconv.Itoa(len(sealed)))
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(sealed)
 }

@@ -61,10 +61,29 @@ const DefaultMaxResponseBytes = 64 << 20
 
 // readLimited reads at most limit bytes of r and closes it.
 func readLimited(rc io.ReadCloser, limit int64) ([]byte, error) {
+	return readLimitedSize(rc, limit, -1)
+}
+
+// readLimitedSize is readLimited with the expected size (a Content-Length;
+// negative when unknown), so that the buffer is allocated once.
+func readLimitedSize(rc io.ReadCloser, limit, size int64) ([]byte, error) {
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
+	if size > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+	}
+	var b []byte
+	if size >= 0 {
+		var buf bytes.Buffer
+		buf.Grow(int(size) + bytes.MinRead) // room for the read that sees EOF
+		if _, err := buf.ReadFrom(io.LimitReader(rc, limit+1)); err != nil {
+			return nil, err
+		}
+		b = buf.Bytes()
+	} else {
+		var err error
+		if b, err = io.ReadAll(io.LimitReader(rc, limit+1)); err != nil {
+			return nil, err
+		}
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
@@ -85,6 +104,12 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 		return nil, nil
 	}
 	defer req.Body.Close()
+	if req.ContentLength > 0 && req.ContentLength <= DefaultMaxResponseBytes {
+		var buf bytes.Buffer
+		buf.Grow(int(req.ContentLength) + bytes.MinRead)
+		_, err := buf.ReadFrom(req.Body)
+		return buf.Bytes(), err
+	}
 	return io.ReadAll(req.Body)
 }
 
