@@ -2,8 +2,10 @@ package wsmantest_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psremoting/psremoting/psrp/clixml"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
@@ -44,6 +46,43 @@ func BenchmarkReceiveThroughput(b *testing.B) {
 			secs := b.Elapsed().Seconds()
 			b.ReportMetric(float64(bc.count*b.N)/secs, "objects/s")
 			b.ReportMetric(float64(bc.count*bc.size*b.N)/secs/1e6, "MB/s")
+		})
+	}
+}
+
+// BenchmarkBufferedWrites measures a handler's writes into a deep output
+// buffer that nobody receives (a disconnected client): the cost per write
+// must not grow with the number of objects already buffered.
+func BenchmarkBufferedWrites(b *testing.B) {
+	for _, depth := range []int{1000, 20000} {
+		b.Run(fmt.Sprintf("depth%d", depth), func(b *testing.B) {
+			srv := wsmantest.NewServer(wsmantest.Options{OutputBufferSize: 1 << 30})
+			defer srv.Close()
+			done := make(chan error, 1)
+			srv.HandleScript("produce", wsmantest.HandlerFunc(func(ctx context.Context, inv *wsmantest.Invocation) error {
+				start := time.Now()
+				for i := 0; i < depth; i++ {
+					if err := inv.WriteOutput(clixml.Int32(int32(i))); err != nil {
+						done <- err
+						return err
+					}
+				}
+				b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(depth), "ns/write")
+				done <- nil
+				return nil
+			}))
+			wc := newWSManClient(b, srv, "", "", "")
+			c := openPool(b, wc, "", 0)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				pl := c.start(context.Background(), "produce", false)
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				c.terminate(context.Background(), pl)
+				b.StartTimer()
+			}
 		})
 	}
 }

@@ -49,7 +49,7 @@ func (s *Server) enumerate(req *request) *response {
 		}
 		for _, c := range sh.commands {
 			state := "Running"
-			if c.finished && c.out.empty() && (c.ps == nil || psPending(c) == 0) {
+			if c.finished && c.out.empty() && (c.ps == nil || psDrained(c)) {
 				state = "Done"
 			}
 			items = append(items, (&wsman.CommandInfo{CommandID: c.id, CommandLine: c.commandLine, CommandState: state}).Element())

@@ -289,7 +289,8 @@ func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Strea
 	}
 	var out []wsman.Stream
 	frag := s.fragmentSize()
-	for budget := maxBytes; budget > 0 && pool.Pending(t) > 0; {
+	// PendingMessages is O(1); Pending walks the queue.
+	for budget := maxBytes; budget > 0 && pool.PendingMessages(t) > 0; {
 		n := frag
 		if n > budget {
 			n = budget
@@ -311,7 +312,17 @@ func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Strea
 	return out
 }
 
-// psPending reports the bytes queued for a command's output.
+// psDrained reports whether a command's output queue is empty (in O(1),
+// unlike psPending).
+func psDrained(c *command) bool {
+	if c.sh.ps == nil || c.ps == nil || !c.ps.started {
+		return true
+	}
+	return c.sh.ps.pool.PendingMessages(psTarget(c)) == 0
+}
+
+// psPending reports the bytes queued for a command's output. It walks the
+// queue (psrp.Fragmenter.Pending): use psDrained to test for emptiness.
 func psPending(c *command) int {
 	if c.sh.ps == nil || c.ps == nil || !c.ps.started {
 		return 0

@@ -102,7 +102,7 @@ func (s *Server) takeOutputLocked(sh *shell, c *command, maxBytes int) *wsman.Re
 			return rr
 		}
 		switch {
-		case c.finished && psPending(c) == 0:
+		case c.finished && psDrained(c):
 			rr.CommandState = &wsman.CommandState{CommandID: c.id, State: wsman.CommandStateDone, HasExitCode: true}
 			c.doneDelivered = true
 		case c.pending && len(rr.Streams) > 0:
