@@ -110,7 +110,10 @@ type NTLM struct {
 	// time (and so the requests in flight); 0 means
 	// DefaultNTLMMaxConnections, 1 serializes every request on one
 	// connection. It applies when the wrapped transport is an
-	// *http.Transport (see Connections above).
+	// *http.Transport (see Connections above). Requests beyond the limit
+	// wait for a free connection, so a caller that keeps long-polling
+	// Receives outstanding must keep their number below the limit for its
+	// other requests to get through.
 	MaxConnections int
 }
 
