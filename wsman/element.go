@@ -170,8 +170,16 @@ type Limits struct {
 	MaxBytes int64
 	// MaxDepth caps element nesting (default 64).
 	MaxDepth int
-	// MaxElements caps the number of elements (default 200 000).
+	// MaxElements caps the number of elements, and separately the number
+	// of attributes in the whole document (default 200 000).
 	MaxElements int
+	// MaxAttributes caps the attributes (namespace declarations
+	// included) of one element (default 256).
+	MaxAttributes int
+	// MaxTagBytes caps the length of one start tag, its attribute values
+	// included (default 64 KiB). Element text (base64 stream data, PSRP
+	// payloads) is not bounded by it.
+	MaxTagBytes int
 }
 
 // Default parser limits.
@@ -179,6 +187,8 @@ const (
 	DefaultMaxDocumentBytes = 16 << 20
 	DefaultMaxDepth         = 64
 	DefaultMaxXMLElements   = 200000
+	DefaultMaxAttributes    = 256
+	DefaultMaxTagBytes      = 64 << 10
 )
 
 func (l Limits) withDefaults() Limits {
@@ -191,7 +201,81 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxElements <= 0 {
 		l.MaxElements = DefaultMaxXMLElements
 	}
+	if l.MaxAttributes <= 0 {
+		l.MaxAttributes = DefaultMaxAttributes
+	}
+	if l.MaxTagBytes <= 0 {
+		l.MaxTagBytes = DefaultMaxTagBytes
+	}
 	return l
+}
+
+// checkTags bounds the start tags of data before encoding/xml sees them:
+// the decoder materialises every attribute of a tag at once (tens of bytes
+// of allocation per attribute byte), so a hostile peer could otherwise turn
+// a document within MaxBytes into hundreds of megabytes of garbage. It
+// skips comments, CDATA sections, processing instructions and declarations;
+// anything malformed is left to the decoder to report.
+func checkTags(data []byte, lim Limits) error {
+	total := 0
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '<')
+		if j < 0 {
+			return nil
+		}
+		i += j
+		rest := data[i:]
+		var end []byte
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end = []byte("-->")
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end = []byte("]]>")
+		case bytes.HasPrefix(rest, []byte("<?")):
+			end = []byte("?>")
+		case bytes.HasPrefix(rest, []byte("<!")), bytes.HasPrefix(rest, []byte("</")):
+			end = []byte(">")
+		}
+		if end != nil {
+			k := bytes.Index(rest[1:], end)
+			if k < 0 {
+				return nil
+			}
+			i += 1 + k + len(end)
+			continue
+		}
+		// A start tag: up to the first '>' outside quotes.
+		attrs := 0
+		var quote byte
+		k := 1
+		for ; k < len(rest); k++ {
+			c := rest[k]
+			if quote != 0 {
+				if c == quote {
+					quote = 0
+				}
+				continue
+			}
+			if c == '"' || c == '\'' {
+				quote = c
+			} else if c == '=' {
+				attrs++
+			} else if c == '>' {
+				break
+			}
+		}
+		if k > lim.MaxTagBytes {
+			return &XMLError{Msg: fmt.Sprintf("start tag longer than %d bytes", lim.MaxTagBytes), Err: ErrLimit}
+		}
+		if attrs > lim.MaxAttributes {
+			return &XMLError{Msg: fmt.Sprintf("more than %d attributes on one element", lim.MaxAttributes), Err: ErrLimit}
+		}
+		if total += attrs; total > lim.MaxElements {
+			return &XMLError{Msg: fmt.Sprintf("more than %d attributes", lim.MaxElements), Err: ErrLimit}
+		}
+		i += k
+	}
+	return nil
 }
 
 // ErrLimit is wrapped by parse errors caused by a configured Limits bound.
@@ -221,6 +305,9 @@ func ParseElement(data []byte, lim Limits) (*Element, error) {
 	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, &XMLError{Msg: fmt.Sprintf("document of %d bytes exceeds %d", len(data), lim.MaxBytes), Err: ErrLimit}
+	}
+	if err := checkTags(data, lim); err != nil {
+		return nil, err
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
