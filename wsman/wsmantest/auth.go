@@ -36,9 +36,14 @@ type connAuth struct {
 type connKey struct{}
 
 // connContext stores the connection in the request context (http.Server
-// ConnContext hook).
-func connContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, connKey{}, c)
+// ConnContext hook) and makes the context of its requests end as soon as
+// DropConnections drops it (before the server notices the closed socket).
+func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
+	ctx, cancel := context.WithCancel(context.WithValue(ctx, connKey{}, c))
+	s.mu.Lock()
+	s.connCancels[c] = cancel
+	s.mu.Unlock()
+	return ctx
 }
 
 func (s *Server) methodAllowed(m AuthMethod) bool {

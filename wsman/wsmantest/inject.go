@@ -121,6 +121,11 @@ func (s *Server) DropConnections() int {
 	conns := make([]net.Conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
+		if cancel := s.connCancels[c]; cancel != nil {
+			// Requests in progress on c see their context end now: a
+			// long-poll Receive takes no output it could not deliver.
+			cancel()
+		}
 	}
 	s.mu.Unlock()
 	for _, c := range conns {

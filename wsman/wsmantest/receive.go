@@ -66,6 +66,12 @@ func (s *Server) receive(req *request) *response {
 			s.mu.Unlock()
 			return &response{fault: f}
 		}
+		if req.ctx.Err() != nil {
+			// The connection was dropped or the server closes: take no
+			// output that could not be delivered.
+			s.mu.Unlock()
+			return &response{noResponse: true}
+		}
 		if body := s.takeOutputLocked(sh, c, maxBytes); body != nil {
 			sh.lastActive = s.now()
 			sh.broadcast() // writers blocked on a full buffer may continue

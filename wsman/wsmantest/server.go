@@ -39,6 +39,7 @@ type Server struct {
 	enums       map[string]*enumeration
 	conns       map[net.Conn]struct{}
 	connAuths   map[net.Conn]*connAuth
+	connCancels map[net.Conn]context.CancelFunc // ends the requests of a connection
 	refuseUntil time.Time
 	rules       []*injectionRule
 	requests    []RequestRecord
@@ -82,16 +83,17 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 		return nil, fmt.Errorf("wsmantest: listen on %s: %w", o.Addr, err)
 	}
 	s := &Server{
-		opts:      o,
-		mux:       o.Handlers,
-		clock:     o.Clock,
-		logger:    o.Logger,
-		tlsOn:     useTLS,
-		shells:    map[string]*shell{},
-		enums:     map[string]*enumeration{},
-		conns:     map[net.Conn]struct{}{},
-		connAuths: map[net.Conn]*connAuth{},
-		wake:      make(chan struct{}, 1),
+		opts:        o,
+		mux:         o.Handlers,
+		clock:       o.Clock,
+		logger:      o.Logger,
+		tlsOn:       useTLS,
+		shells:      map[string]*shell{},
+		enums:       map[string]*enumeration{},
+		conns:       map[net.Conn]struct{}{},
+		connAuths:   map[net.Conn]*connAuth{},
+		connCancels: map[net.Conn]context.CancelFunc{},
+		wake:        make(chan struct{}, 1),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -101,7 +103,7 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 	_ = ts.Listener.Close()
 	ts.Listener = &refusingListener{Listener: ln, s: s}
 	ts.Config.ConnState = s.connState
-	ts.Config.ConnContext = connContext
+	ts.Config.ConnContext = s.connContext
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.ts = ts
 	if useTLS {
@@ -185,6 +187,10 @@ func (s *Server) connState(c net.Conn, st http.ConnState) {
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)
 		delete(s.connAuths, c)
+		if cancel := s.connCancels[c]; cancel != nil {
+			cancel()
+			delete(s.connCancels, c)
+		}
 	}
 }
 
