@@ -4,17 +4,26 @@ import "strings"
 
 // ShellState describes a shell for assertions in tests.
 type ShellState struct {
-	ShellID    string
-	Kind       Kind
-	Owner      string
-	State      string // "Connected" or "Disconnected"
-	BufferMode string // "Block" or "Drop"
-	SessionID  string // client session holding (or last holding) the shell
-	Commands   []CommandState
+	// ShellID is the shell's id (upper-case GUID).
+	ShellID string
+	// Kind is KindPowerShell or KindCmd.
+	Kind Kind
+	// Owner is the user who created the shell.
+	Owner string
+	// State is "Connected" or "Disconnected".
+	State string
+	// BufferMode is "Block" or "Drop".
+	BufferMode string
+	// SessionID is the client session holding (or last holding) the shell.
+	SessionID string
+	// Commands are the shell's commands, in creation order.
+	Commands []CommandState
 }
 
 // CommandState describes one command of a shell.
 type CommandState struct {
+	// CommandID is the command's id (the PowerShell pipeline id for a
+	// PowerShell shell).
 	CommandID string
 	// Running is true while the handler runs.
 	Running bool

@@ -47,7 +47,9 @@ type Command struct {
 
 // Parameter is one argument of a Command.
 type Parameter struct {
-	Name  string // empty for a positional argument
+	// Name is the parameter's name, empty for a positional argument.
+	Name string
+	// Value is the argument as the client sent it.
 	Value clixml.Value
 }
 

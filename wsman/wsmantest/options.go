@@ -50,9 +50,10 @@ type Options struct {
 	AuthMethods []AuthMethod
 	// CertificateUsers maps client certificates to users for
 	// AuthCertificate: the key is the certificate's subject common name.
-	// ClientCAs are the CAs the client certificates must chain to.
 	CertificateUsers map[string]string
-	ClientCAs        *x509.CertPool
+	// ClientCAs are the CAs the client certificates must chain to; nil
+	// accepts any client certificate and maps it by name.
+	ClientCAs *x509.CertPool
 	// AnonymousUser is the user of unauthenticated servers (default
 	// "user").
 	AnonymousUser string
@@ -91,10 +92,12 @@ type Options struct {
 	// a Receive long-polls before the w:TimedOut fault); default 5 minutes.
 	MaxOperationTimeout time.Duration
 	// DefaultIdleTimeout is the shell IdleTimeOut when the client asks for
-	// none (default 2 h); MaxIdleTimeout caps it (default
-	// 2147483.647 s). A requested IdleTimeOut below 60 s is raised to 60 s.
+	// none (default 2 h). A requested IdleTimeOut below 60 s is raised to
+	// 60 s.
 	DefaultIdleTimeout time.Duration
-	MaxIdleTimeout     time.Duration
+	// MaxIdleTimeout caps every IdleTimeOut, requested or default
+	// (default 2147483.647 s, Windows's MaxIdleTimeoutms).
+	MaxIdleTimeout time.Duration
 	// InactivityWindow is how long a Connected shell with no outstanding
 	// Receive and no request stays Connected before it turns Disconnected,
 	// as Windows does for clients that vanish (default 4 minutes; negative

@@ -44,12 +44,19 @@ type ErrorRecord struct {
 	// "CommandNotFoundException"; empty means
 	// "Microsoft.PowerShell.Commands.WriteErrorException".
 	FullyQualifiedErrorID string
-	// Category and its details.
-	Category         ErrorCategory
+	// Category is the error category (CategoryInfo.Category).
+	Category ErrorCategory
+	// CategoryActivity is the command that failed, shown in brackets in
+	// the category message, for example "Write-Error" (empty for none).
 	CategoryActivity string
-	CategoryReason   string
-	TargetName       string
-	TargetType       string
+	// CategoryReason is the short reason, by default the exception type's
+	// name without its namespace.
+	CategoryReason string
+	// TargetName and TargetType describe the target object, for example
+	// "Get-Foo" and "String" (empty for none).
+	TargetName string
+	// TargetType is the type name of the target (see TargetName).
+	TargetType string
 	// TargetObject is the object the error is about (nil for none).
 	TargetObject clixml.Value
 }
@@ -76,19 +83,29 @@ func CommandNotFoundError(name string) *ErrorRecord {
 // InformationRecord is an information stream record (Write-Information,
 // Write-Host).
 type InformationRecord struct {
-	MessageData   clixml.Value
-	Source        string
-	Tags          []string
+	// MessageData is the object written (nil is sent as $null).
+	MessageData clixml.Value
+	// Source is the command that wrote it, for example "Write-Information".
+	Source string
+	// Tags are the record's tags (Write-Host uses "PSHOST").
+	Tags []string
+	// TimeGenerated is when it was written.
 	TimeGenerated time.Time
-	User          string
-	Computer      string
+	// User is the user name shown with the record.
+	User string
+	// Computer is the computer name shown with the record.
+	Computer string
 }
 
 // ProgressRecord is a progress record (Write-Progress).
 type ProgressRecord struct {
-	Activity          string
-	ActivityID        int32
-	ParentActivityID  int32 // -1 for none
+	// Activity is the activity's description (Write-Progress -Activity).
+	Activity string
+	// ActivityID identifies the activity (Write-Progress -Id).
+	ActivityID int32
+	// ParentActivityID is the parent activity's id, -1 for none.
+	ParentActivityID int32
+	// StatusDescription is the current status (Write-Progress -Status).
 	StatusDescription string
 	CurrentOperation  string // empty for none
 	PercentComplete   int32  // -1 for unknown
