@@ -524,3 +524,21 @@ func TestNTLMPoolOpaqueTransport(t *testing.T) {
 type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A pooled connection authenticated for one server is authenticated again
+// (on a new connection) when the next request goes to another server.
+func TestNTLMPoolSwitchesHosts(t *testing.T) {
+	p1 := newPoolServer(t, false, NTLMServerConfig{})
+	p2 := newPoolServer(t, false, NTLMServerConfig{})
+	c, tr := p1.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", MaxConnections: 1})
+	for i, p := range []*poolServer{p1, p2, p1, p1} {
+		body := fmt.Sprintf("<req%d/>", i)
+		_, got, err := postSOAP(context.Background(), c, p.srv.URL, body)
+		require.NoError(t, err)
+		assert.Equal(t, "echo:"+body, got)
+	}
+	assert.Equal(t, 2, p1.totalNegotiates(), "p1: before and after the switch")
+	assert.Equal(t, 1, p2.totalNegotiates())
+	require.Len(t, tr.pool.idle, 1)
+	assert.True(t, tr.pool.idle[0].matches(p1.srv.Listener.Addr().String(), true))
+}
