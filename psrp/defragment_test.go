@@ -3,11 +3,14 @@ package psrp_test
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/psremoting/psremoting/internal/psrptrace"
+	"github.com/psremoting/psremoting/internal/recordings"
 	"github.com/psremoting/psremoting/psrp"
 )
 
@@ -171,7 +174,42 @@ func TestDefragmenterFeedMessagesBadHeader(t *testing.T) {
 	assert.True(t, errors.Is(err, psrp.ErrShortMessage))
 }
 
+// recordedPayloads returns the PSRP payloads of a few recordings (among them
+// the 11-fragment message of test_client_fetch_file and the CREATE_PIPELINE
+// split over Command and Send of test_psrp_small_msg_size), or nothing when
+// the recordings are absent.
+func recordedPayloads() [][]byte {
+	dir, err := recordings.Dir()
+	if err != nil {
+		return nil
+	}
+	var out [][]byte
+	for _, name := range []string{"test_client_fetch_file", "test_psrp_small_msg_size", "test_psrp_disconnected_commands"} {
+		rec, err := recordings.Load(filepath.Join(dir, "pypsrp", "responses", name+".yml"))
+		if err != nil {
+			continue
+		}
+		for _, ex := range rec.Messages {
+			for _, side := range []string{ex.Request, ex.Response} {
+				env, err := psrptrace.ScanEnvelope([]byte(side))
+				if err != nil {
+					continue
+				}
+				for _, pl := range env.Payloads {
+					if b, err := pl.Bytes(); err == nil && len(b) > 0 {
+						out = append(out, b)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
 func FuzzDefragmenter(f *testing.F) {
+	for _, p := range recordedPayloads() {
+		f.Add(p, uint16(65535), uint8(16))
+	}
 	f.Add(payload(frag(1, 0, true, true, "abc")), uint16(100), uint8(4))
 	f.Add(payload(frag(8, 0, true, false, "aa"), frag(9, 0, true, true, "b"), frag(8, 1, false, true, "AA")), uint16(3), uint8(1))
 	f.Add(payload(frag(1, 0, true, false, "a"), frag(1, 2, false, true, "c")), uint16(100), uint8(4))
