@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/psremoting/psremoting/auth/ntlm"
 )
 
 // poolServer is NTLMServer in front of an echo handler that can hold
@@ -541,4 +543,36 @@ func TestNTLMPoolSwitchesHosts(t *testing.T) {
 	assert.Equal(t, 1, p2.totalNegotiates())
 	require.Len(t, tr.pool.idle, 1)
 	assert.True(t, tr.pool.idle[0].matches(p1.srv.Listener.Addr().String(), true))
+}
+
+// The pooled connections speak HTTP/1.1 even when the wrapped transport and
+// the server would agree on HTTP/2 (NTLM cannot authenticate HTTP/2
+// streams).
+func TestNTLMPoolForcesHTTP1(t *testing.T) {
+	ns := NewNTLMServer(NTLMServerConfig{Users: map[string]string{"u": "p"}, ChannelBinding: ntlm.ChannelBindingStrict})
+	var protos sync.Map
+	srv := httptest.NewUnstartedServer(ns.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos.Store(r.Proto, true)
+		_, _ = w.Write([]byte("ok"))
+	})))
+	srv.EnableHTTP2 = true
+	srv.Config.ConnState = ns.ConnState
+	srv.StartTLS()
+	defer srv.Close()
+	ns.SetServerCertificate(srv.Certificate())
+	base := srv.Client().Transport.(*http.Transport)
+	direct, err := (&http.Client{Transport: base}).Get(srv.URL)
+	require.NoError(t, err)
+	drain(direct)
+	require.Equal(t, 2, direct.ProtoMajor, "on its own the wrapped transport uses HTTP/2")
+	rt, err := (&NTLM{Username: "u", Password: "p"}).Wrap(base, WrapOptions{})
+	require.NoError(t, err)
+	c := &http.Client{Transport: rt}
+	defer c.CloseIdleConnections()
+	resp, got, err := postSOAP(context.Background(), c, srv.URL, "<x/>")
+	require.NoError(t, err)
+	assert.Equal(t, "ok", got)
+	assert.Equal(t, 1, resp.ProtoMajor)
+	_, h2 := protos.Load("HTTP/2.0")
+	assert.False(t, h2)
 }
