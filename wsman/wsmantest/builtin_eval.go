@@ -255,6 +255,13 @@ type processor interface {
 }
 
 func (ip *interp) runPipeline(pl *bPipeline, out emitFn) error {
+	// PowerShell resolves the commands of a pipeline first to last before
+	// running any: the first unknown one is the one reported.
+	for _, el := range pl.elems {
+		if el.cmd != nil && lookupCmdlet(el.cmd.name) == nil {
+			return &statementError{rec: CommandNotFoundError(el.cmd.name)}
+		}
+	}
 	// Build the elements after the first from the end, each emitting to
 	// the next.
 	emit := out
