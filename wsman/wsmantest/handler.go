@@ -180,8 +180,10 @@ func commandNotFound(_ context.Context, inv *Invocation) error {
 // firstCommandName returns the first word of script in command position (at
 // the start of a statement, after "|", "{" or "(") that is not a keyword or
 // a number: the command PowerShell would report as not found when nothing
-// resolves. It returns the first white-space separated word when the script
-// has no such word or cannot be tokenized, and "" for an empty script.
+// resolves. It returns "" when the script has no such word (valid
+// PowerShell without a command, which the caller reports as a whole), and
+// the first white-space separated word when the script cannot be
+// tokenized.
 func firstCommandName(script string) string {
 	toks, err := lex(script, defaultBuiltinLimits.maxTokens)
 	if err == nil {
@@ -205,6 +207,7 @@ func firstCommandName(script string) string {
 			}
 			cmdPos = false
 		}
+		return ""
 	}
 	if f := strings.Fields(script); len(f) > 0 {
 		return f[0]

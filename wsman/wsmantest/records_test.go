@@ -77,7 +77,8 @@ func TestFirstCommandName(t *testing.T) {
 		{"foreach ($i in 1..3) { Get-Item $i }", "Get-Item"},
 		{"(Get-Foo).Name", "Get-Foo"},
 		{`.\script.ps1 -Arg 1`, `.\script.ps1`},
-		{"[int]$x = 3; $x.Count", "[int]$x"}, // no command: the first word
+		{"[int]$x = 3; $x.Count", ""}, // no command: the caller names the script
+		{"if ($true) { 'x' }", ""},
 		{"", ""},
 		{"'unterminated", "'unterminated"},
 	}
