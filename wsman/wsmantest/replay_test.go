@@ -67,6 +67,15 @@ func envelopeShapes(t *testing.T, raw []byte) (header, body shapeSet, faultCode 
 	return header, body, faultCode
 }
 
+// envelopeHeader parses the header of an envelope.
+func envelopeHeader(t *testing.T, raw []byte) wsman.Header {
+	root, err := wsman.ParseElement(raw, wsman.Limits{})
+	require.NoError(t, err)
+	env, err := wsman.EnvelopeFromElement(root)
+	require.NoError(t, err)
+	return env.Header
+}
+
 var (
 	reRespShell = regexp.MustCompile(`(?:<rsp:ShellId>|<w:Selector Name="ShellId">)([0-9A-Fa-f-]{36})<`)
 	reCmdID     = regexp.MustCompile(`<rsp:CommandId>([0-9A-Fa-f-]{36})<`)
@@ -152,8 +161,17 @@ func TestReplayRecordings(t *testing.T) {
 				require.NoError(t, err)
 				require.NotEmpty(t, got, "exchange %d (%s): empty response, status %d", i, action, resp.StatusCode)
 
+				// Every response, faults included, relates to its request.
+				if reqID := envelopeHeader(t, []byte(req)).MessageID; reqID != "" {
+					if rel := envelopeHeader(t, got).RelatesTo; rel != reqID {
+						t.Errorf("exchange %d (%s): RelatesTo %q, request MessageID %q", i, action, rel, reqID)
+					}
+				}
 				rh, rb, rcode := envelopeShapes(t, []byte(ex.Response))
 				fh, fb, fcode := envelopeShapes(t, got)
+				if fcode != 0 {
+					require.Equal(t, http.StatusInternalServerError, resp.StatusCode, "exchange %d (%s): a fault is HTTP 500", i, action)
+				}
 				if rcode != 0 || fcode != 0 {
 					// Fault codes must match, except that a Receive may
 					// time out on one side and not on the other.
