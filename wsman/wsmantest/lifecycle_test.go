@@ -138,3 +138,40 @@ func TestRefuseConnectionsForAWhile(t *testing.T) {
 	require.NoError(t, err, "accepted again after the period")
 	assert.Equal(t, "Connected", sh.State, "state kept")
 }
+
+func TestShellOfAnotherClientIsBusy(t *testing.T) {
+	srv := newPSServer(t, wsmantest.Options{})
+	wcA := newWSManClient(t, srv, "alice", "alice-pw", "")
+	ctx := testCtx(t)
+	a := openPool(t, wcA, "", 0)
+
+	// Another client session of the same user: shell operations are
+	// refused with the busy fault while A holds the shell. (Delete is not
+	// checked: Windows's behaviour there is not recorded.)
+	wcB := newWSManClient(t, srv, "alice", "alice-pw", "")
+	_, err := wcB.Receive(ctx, a.ref, &wsman.Receive{})
+	assert.ErrorIs(t, err, wsman.ErrShellBusy)
+	assert.ErrorIs(t, wcB.Disconnect(ctx, a.ref, &wsman.Disconnect{}), wsman.ErrShellBusy)
+	assert.ErrorIs(t, wcB.Signal(ctx, a.ref, "", wsman.SignalTerminate), wsman.ErrShellBusy)
+	st, _ := srv.Shell(a.ref.ShellID)
+	assert.Equal(t, "Connected", st.State)
+	assert.Equal(t, wcA.SessionID(), st.SessionID)
+
+	// Another user does not even find it.
+	wcBob := newWSManClient(t, srv, "bob", "bob-pw", "")
+	_, err = wcBob.Receive(ctx, a.ref, &wsman.Receive{})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, wsman.ErrShellBusy)
+
+	// The holder is unaffected.
+	res := a.run("'still mine'")
+	assert.Equal(t, []clixml.Value{clixml.String("still mine")}, res.output)
+	busy := 0
+	for _, r := range srv.Requests() {
+		if r.SessionID == wcB.SessionID() {
+			assert.Equal(t, wsmantest.CodeShellConnectedToOtherClient, r.FaultCode, r.Action)
+			busy++
+		}
+	}
+	assert.Equal(t, 3, busy)
+}
