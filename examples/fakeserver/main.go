@@ -19,7 +19,7 @@
 //	-idle-timeout D          default shell IdleTimeOut (default 2h)
 //	-max-idle-timeout D      MaxIdleTimeOut (default 596h31m23.647s)
 //	-max-operation-timeout D cap on a request's OperationTimeout (default 5m)
-//	-inactivity D            a Connected shell without a Receive turns Disconnected after D (default 4m; negative: never)
+//	-inactivity D            a Connected shell without a Receive turns Disconnected after D (default 4m; 0 or negative: never)
 //	-buffer-size N           per-command output buffer in bytes (default 1 MiB)
 //	-no-builtins             disable the built-in script subset
 //	-v                       log every request to stderr
@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	idle := fs.Duration("idle-timeout", wsmantest.DefaultIdleTimeout, "default shell IdleTimeOut")
 	maxIdle := fs.Duration("max-idle-timeout", wsmantest.DefaultMaxIdleTimeout, "MaxIdleTimeOut")
 	maxOp := fs.Duration("max-operation-timeout", wsmantest.DefaultMaxOperationTimeout, "cap on OperationTimeout")
-	inactivity := fs.Duration("inactivity", wsmantest.DefaultInactivityWindow, "inactivity window before a shell without Receive turns Disconnected (negative: never)")
+	inactivity := fs.Duration("inactivity", wsmantest.DefaultInactivityWindow, "inactivity window before a shell without Receive turns Disconnected (0 or negative: never)")
 	bufSize := fs.Int("buffer-size", wsmantest.DefaultOutputBufferSize, "per-command output buffer in bytes")
 	noBuiltins := fs.Bool("no-builtins", false, "disable the built-in script subset")
 	verbose := fs.Bool("v", false, "log requests to stderr")
