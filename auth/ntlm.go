@@ -142,15 +142,8 @@ func (n *NTLM) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTripper
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &ntlmTransport{cfg: cfg, next: next, opts: opts, log: log}
-	if base, ok := next.(*http.Transport); ok {
-		t.pool = newNTLMPool(cfg.MaxConnections, func() *ntlmConn {
-			tr := dedicatedTransport(base)
-			return &ntlmConn{rt: tr, closeIdle: tr.CloseIdleConnections}
-		})
-	} else {
-		t.pool = newNTLMPool(1, func() *ntlmConn { return &ntlmConn{rt: next} })
-	}
+	t := &ntlmTransport{cfg: cfg, next: next, opts: opts, log: log,
+		pool: newConnPool[*ntlm.Session](next, cfg.MaxConnections)}
 	return t, nil
 }
 
@@ -159,7 +152,7 @@ type ntlmTransport struct {
 	next http.RoundTripper
 	opts WrapOptions
 	log  *slog.Logger
-	pool *ntlmPool
+	pool *connPool[*ntlm.Session]
 }
 
 func (t *ntlmTransport) wantEncryption(req *http.Request) bool {
@@ -255,7 +248,7 @@ func (t *ntlmTransport) send(c *ntlmConn, req *http.Request, body []byte, encryp
 	if !encrypt {
 		return c.rt.RoundTrip(cloneWithBody(req.Context(), req, body))
 	}
-	sealed, ct, err := SealBody(c.session, ProtocolSPNEGO, req.Header.Get("Content-Type"), body)
+	sealed, ct, err := SealBody(c.state, ProtocolSPNEGO, req.Header.Get("Content-Type"), body)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +283,7 @@ func (t *ntlmTransport) finish(c *ntlmConn, resp *http.Response, encrypt bool) (
 		c.reset(true)
 		return nil, &EncryptedBodyError{Reason: "unexpected protocol " + protocol}
 	}
-	plain, origType, err := UnsealBody(c.session, protocol, raw, int(t.cfg.MaxResponseBytes))
+	plain, origType, err := UnsealBody(c.state, protocol, raw, int(t.cfg.MaxResponseBytes))
 	if err != nil {
 		c.reset(true)
 		return nil, err
@@ -402,7 +395,7 @@ func (t *ntlmTransport) handshake(c *ntlmConn, req *http.Request, body []byte, e
 	if resp.StatusCode != http.StatusUnauthorized {
 		if !encrypt && resp.StatusCode < 300 {
 			// The server accepted the connection without a challenge.
-			c.authed, c.host, c.encrypt = true, req.URL.Host, encrypt
+			c.setAuthed(req.URL.Host, encrypt, nil, conn1)
 			return resp, nil
 		}
 		drain(resp)
@@ -446,14 +439,14 @@ func (t *ntlmTransport) handshake(c *ntlmConn, req *http.Request, body []byte, e
 		}
 		return nil, t.authErr(resp.StatusCode, reason, nil)
 	}
-	c.authed, c.host, c.encrypt = true, req.URL.Host, encrypt
+	c.setAuthed(req.URL.Host, encrypt, nil, conn2)
 	if encrypt {
 		drain(resp)
 		if resp.StatusCode >= 300 {
 			return nil, t.authErr(resp.StatusCode, "unexpected status answering AUTHENTICATE", nil)
 		}
 		sh := hs.(*sealingHandshake)
-		if c.session = sh.c.Session(); c.session == nil {
+		if c.state = sh.c.Session(); c.state == nil {
 			return nil, t.authErr(0, "server did not agree to sealing", ntlm.ErrNoSealing)
 		}
 		t.log.DebugContext(ctx, "ntlm: authenticated with message encryption", "host", req.URL.Host)
