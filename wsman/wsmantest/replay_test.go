@@ -183,6 +183,15 @@ func TestReplayRecordings(t *testing.T) {
 						for _, d := range diffShapes(fb, rb) {
 							t.Errorf("exchange %d (%s fault): element not in the recorded fault: %s", i, action, d)
 						}
+						for _, d := range diffShapes(rb, fb) {
+							t.Errorf("exchange %d (%s fault): recorded fault element missing: %s", i, action, d)
+						}
+						for _, d := range diffShapes(fh, rh) {
+							t.Errorf("exchange %d (%s fault): header element not in the recorded fault: %s", i, action, d)
+						}
+						for _, d := range diffShapes(rh, fh) {
+							t.Errorf("exchange %d (%s fault): recorded fault header element missing: %s", i, action, d)
+						}
 					}
 					continue
 				}
