@@ -50,7 +50,25 @@ type KerberosConfig struct {
 	// Kerberos authenticator over HTTPS. Use it only for a server that
 	// rejects bindings; WinRM's CbtHardeningLevel=Strict requires them.
 	DisableChannelBinding bool
+	// MaxConnections bounds the authenticated connections a wrapped client
+	// uses at the same time (and so its requests in flight); 0 means
+	// DefaultKerberosMaxConnections, 1 serializes every request on one
+	// connection. It applies when the wrapped transport is an
+	// *http.Transport (see "Connections" on Kerberos). Requests beyond the
+	// limit wait for a free connection, so a caller that keeps
+	// long-polling Receives outstanding must keep their number below the
+	// limit for its other requests to get through. Negative is an error.
+	MaxConnections int
+	// MaxResponseBytes bounds each response body as received (sealed
+	// bodies included); 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 }
+
+// DefaultKerberosMaxConnections is the number of authenticated connections
+// a Kerberos or Negotiate transport opens at most to one server when
+// KerberosConfig.MaxConnections is 0 (as DefaultNTLMMaxConnections for
+// NTLM).
+const DefaultKerberosMaxConnections = 8
 
 // krbCredentialSource says where a Kerberos authenticator's TGT comes from.
 type krbCredentialSource int
@@ -89,6 +107,46 @@ const (
 // a Windows server. Over HTTPS, mutual authentication is not requested and
 // the server is authenticated by TLS.
 //
+// # Connections
+//
+// A server authenticates a connection, not a request (HTTP.sys keeps a
+// connection authenticated after a token was accepted), and with message
+// encryption each connection has its own Kerberos context (subkey and
+// sequence numbers) that runs on from message to message. A wrapped
+// transport therefore keeps a pool of independently authenticated
+// connections, as the NTLM transport does: at most
+// KerberosConfig.MaxConnections, opened lazily. Each request takes an idle
+// connection already authenticated for its host and mode, or else
+// authenticates a new one (one AP-REQ per connection, from the cached
+// service ticket: no extra KDC exchange), and uses it alone until its
+// response has been read; so a long-polling Receive holds one connection
+// and does not block the other requests of the same client. When all
+// connections are busy a request waits, honouring its context.
+//
+// Pinning works as for NTLM: when the wrapped transport is an
+// *http.Transport (what wsman.Client uses), every pooled connection gets
+// its own clone of it with MaxConnsPerHost = 1 and HTTP/1.1 only. Any other
+// RoundTripper is used as it is, with one pooled connection: requests with
+// message encryption are then serialized, and requests over HTTPS go
+// through it concurrently as before the pool existed (the server may then
+// see new connections without a token, which makes the transport send a
+// token with every request).
+//
+// Recovery: a 401 on a pooled connection that was authenticated is
+// answered with a new token (over HTTPS) or a new context (with message
+// encryption) and the request is sent again once. Over HTTPS the transport
+// tells a server that forgot a connection (the request went over a new
+// connection) from one that asks for a token on every request (a 401 on
+// the connection it authenticated), and only in the latter case sends a
+// token with every later request. A transport error (including a cancelled
+// context, which closes the connection), a response that cannot be
+// unsealed or a plaintext answer to a sealed request resets that pooled
+// connection only: its next user authenticates again. Responses are read
+// completely (bounded by KerberosConfig.MaxResponseBytes) before RoundTrip
+// returns. The transport implements CloseIdleConnections
+// (http.Client.CloseIdleConnections and wsman.Client.CloseIdleConnections
+// reach it), which closes the idle pooled connections.
+//
 // Calls to the KDC honour the request context for the caller, but gokrb5
 // has no context support: a KDC exchange that was abandoned finishes in the
 // background within gokrb5's 5-second network timeouts.
@@ -106,6 +164,11 @@ type Kerberos struct {
 	cl       *client.Client
 	ccExpiry time.Time // TGT end time of the loaded credential cache
 	closed   bool
+
+	// tgsMu makes concurrent requests that miss the service ticket cache
+	// (the first requests of pooled connections) wait for one TGS
+	// exchange instead of each asking the KDC.
+	tgsMu sync.Mutex
 }
 
 // NewKerberosWithPassword returns a Kerberos authenticator that logs in
@@ -229,6 +292,9 @@ func newKerberos(username, realm string, cfg KerberosConfig) (*Kerberos, string,
 }
 
 func krbLoadConfig(cfg KerberosConfig) (*config.Config, error) {
+	if cfg.MaxConnections < 0 {
+		return nil, &KerberosError{Op: "config", Kind: ErrKerberosConfig, Err: errors.New("MaxConnections must not be negative")}
+	}
 	if cfg.Krb5Config != nil {
 		return cfg.Krb5Config, nil
 	}
@@ -352,6 +418,12 @@ func (k *Kerberos) serviceTicket(ctx context.Context, cl *client.Client, spn str
 		key types.EncryptionKey
 	)
 	err := krbRunKDC(ctx, func() error {
+		k.tgsMu.Lock()
+		defer k.tgsMu.Unlock()
+		if t, sk, ok := cl.GetCachedTicket(spn); ok {
+			tkt, key = t, sk // another request got it meanwhile
+			return nil
+		}
 		var err error
 		tkt, key, err = cl.GetServiceTicket(spn)
 		if err != nil {
@@ -359,7 +431,11 @@ func (k *Kerberos) serviceTicket(ctx context.Context, cl *client.Client, spn str
 		}
 		return nil
 	})
-	return tkt, key, err
+	if err != nil {
+		// f may still be running (and writing tkt and key) when ctx ended.
+		return messages.Ticket{}, types.EncryptionKey{}, err
+	}
+	return tkt, key, nil
 }
 
 // krbRunKDC runs f, which may talk to the KDC without a context, and returns

@@ -8,62 +8,44 @@ import (
 	"net/http"
 )
 
-// kerberosEncTransport is WinRM message encryption with Kerberos over
-// plain HTTP (MS-WSMV 2.2.9.1): a mutual Kerberos context is set up with an
-// empty-body request, and then every request body is sealed into a
+// WinRM message encryption with Kerberos over plain HTTP (MS-WSMV
+// 2.2.9.1): on each pooled connection a mutual Kerberos context is set up
+// with an empty-body request, and then every request body is sealed into a
 // multipart/encrypted body ("application/HTTP-SPNEGO-session-encrypted")
 // and every response unsealed.
 //
 // The server ties the context to the TCP connection and the sealing state
-// (sequence numbers) runs from message to message, so requests are sent
-// one at a time; concurrent callers wait, honouring their context. When
-// the server answers 401 (connection lost, context forgotten), a new
-// context is set up and the request is sent again once. A transport error
-// drops the context; the next request sets up a new one.
-type kerberosEncTransport struct {
-	k       *Kerberos
-	next    http.RoundTripper
-	opts    WrapOptions
-	maxResp int64
-	sem     semaphore
+// (sequence numbers) runs from message to message, so each pooled
+// connection (connSlot) has its own context and is used by one request at
+// a time; concurrent requests use other pooled connections (see
+// "Connections" on Kerberos). When the server answers 401 (connection lost,
+// context forgotten), a new context is set up on that connection and the
+// request is sent again once. A transport error drops the connection's
+// context; its next user sets up a new one.
 
-	// Guarded by sem.
-	sealer *kerberosSealer
-	host   string
-}
-
-func newKerberosEncTransport(k *Kerberos, next http.RoundTripper, opts WrapOptions) *kerberosEncTransport {
-	return &kerberosEncTransport{k: k, next: next, opts: opts, maxResp: DefaultMaxResponseBytes, sem: make(semaphore, 1)}
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *kerberosEncTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := readRequestBody(req)
-	if err != nil {
-		return nil, &KerberosError{Op: "request", Err: fmt.Errorf("read request body: %w", err)}
-	}
+// roundTripSealed sends req with message encryption on c, which the caller
+// holds.
+func (t *kerberosTransport) roundTripSealed(c *krbConn, req *http.Request, body []byte) (*http.Response, error) {
 	ctx := req.Context()
-	if err := t.sem.lock(ctx); err != nil {
-		return nil, &KerberosError{Op: "request", Err: err}
-	}
-	defer t.sem.unlock()
-
 	spn := t.k.spnFor(req.URL.Hostname())
 	for attempt := 0; ; attempt++ {
-		if t.sealer == nil || t.host != req.URL.Host {
-			t.sealer = nil
-			if err := t.establish(ctx, req, spn); err != nil {
+		if !c.matches(req.URL.Host, true) {
+			// A connection authenticated for another host or mode is
+			// closed; an unauthenticated one is kept for the handshake.
+			c.reset(c.authed)
+			if err := t.establish(ctx, c, req, spn); err != nil {
+				c.reset(true)
 				return nil, err
 			}
 		}
-		resp, err := t.send(req, body)
+		resp, err := t.sendSealed(c, req, body)
 		if err != nil {
-			t.sealer = nil
+			c.reset(true)
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
 			drain(resp)
-			t.sealer = nil
+			c.reset(false)
 			if attempt == 0 {
 				t.log(ctx, "server no longer knows the Kerberos context; authenticating again", spn)
 				continue
@@ -71,19 +53,14 @@ func (t *kerberosEncTransport) RoundTrip(req *http.Request) (*http.Response, err
 			return nil, &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected,
 				Err: fmt.Errorf("HTTP 401 from %s for an encrypted request", req.URL.Host)}
 		}
-		return t.finish(resp)
+		return t.finishSealed(c, resp)
 	}
 }
 
-func (t *kerberosEncTransport) log(ctx context.Context, msg, spn string) {
-	if t.opts.Logger != nil {
-		t.opts.Logger.DebugContext(ctx, "auth: kerberos: "+msg, "principal", t.k.principal, "spn", spn)
-	}
-}
-
-// establish authenticates with an empty-body request carrying a mutual
-// AP-REQ and completes the context from the AP-REP in the response.
-func (t *kerberosEncTransport) establish(ctx context.Context, req *http.Request, spn string) error {
+// establish authenticates c's connection with an empty-body request
+// carrying a mutual AP-REQ and completes the context from the AP-REP in the
+// response.
+func (t *kerberosTransport) establish(ctx context.Context, c *krbConn, req *http.Request, spn string) error {
 	hdr, pending, err := t.k.mutualToken(ctx, spn)
 	if err != nil {
 		return err
@@ -91,7 +68,7 @@ func (t *kerberosEncTransport) establish(ctx context.Context, req *http.Request,
 	r := cloneWithBody(ctx, req, nil)
 	r.Header.Set("Authorization", hdr)
 	t.log(ctx, "setting up an encrypted context", spn)
-	resp, err := t.next.RoundTrip(r)
+	resp, err := c.rt.RoundTrip(r)
 	if err != nil {
 		return err
 	}
@@ -123,50 +100,51 @@ func (t *kerberosEncTransport) establish(ctx context.Context, req *http.Request,
 		}
 		return fail(ErrKerberosEncryptionUnsupported, err)
 	}
-	t.sealer, t.host = s, req.URL.Host
+	c.setAuthed(req.URL.Host, true, s, nil)
 	return nil
 }
 
-// send seals body and sends it.
-func (t *kerberosEncTransport) send(req *http.Request, body []byte) (*http.Response, error) {
+// sendSealed seals body with c's context and sends it.
+func (t *kerberosTransport) sendSealed(c *krbConn, req *http.Request, body []byte) (*http.Response, error) {
 	ct := req.Header.Get("Content-Type")
 	if ct == "" {
 		ct = SOAPContentType
 	}
-	sealed, encType, err := SealBody(t.sealer, ProtocolSPNEGO, ct, body)
+	sealed, encType, err := SealBody(c.state, ProtocolSPNEGO, ct, body)
 	if err != nil {
 		return nil, &KerberosError{Op: "request", Principal: t.k.principal, Err: err}
 	}
 	r := cloneWithBody(req.Context(), req, sealed)
 	r.Header.Set("Content-Type", encType)
 	r.Header.Del("Authorization")
-	return t.next.RoundTrip(r)
+	return c.rt.RoundTrip(r)
 }
 
-// finish buffers and unseals the response. A response that should be
-// encrypted and is not is an error, never trusted as plaintext.
-func (t *kerberosEncTransport) finish(resp *http.Response) (*http.Response, error) {
-	raw, err := readLimited(resp.Body, t.maxResp)
+// finishSealed buffers and unseals the response. A response that should be
+// encrypted and is not is an error, never trusted as plaintext; it resets
+// the connection, as does a response that cannot be unsealed.
+func (t *kerberosTransport) finishSealed(c *krbConn, resp *http.Response) (*http.Response, error) {
+	raw, err := readLimitedSize(resp.Body, t.maxResp, resp.ContentLength)
 	if err != nil {
-		t.sealer = nil
+		c.reset(true)
 		return nil, err
 	}
 	protocol, ok := ParseEncryptedContentType(resp.Header.Get("Content-Type"))
 	if !ok {
 		if len(raw) > 0 && (resp.StatusCode < 300 || resp.StatusCode == http.StatusInternalServerError) {
-			t.sealer = nil
+			c.reset(true)
 			return nil, &EncryptedBodyError{Reason: fmt.Sprintf("HTTP %d response is not encrypted (Content-Type %q)", resp.StatusCode, resp.Header.Get("Content-Type"))}
 		}
 		replaceBody(resp, raw) // empty, or a plain HTTP error (400, 503, ...)
 		return resp, nil
 	}
 	if protocol != ProtocolSPNEGO && protocol != ProtocolKerberos {
-		t.sealer = nil
+		c.reset(true)
 		return nil, &EncryptedBodyError{Reason: "unexpected protocol " + protocol}
 	}
-	plain, origType, err := UnsealBody(t.sealer, protocol, raw, int(t.maxResp))
+	plain, origType, err := UnsealBody(c.state, protocol, raw, int(t.maxResp))
 	if err != nil {
-		t.sealer = nil
+		c.reset(true)
 		return nil, err
 	}
 	if origType == "" {

@@ -2,11 +2,14 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
@@ -40,16 +43,42 @@ type kerberosTransport struct {
 	opts     WrapOptions
 	scheme   string            // "Kerberos" or "Negotiate", for errors and logs
 	fallback http.RoundTripper // Negotiate's fallback, or nil
-	enc      *kerberosEncTransport
+	maxResp  int64
+	// pool holds the authenticated connections (see "Connections" on
+	// Kerberos); a slot's state is its sealing context, nil over HTTPS.
+	pool *connPool[*kerberosSealer]
 
 	mu   sync.Mutex
 	mode kerberosMode
 	cbt  []byte // channel binding application data of the last TLS response
 }
 
+// krbConn is one pooled Kerberos connection.
+type krbConn = connSlot[*kerberosSealer]
+
 func newKerberosTransport(k *Kerberos, next http.RoundTripper, opts WrapOptions, scheme string, fallback http.RoundTripper) *kerberosTransport {
-	return &kerberosTransport{k: k, next: next, opts: opts, scheme: scheme, fallback: fallback,
-		enc: newKerberosEncTransport(k, next, opts)}
+	max := k.cfg.MaxConnections
+	if max <= 0 {
+		max = DefaultKerberosMaxConnections
+	}
+	maxResp := k.cfg.MaxResponseBytes
+	if maxResp <= 0 {
+		maxResp = DefaultMaxResponseBytes
+	}
+	return &kerberosTransport{k: k, next: next, opts: opts, scheme: scheme, fallback: fallback, maxResp: maxResp,
+		pool: newConnPool[*kerberosSealer](next, max)}
+}
+
+// CloseIdleConnections closes the idle pooled connections (their next use
+// authenticates again), and the idle connections of the fallback and of
+// the wrapped transport.
+func (t *kerberosTransport) CloseIdleConnections() {
+	t.pool.closeIdle()
+	for _, rt := range []http.RoundTripper{t.fallback, t.next} {
+		if ci, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			ci.CloseIdleConnections()
+		}
+	}
 }
 
 // wantEncryption reports whether req is sent with message encryption.
@@ -92,8 +121,7 @@ func (t *kerberosTransport) bindingsFrom(cs *tls.ConnectionState) []byte {
 
 // RoundTrip implements http.RoundTripper.
 func (t *kerberosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	mode, cbt := t.state()
-	if mode == krbModeFallback {
+	if mode, _ := t.state(); mode == krbModeFallback {
 		return t.fallback.RoundTrip(req)
 	}
 	encrypt := t.wantEncryption(req)
@@ -107,96 +135,167 @@ func (t *kerberosTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil {
 		return nil, &KerberosError{Op: "request", Err: fmt.Errorf("read request body: %w", err)}
 	}
+	resp, fallbackWhy, err := t.roundTripPooled(req, body, encrypt)
+	if fallbackWhy != "" {
+		// The pooled connection is back in the pool: the fallback uses its
+		// own connections.
+		t.switchToFallback(fallbackWhy)
+		return t.fallback.RoundTrip(krbWithBody(req, body, ""))
+	}
+	return resp, err
+}
+
+// roundTripPooled sends req on a pooled connection. A non-empty fallbackWhy
+// means that Negotiate must fall back (nothing was sent with Kerberos).
+func (t *kerberosTransport) roundTripPooled(req *http.Request, body []byte, encrypt bool) (resp *http.Response, fallbackWhy string, err error) {
+	if !encrypt && !t.pool.pinned {
+		// The wrapped transport cannot be pinned: use it concurrently, as
+		// before the pool existed.
+		return t.roundTripUnsealed(&krbConn{rt: t.next}, req, body)
+	}
+	ctx := req.Context()
+	c, err := t.pool.get(ctx, req.URL.Host, encrypt)
+	if err != nil {
+		return nil, "", &KerberosError{Op: "request", Err: err}
+	}
+	defer t.pool.put(c)
 	if encrypt {
-		resp, err := t.enc.RoundTrip(krbWithBody(req, body, ""))
+		mode, _ := t.state()
+		resp, err = t.roundTripSealed(c, req, body)
 		if err != nil && t.fallback != nil && mode == krbModeUnknown &&
 			(krbIsKind(err, ErrKerberosUnknownService) || krbIsKind(err, ErrKerberosKDCUnreachable) ||
 				krbIsKind(err, ErrKerberosNotOffered) || krbIsKind(err, ErrKerberosEncryptionUnsupported)) {
-			t.switchToFallback("Kerberos message encryption unavailable: " + err.Error())
-			return t.fallback.RoundTrip(krbWithBody(req, body, ""))
+			return nil, "Kerberos message encryption unavailable: " + err.Error(), nil
 		}
 		if err == nil {
 			t.setMode(krbModeConnection)
 		}
+	} else {
+		resp, fallbackWhy, err = t.roundTripUnsealed(c, req, body)
+	}
+	if err == nil && fallbackWhy == "" && ctx.Err() != nil {
+		// net/http returned a response that raced the cancellation, but
+		// it has closed the connection.
+		c.reset(true)
+	}
+	return resp, fallbackWhy, err
+}
+
+// roundTripUnsealed sends req without message encryption (HTTPS, or HTTP
+// with EncryptionNever) on c, which the caller holds, answering a 401 once
+// with a fresh token.
+func (t *kerberosTransport) roundTripUnsealed(c *krbConn, req *http.Request, body []byte) (*http.Response, string, error) {
+	mode, cbt := t.state()
+	ctx := req.Context()
+	host := req.URL.Host
+	spn := t.k.spnFor(req.URL.Hostname())
+	if c.authed && !c.matches(host, false) {
+		c.reset(true) // authenticated for another host or mode
+	}
+	// used is the connection each request went over (nil when the wrapped
+	// transport does not report it).
+	var used net.Conn
+	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { used = i.Conn }})
+	send := func(hdr string) (*http.Response, error) {
+		r := krbWithBody(req.WithContext(traced), body, hdr)
+		resp, err := c.rt.RoundTrip(r)
+		if err != nil {
+			c.reset(true)
+		}
 		return resp, err
 	}
-	spn := t.k.spnFor(req.URL.Hostname())
 
-	var resp *http.Response
+	hdr := ""
 	if mode == krbModePerRequest {
-		hdr, err := t.k.token(req.Context(), spn, cbt)
-		if err != nil {
-			return t.tokenFailed(req, body, err)
-		}
-		resp, err = t.next.RoundTrip(krbWithBody(req, body, hdr))
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		resp, err = t.next.RoundTrip(krbWithBody(req, body, ""))
-		if err != nil {
-			return nil, err
+		var err error
+		if hdr, err = t.k.token(ctx, spn, cbt); err != nil {
+			return t.tokenFailed(err)
 		}
 	}
+	resp, err := send(hdr)
+	if err != nil {
+		return nil, "", err
+	}
 	if resp.StatusCode != http.StatusUnauthorized {
-		return t.checkFinal(resp, spn)
+		if hdr != "" {
+			c.setAuthed(host, false, nil, used)
+		}
+		return t.finishUnsealed(c, resp, spn)
 	}
 
 	// 401: answer the challenge once with a fresh token.
 	ch, err := parseNegotiateChallenge(resp.Header.Values("WWW-Authenticate"))
 	if err != nil {
 		krbDrainClose(resp)
-		return nil, &KerberosError{Op: "request", SPN: spn, Kind: ErrKerberosRejected, Err: err}
+		return nil, "", &KerberosError{Op: "request", SPN: spn, Kind: ErrKerberosRejected, Err: err}
 	}
 	if !ch.Negotiate {
-		if t.fallback != nil && mode == krbModeUnknown {
-			krbDrainClose(resp)
-			t.switchToFallback("server does not offer Negotiate")
-			return t.fallback.RoundTrip(krbWithBody(req, body, ""))
-		}
 		krbDrainClose(resp)
-		return nil, &KerberosError{Op: "request", SPN: spn, Kind: ErrKerberosNotOffered,
+		if t.fallback != nil && mode == krbModeUnknown {
+			return nil, "server does not offer Negotiate", nil
+		}
+		return nil, "", &KerberosError{Op: "request", SPN: spn, Kind: ErrKerberosNotOffered,
 			Err: fmt.Errorf("HTTP 401 offers %q", ch.Schemes)}
 	}
+	// Did the server ask again on the connection it authenticated (it
+	// wants a token with every request), or is this a new connection (it
+	// simply does not know it)? Without pinning, as before the pool: any
+	// 401 after an accepted token counts as asking again.
+	askedAgain := mode == krbModeConnection
+	if t.pool.pinned {
+		askedAgain = c.matches(host, false) && c.conn != nil && c.conn == used
+	}
+	c.reset(false)
 	if req.URL.Scheme == "https" {
 		cbt = t.bindingsFrom(resp.TLS)
 	}
 	krbDrainClose(resp)
-	t.log("answering Negotiate challenge", spn)
-	hdr, err := t.k.token(req.Context(), spn, cbt)
-	if err != nil {
+	t.log(ctx, "answering Negotiate challenge", spn)
+	if hdr, err = t.k.token(ctx, spn, cbt); err != nil {
 		if mode == krbModeUnknown {
-			return t.tokenFailed(req, body, err)
+			return t.tokenFailed(err)
 		}
-		return nil, err
+		return nil, "", err
 	}
-	resp, err = t.next.RoundTrip(krbWithBody(req, body, hdr))
-	if err != nil {
-		return nil, err
+	if resp, err = send(hdr); err != nil {
+		return nil, "", err
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		krbDrainClose(resp)
-		return nil, &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected, Err: rejection(resp, req.URL.Host)}
+		return nil, "", &KerberosError{Op: "request", Principal: t.k.principal, SPN: spn, Kind: ErrKerberosRejected, Err: rejection(resp, req.URL.Host)}
 	}
-	switch mode {
-	case krbModeUnknown:
+	c.setAuthed(host, false, nil, used)
+	switch {
+	case mode == krbModeUnknown:
 		t.setMode(krbModeConnection)
-	case krbModeConnection:
+	case mode == krbModeConnection && askedAgain:
 		// Authenticated before, asked again: authenticate every request.
 		t.setMode(krbModePerRequest)
 	}
-	return t.checkFinal(resp, spn)
+	return t.finishUnsealed(c, resp, spn)
+}
+
+// finishUnsealed buffers the response (so that the connection is free for
+// the next request) and checks the server's final token.
+func (t *kerberosTransport) finishUnsealed(c *krbConn, resp *http.Response, spn string) (*http.Response, string, error) {
+	raw, err := readLimitedSize(resp.Body, t.maxResp, resp.ContentLength)
+	if err != nil {
+		c.reset(true)
+		return nil, "", err
+	}
+	replaceBody(resp, raw)
+	resp, err = t.checkFinal(resp, spn)
+	return resp, "", err
 }
 
 // tokenFailed handles a failure to make a token: Negotiate with a fallback
 // falls back when Kerberos cannot be used for this server (unknown SPN, no
 // KDC), as Windows' Negotiate package does; otherwise the error is returned.
-func (t *kerberosTransport) tokenFailed(req *http.Request, body []byte, err error) (*http.Response, error) {
+func (t *kerberosTransport) tokenFailed(err error) (*http.Response, string, error) {
 	if t.fallback != nil && (krbIsKind(err, ErrKerberosUnknownService) || krbIsKind(err, ErrKerberosKDCUnreachable)) {
-		t.switchToFallback("Kerberos unavailable for this server")
-		return t.fallback.RoundTrip(krbWithBody(req, body, ""))
+		return nil, "Kerberos unavailable for this server", nil
 	}
-	return nil, err
+	return nil, "", err
 }
 
 func krbIsKind(err error, kind error) bool {
@@ -213,9 +312,9 @@ func (t *kerberosTransport) switchToFallback(why string) {
 	}
 }
 
-func (t *kerberosTransport) log(msg, spn string) {
+func (t *kerberosTransport) log(ctx context.Context, msg, spn string) {
 	if t.opts.Logger != nil {
-		t.opts.Logger.Debug("auth: "+msg, "scheme", t.scheme, "principal", t.k.principal, "spn", spn)
+		t.opts.Logger.DebugContext(ctx, "auth: "+msg, "scheme", t.scheme, "principal", t.k.principal, "spn", spn)
 	}
 }
 
