@@ -60,8 +60,11 @@ import (
 // PowerShell rejects (an unterminated string, a missing "}") fails the
 // pipeline with a ParseException record. Valid PowerShell outside the subset
 // (if, function, parentheses, operators, $( ) ...) is not interpreted: the
-// server falls back to its command-not-found handler, so register a handler
-// for such scripts.
+// server falls back to its command-not-found handler (a
+// CommandNotFoundException record naming the script's first command, or the
+// whole script when it has none), so register a handler for such scripts.
+// The commands of a pipeline are resolved first to last before any runs, as
+// in PowerShell.
 //
 // Limits bound the script length (64 KiB), tokens (16384), script-block
 // nesting (32), range and collected-variable sizes (1,000,000 items) and
