@@ -54,11 +54,20 @@ func comparableEq(a, b any) (eq bool) {
 //	*Object wrapping a value only the converted inner value (an enum gives its int32)
 //	other *Object                 the *Object itself
 //
-// A container that contains itself is kept as the *Object where it recurs.
+// A container that contains itself is kept as the *Object where it recurs,
+// and so is an object nested more than MaxConvertDepth deep (v being at
+// depth 1), so that hand-built values of any depth convert without
+// exhausting the stack.
 func ToGo(v Value) any {
 	c := toGoState{active: map[*Object]bool{}, done: map[*Object]any{}}
-	return c.toGo(v)
+	return c.toGo(v, 1)
 }
+
+// MaxConvertDepth is the nesting depth to which ToGo and JSON follow a
+// value: a top-level value is at depth 1, the inner value, items, entries
+// and properties of an object one deeper. Values decoded with the default
+// DecoderOptions nest at most DefaultMaxDepth deep.
+const MaxConvertDepth = 10000
 
 // toGoState tracks the objects being converted (to stop at cycles) and
 // those converted already (so that shared objects convert once: a value
@@ -68,7 +77,7 @@ type toGoState struct {
 	done   map[*Object]any
 }
 
-func (c *toGoState) toGo(v Value) any {
+func (c *toGoState) toGo(v Value, depth int) any {
 	switch x := v.(type) {
 	case nil, Nil:
 		return nil
@@ -123,14 +132,14 @@ func (c *toGoState) toGo(v Value) any {
 		if x == nil {
 			return nil
 		}
-		if c.active[x] {
+		if c.active[x] || depth > MaxConvertDepth {
 			return x
 		}
 		if r, ok := c.done[x]; ok {
 			return r
 		}
 		c.active[x] = true
-		r := c.object(x)
+		r := c.object(x, depth)
 		delete(c.active, x)
 		c.done[x] = r
 		return r
@@ -138,23 +147,23 @@ func (c *toGoState) toGo(v Value) any {
 	return v
 }
 
-func (c *toGoState) object(x *Object) any {
+func (c *toGoState) object(x *Object, depth int) any {
 	{
 		switch {
 		case x.Kind == Dictionary:
 			m := make(OrderedMap, 0, len(x.Entries))
 			for _, e := range x.Entries {
-				m = append(m, MapItem{Key: c.toGo(e.Key), Value: c.toGo(e.Value)})
+				m = append(m, MapItem{Key: c.toGo(e.Key, depth+1), Value: c.toGo(e.Value, depth+1)})
 			}
 			return m
 		case x.Kind != NoContainer:
 			s := make([]any, 0, len(x.Items))
 			for _, it := range x.Items {
-				s = append(s, c.toGo(it))
+				s = append(s, c.toGo(it, depth+1))
 			}
 			return s
 		case x.Inner != nil && len(x.Adapted) == 0 && len(x.Extended) == 0:
-			return c.toGo(x.Inner)
+			return c.toGo(x.Inner, depth+1)
 		}
 		return x
 	}

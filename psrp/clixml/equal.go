@@ -12,15 +12,33 @@ import (
 // way in the other. Floats compare by value except that NaN equals NaN and
 // 0 differs from -0; DateTimes compare by instant (time.Time.Equal), not by
 // Raw text. nil and empty slices are equal, and a nil Value equals Nil.
+//
+// Equal walks the values with a work list, not recursion, so values of
+// any depth compare without exhausting the stack; the work is linear in
+// the size of the values, shared objects being compared once.
 func Equal(a, b Value) bool {
-	eq := equalState{}
-	return eq.equal(a, b)
+	s := equalState{}
+	s.push(a, b)
+	for len(s.todo) > 0 {
+		p := s.todo[len(s.todo)-1]
+		s.todo = s.todo[:len(s.todo)-1]
+		if !s.equal(p.a, p.b) {
+			return false
+		}
+	}
+	return true
 }
 
+// valuePair is a pair of values still to compare.
+type valuePair struct{ a, b Value }
+
 type equalState struct {
-	ab map[*Object]*Object
-	ba map[*Object]*Object
+	ab   map[*Object]*Object
+	ba   map[*Object]*Object
+	todo []valuePair
 }
+
+func (s *equalState) push(a, b Value) { s.todo = append(s.todo, valuePair{a, b}) }
 
 func normNil(v Value) Value {
 	switch x := v.(type) {
@@ -90,28 +108,33 @@ func (s *equalState) object(a, b *Object) bool {
 			return false
 		}
 	}
-	if a.Inner != nil && !s.equal(a.Inner, b.Inner) {
-		return false
-	}
-	for i := range a.Items {
-		if !s.equal(a.Items[i], b.Items[i]) {
-			return false
-		}
-	}
-	for i := range a.Entries {
-		if !s.equal(a.Entries[i].Key, b.Entries[i].Key) || !s.equal(a.Entries[i].Value, b.Entries[i].Value) {
-			return false
-		}
-	}
 	for i := range a.Adapted {
-		if a.Adapted[i].Name != b.Adapted[i].Name || !s.equal(a.Adapted[i].Value, b.Adapted[i].Value) {
+		if a.Adapted[i].Name != b.Adapted[i].Name {
 			return false
 		}
 	}
 	for i := range a.Extended {
-		if a.Extended[i].Name != b.Extended[i].Name || !s.equal(a.Extended[i].Value, b.Extended[i].Value) {
+		if a.Extended[i].Name != b.Extended[i].Name {
 			return false
 		}
+	}
+	// The contents are compared later, from the work list; the order in
+	// which pairs are compared does not change the result.
+	if a.Inner != nil {
+		s.push(a.Inner, b.Inner)
+	}
+	for i := range a.Items {
+		s.push(a.Items[i], b.Items[i])
+	}
+	for i := range a.Entries {
+		s.push(a.Entries[i].Key, b.Entries[i].Key)
+		s.push(a.Entries[i].Value, b.Entries[i].Value)
+	}
+	for i := range a.Adapted {
+		s.push(a.Adapted[i].Value, b.Adapted[i].Value)
+	}
+	for i := range a.Extended {
+		s.push(a.Extended[i].Value, b.Extended[i].Value)
 	}
 	return true
 }

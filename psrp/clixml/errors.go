@@ -38,15 +38,18 @@ func (e *SyntaxError) Error() string {
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // LimitError reports that the input exceeded one of the DecoderOptions
-// limits (or the encoder's depth limit). errors.Is(err, ErrLimit) is true.
+// limits, or that the encoder, DecodeInto or JSON met a value beyond
+// theirs. errors.Is(err, ErrLimit) is true.
 type LimitError struct {
 	// Limit names the limit: "MaxDepth", "MaxInputSize", "MaxStringSize",
-	// "MaxObjects" or "MaxStreamRefs".
+	// "MaxObjects" or "MaxStreamRefs" (DecoderOptions, EncoderOptions),
+	// "MaxDepth" or "MaxSteps" (DecodeIntoOptions, inside a *DecodeError),
+	// or "MaxConvertDepth" (JSON).
 	Limit string
 	// Max is the configured value of the limit.
 	Max int64
 	// Offset is the byte offset in the input where the limit was exceeded
-	// (-1 when encoding).
+	// (-1 when not decoding text: encoding, DecodeInto, JSON).
 	Offset int64
 }
 

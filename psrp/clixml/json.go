@@ -28,16 +28,22 @@ import (
 //   - An object already written higher up or earlier: {"$ref": id}.
 //
 // Strings that are not valid UTF-8 (lone surrogates) are written with
-// U+FFFD in their place.
+// U+FFFD in their place. A value nesting more than MaxConvertDepth deep
+// gives a *LimitError (Limit "MaxConvertDepth", Offset -1).
 func JSON(v Value) ([]byte, error) {
 	return AppendJSON(nil, v)
 }
 
-// AppendJSON appends the JSON form of v (see JSON) to b.
+// AppendJSON appends the JSON form of v (see JSON) to b. On error it
+// returns b unchanged.
 func AppendJSON(b []byte, v Value) ([]byte, error) {
 	j := jsonState{count: map[*Object]int{}, ids: map[*Object]int{}}
-	j.countRefs(v, 0)
-	return j.value(b, v), nil
+	j.countRefs(v)
+	out := j.value(b, v, 1)
+	if j.err != nil {
+		return b, j.err
+	}
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler with the form documented at JSON.
@@ -47,30 +53,35 @@ type jsonState struct {
 	count map[*Object]int
 	ids   map[*Object]int
 	next  int
+	err   error // the depth limit was exceeded
 }
 
-func (j *jsonState) countRefs(v Value, depth int) {
-	o, ok := v.(*Object)
-	if !ok || o == nil {
-		return
-	}
-	j.count[o]++
-	if j.count[o] > 1 {
-		return
-	}
-	j.countRefs(o.Inner, depth+1)
-	for _, it := range o.Items {
-		j.countRefs(it, depth+1)
-	}
-	for _, e := range o.Entries {
-		j.countRefs(e.Key, depth+1)
-		j.countRefs(e.Value, depth+1)
-	}
-	for _, p := range o.Adapted {
-		j.countRefs(p.Value, depth+1)
-	}
-	for _, p := range o.Extended {
-		j.countRefs(p.Value, depth+1)
+// countRefs counts the occurrences of every object reachable from v,
+// following each object's contents once. It uses a work list, so any
+// depth is safe.
+func (j *jsonState) countRefs(v Value) {
+	todo := []Value{v}
+	for len(todo) > 0 {
+		o, ok := todo[len(todo)-1].(*Object)
+		todo = todo[:len(todo)-1]
+		if !ok || o == nil {
+			continue
+		}
+		j.count[o]++
+		if j.count[o] > 1 {
+			continue
+		}
+		todo = append(todo, o.Inner)
+		todo = append(todo, o.Items...)
+		for _, e := range o.Entries {
+			todo = append(todo, e.Key, e.Value)
+		}
+		for _, p := range o.Adapted {
+			todo = append(todo, p.Value)
+		}
+		for _, p := range o.Extended {
+			todo = append(todo, p.Value)
+		}
 	}
 }
 
@@ -88,7 +99,7 @@ func tagged(b []byte, tag string) []byte {
 	return append(b, `":`...)
 }
 
-func (j *jsonState) value(b []byte, v Value) []byte {
+func (j *jsonState) value(b []byte, v Value, depth int) []byte {
 	switch x := v.(type) {
 	case nil, Nil:
 		return append(b, "null"...)
@@ -165,12 +176,18 @@ func (j *jsonState) value(b []byte, v Value) []byte {
 		if x == nil {
 			return append(b, "null"...)
 		}
-		return j.object(b, x)
+		return j.object(b, x, depth)
 	}
 	return append(b, "null"...)
 }
 
-func (j *jsonState) object(b []byte, o *Object) []byte {
+func (j *jsonState) object(b []byte, o *Object, depth int) []byte {
+	if depth > MaxConvertDepth || j.err != nil {
+		if j.err == nil {
+			j.err = &LimitError{Limit: "MaxConvertDepth", Max: MaxConvertDepth, Offset: -1}
+		}
+		return b
+	}
 	if id, ok := j.ids[o]; ok {
 		b = append(b, `{"$ref":`...)
 		b = strconv.AppendInt(b, int64(id), 10)
@@ -212,7 +229,7 @@ func (j *jsonState) object(b []byte, o *Object) []byte {
 	}
 	if o.Inner != nil {
 		key("Value")
-		b = j.value(b, o.Inner)
+		b = j.value(b, o.Inner, depth+1)
 	}
 	switch o.Kind {
 	case List, Enumerable, Queue, Stack:
@@ -222,7 +239,7 @@ func (j *jsonState) object(b []byte, o *Object) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = j.value(b, it)
+			b = j.value(b, it, depth+1)
 		}
 		b = append(b, ']')
 	case Dictionary:
@@ -233,9 +250,9 @@ func (j *jsonState) object(b []byte, o *Object) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"Key":`...)
-			b = j.value(b, e.Key)
+			b = j.value(b, e.Key, depth+1)
 			b = append(b, `,"Value":`...)
-			b = j.value(b, e.Value)
+			b = j.value(b, e.Value, depth+1)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -255,7 +272,7 @@ func (j *jsonState) object(b []byte, o *Object) []byte {
 			}
 			b = appendJSONString(b, p.Name)
 			b = append(b, ':')
-			b = j.value(b, p.Value)
+			b = j.value(b, p.Value, depth+1)
 		}
 		b = append(b, '}')
 	}

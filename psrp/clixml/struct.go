@@ -12,7 +12,8 @@ import (
 )
 
 // DecodeError reports a value that does not fit the Go destination given to
-// DecodeInto.
+// DecodeInto, or the place where DecodeInto stopped at one of its limits
+// (then Err is a *LimitError and errors.Is(err, ErrLimit) is true).
 type DecodeError struct {
 	// Path locates the value, such as "Exception.Message" or "Items[2]".
 	Path string
@@ -22,6 +23,9 @@ type DecodeError struct {
 	Type reflect.Type
 	// Msg gives details, if any.
 	Msg string
+	// Err is the underlying error, if any: a *LimitError when a
+	// DecodeIntoOptions limit was exceeded.
+	Err error
 }
 
 // Error names the CLIXML value, the Go type and the path.
@@ -33,17 +37,60 @@ func (e *DecodeError) Error() string {
 	if e.Msg != "" {
 		s += ": " + e.Msg
 	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
 	return s
 }
 
+// Unwrap returns the underlying error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
 var (
-	valueType      = reflect.TypeFor[Value]()
-	objectType     = reflect.TypeFor[*Object]()
-	timeType       = reflect.TypeFor[time.Time]()
-	durationType   = reflect.TypeFor[time.Duration]()
-	uuidType       = reflect.TypeFor[uuid.UUID]()
-	maxDecodeDepth = 256
+	valueType    = reflect.TypeFor[Value]()
+	objectType   = reflect.TypeFor[*Object]()
+	timeType     = reflect.TypeFor[time.Time]()
+	durationType = reflect.TypeFor[time.Duration]()
+	uuidType     = reflect.TypeFor[uuid.UUID]()
+	stringsType  = reflect.TypeFor[[]string]()
 )
+
+// Default limits of DecodeIntoOptions.
+const (
+	// DefaultDecodeIntoMaxDepth is the default DecodeIntoOptions.MaxDepth.
+	DefaultDecodeIntoMaxDepth = 256
+	// DefaultDecodeIntoMaxSteps is the default DecodeIntoOptions.MaxSteps.
+	DefaultDecodeIntoMaxSteps = 1 << 24
+)
+
+// DecodeIntoOptions configures DecodeInto. A zero field takes its default; a
+// negative field means no limit.
+type DecodeIntoOptions struct {
+	// MaxDepth bounds how deeply the Go destination nests: the value given
+	// to DecodeInto is at depth 0, a pointer's target, a field, an element
+	// or a map key or value one deeper.
+	MaxDepth int
+	// MaxSteps bounds the work of one call: the number of (CLIXML value,
+	// Go destination) pairs visited, each field, element, key and value
+	// counting one, and a shared object met again counting one more.
+	MaxSteps int
+}
+
+func (o DecodeIntoOptions) withDefaults() DecodeIntoOptions {
+	if o.MaxDepth == 0 {
+		o.MaxDepth = DefaultDecodeIntoMaxDepth
+	}
+	if o.MaxSteps == 0 {
+		o.MaxSteps = DefaultDecodeIntoMaxSteps
+	}
+	return o
+}
+
+// DecodeInto stores v in the Go value dst points to, with the default
+// DecodeIntoOptions (see DecodeIntoOptions.DecodeInto).
+func DecodeInto(v Value, dst any) error {
+	return DecodeIntoOptions{}.DecodeInto(v, dst)
+}
 
 // DecodeInto stores v in the Go value dst points to.
 //
@@ -63,12 +110,61 @@ var (
 // (dictionaries, keys decoded like values), pointers (allocated), any
 // (ToGo), Value (the value itself) and *Object. A mismatch is a
 // *DecodeError naming the path.
-func DecodeInto(v Value, dst any) error {
+//
+// An object that v references more than once is decoded once per Go
+// destination type, so the work stays linear in the size of v however
+// its objects are shared: every pointer of one type decoded from the same
+// object is the same pointer (dst itself when the object is v), and
+// slices and maps decoded from it share their contents, as the CLIXML
+// shares the object. Cycles through a pointer, slice or map therefore
+// decode to Go cycles. A struct or array value decoded from a shared
+// object into a zero destination is a copy of its first decoding. Beyond
+// MaxDepth or MaxSteps DecodeInto returns a *DecodeError wrapping a
+// *LimitError (Limit "MaxDepth" or "MaxSteps", Offset -1).
+func (o DecodeIntoOptions) DecodeInto(v Value, dst any) error {
+	_, err := o.decodeInto(v, dst)
+	return err
+}
+
+// decodeInto is DecodeInto also returning the steps taken (for tests).
+func (o DecodeIntoOptions) decodeInto(v Value, dst any) (steps int, err error) {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return errors.New("clixml: DecodeInto needs a non-nil pointer")
+		return 0, errors.New("clixml: DecodeInto needs a non-nil pointer")
 	}
-	return decodeInto(v, rv.Elem(), "", 0)
+	d := newStructDecoder(o)
+	if obj, ok := v.(*Object); ok && obj != nil {
+		d.memo[memoKey{obj, rv.Type()}] = rv
+	}
+	err = d.decode(v, rv.Elem(), "", 0)
+	return d.steps, err
+}
+
+// memoKey names one decoding: an object into a Go type.
+type memoKey struct {
+	obj *Object
+	typ reflect.Type
+}
+
+// structDecoder holds the state of one DecodeInto call.
+type structDecoder struct {
+	opts DecodeIntoOptions
+	// memo holds the pointers, slices and maps decoded (or being decoded)
+	// from an object, and the places holding the struct and array values
+	// decoded from one.
+	memo  map[memoKey]reflect.Value
+	steps int
+	// toGo converts values for interface destinations, shared by the call
+	// so that shared objects convert once.
+	toGo toGoState
+}
+
+func newStructDecoder(o DecodeIntoOptions) *structDecoder {
+	return &structDecoder{
+		opts: o.withDefaults(),
+		memo: map[memoKey]reflect.Value{},
+		toGo: toGoState{active: map[*Object]bool{}, done: map[*Object]any{}},
+	}
 }
 
 func mismatch(v Value, t reflect.Type, path, msg string) error {
@@ -86,10 +182,71 @@ func joinPath(path, name string) string {
 	return path + "." + name
 }
 
-func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
-	if depth > maxDecodeDepth {
-		return mismatch(v, rv.Type(), path, "nesting too deep (a cycle?)")
+func (d *structDecoder) limit(v Value, t reflect.Type, path, name string, max int) error {
+	err := mismatch(v, t, path, "").(*DecodeError)
+	err.Err = &LimitError{Limit: name, Max: int64(max), Offset: -1}
+	return err
+}
+
+// decode stores v in rv, using and filling the memo for objects.
+func (d *structDecoder) decode(v Value, rv reflect.Value, path string, depth int) error {
+	t := rv.Type()
+	d.steps++
+	if d.opts.MaxSteps >= 0 && d.steps > d.opts.MaxSteps {
+		return d.limit(v, t, path, "MaxSteps", d.opts.MaxSteps)
 	}
+	if d.opts.MaxDepth >= 0 && depth > d.opts.MaxDepth {
+		return d.limit(v, t, path, "MaxDepth", d.opts.MaxDepth)
+	}
+	o, isObj := v.(*Object)
+	if !isObj || o == nil || t == valueType || t == objectType {
+		return d.decodeValue(v, rv, path, depth)
+	}
+	key := memoKey{o, t}
+	switch t.Kind() {
+	case reflect.Pointer:
+		if p, ok := d.memo[key]; ok {
+			rv.Set(p)
+			return nil
+		}
+		p := reflect.New(t.Elem())
+		d.memo[key] = p // before decoding, so that a cycle finds it
+		if err := d.decode(v, p.Elem(), path, depth+1); err != nil {
+			return err
+		}
+		rv.Set(p)
+		return nil
+	case reflect.Slice, reflect.Map:
+		if m, ok := d.memo[key]; ok {
+			rv.Set(m)
+			return nil
+		}
+		// decodeValue stores the new slice or map in the memo before
+		// filling it.
+		return d.decodeValue(v, rv, path, depth)
+	case reflect.Struct, reflect.Array:
+		if !rv.IsZero() {
+			return d.decodeValue(v, rv, path, depth) // fill in place, keep the other fields
+		}
+		if c, ok := d.memo[key]; ok {
+			rv.Set(c)
+			return nil
+		}
+		if err := d.decodeValue(v, rv, path, depth); err != nil {
+			return err
+		}
+		if _, ok := d.memo[key]; !ok {
+			// rv is written once, by this call: keep where it is rather
+			// than a copy.
+			d.memo[key] = rv
+		}
+		return nil
+	}
+	return d.decodeValue(v, rv, path, depth)
+}
+
+// decodeValue stores v in rv without looking in the memo first.
+func (d *structDecoder) decodeValue(v Value, rv reflect.Value, path string, depth int) error {
 	t := rv.Type()
 	switch t {
 	case valueType:
@@ -111,6 +268,10 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 		return mismatch(v, t, path, "")
 	}
 	if _, isNil := v.(Nil); isNil || v == nil {
+		rv.SetZero()
+		return nil
+	}
+	if o, ok := v.(*Object); ok && o == nil {
 		rv.SetZero()
 		return nil
 	}
@@ -141,7 +302,7 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 	switch t.Kind() {
 	case reflect.Pointer:
 		p := reflect.New(t.Elem())
-		if err := decodeInto(v, p.Elem(), path, depth+1); err != nil {
+		if err := d.decode(v, p.Elem(), path, depth+1); err != nil {
 			return err
 		}
 		rv.Set(p)
@@ -150,7 +311,7 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 		if t.NumMethod() != 0 {
 			return mismatch(v, t, path, "unsupported interface type")
 		}
-		g := ToGo(v)
+		g := d.toGo.toGo(v, 1)
 		if g == nil {
 			rv.SetZero()
 		} else {
@@ -213,12 +374,21 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 		return nil
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
+			var b []byte
+			isBytes := true
 			switch x := unwrap(v).(type) {
 			case Bytes:
-				rv.SetBytes(append([]byte(nil), x...))
-				return nil
+				b = x
 			case SecureString:
-				rv.SetBytes(append([]byte(nil), x...))
+				b = x
+			default:
+				isBytes = false
+			}
+			if isBytes {
+				rv.SetBytes(append([]byte(nil), b...))
+				if o, ok := v.(*Object); ok {
+					d.memo[memoKey{o, t}] = rv // one copy however often the object recurs
+				}
 				return nil
 			}
 		}
@@ -227,8 +397,9 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 			return mismatch(v, t, path, "not a list")
 		}
 		s := reflect.MakeSlice(t, len(o.Items), len(o.Items))
+		d.memo[memoKey{o, t}] = s
 		for i, it := range o.Items {
-			if err := decodeInto(it, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := d.decode(it, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -243,7 +414,7 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 			return mismatch(v, t, path, fmt.Sprintf("%d items", len(o.Items)))
 		}
 		for i, it := range o.Items {
-			if err := decodeInto(it, rv.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := d.decode(it, rv.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -253,16 +424,20 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 		if !ok || o.Kind != Dictionary {
 			return mismatch(v, t, path, "not a dictionary")
 		}
-		m := reflect.MakeMapWithSize(t, len(o.Entries))
+		m := reflect.MakeMapWithSize(t, min(len(o.Entries), 1024))
+		d.memo[memoKey{o, t}] = m
 		for i, e := range o.Entries {
 			k := reflect.New(t.Key()).Elem()
 			p := fmt.Sprintf("%s[%d]", path, i)
-			if err := decodeInto(e.Key, k, p+".Key", depth+1); err != nil {
+			if err := d.decode(e.Key, k, p+".Key", depth+1); err != nil {
 				return err
 			}
 			val := reflect.New(t.Elem()).Elem()
-			if err := decodeInto(e.Value, val, p+".Value", depth+1); err != nil {
+			if err := d.decode(e.Value, val, p+".Value", depth+1); err != nil {
 				return err
+			}
+			if !k.Comparable() {
+				return mismatch(e.Key, t.Key(), p+".Key", "not comparable")
 			}
 			m.SetMapIndex(k, val)
 		}
@@ -273,12 +448,12 @@ func decodeInto(v Value, rv reflect.Value, path string, depth int) error {
 		if !ok {
 			return mismatch(v, t, path, "not an object")
 		}
-		return decodeStruct(o, rv, path, depth)
+		return d.decodeStruct(o, rv, path, depth)
 	}
 	return mismatch(v, t, path, "unsupported destination type")
 }
 
-func decodeStruct(o *Object, rv reflect.Value, path string, depth int) error {
+func (d *structDecoder) decodeStruct(o *Object, rv reflect.Value, path string, depth int) error {
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -298,7 +473,7 @@ func decodeStruct(o *Object, rv reflect.Value, path string, depth int) error {
 			rv.Field(i).SetString(o.ToString)
 			continue
 		case "typenames":
-			if f.Type != reflect.TypeFor[[]string]() {
+			if f.Type != stringsType {
 				return mismatch(o, f.Type, joinPath(path, f.Name), "the typenames option needs a []string field")
 			}
 			rv.Field(i).Set(reflect.ValueOf(append([]string(nil), o.TypeNames...)))
@@ -311,7 +486,7 @@ func decodeStruct(o *Object, rv reflect.Value, path string, depth int) error {
 		if !ok {
 			continue
 		}
-		if err := decodeInto(pv, rv.Field(i), joinPath(path, name), depth+1); err != nil {
+		if err := d.decode(pv, rv.Field(i), joinPath(path, name), depth+1); err != nil {
 			return err
 		}
 	}
