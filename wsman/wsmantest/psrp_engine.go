@@ -30,6 +30,8 @@ type psCommand struct {
 	// host calls waiting for their response, by call id.
 	responses map[int64]*psrp.HostResponse
 	nextCall  int64
+	// out is the pipeline's output not received yet (see psDrainLocked).
+	out psOutbox
 }
 
 // errPSRP wraps PSRP failures answered with an InternalError fault.
@@ -289,6 +291,18 @@ func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Strea
 	}
 	var out []wsman.Stream
 	frag := s.fragmentSize()
+	if c != nil {
+		s.psDrainLocked(c)
+		for budget := maxBytes; budget > 0 && !c.ps.out.empty(); {
+			b := c.ps.out.take(max(min(frag, budget), psrp.MinFragmentSize), frag)
+			if len(b) == 0 {
+				break
+			}
+			out = append(out, wsman.Stream{Name: wsman.StreamStdout, CommandID: c.id, Data: b})
+			budget -= len(b)
+		}
+		return out
+	}
 	// PendingMessages is O(1); Pending walks the queue.
 	for budget := maxBytes; budget > 0 && pool.PendingMessages(t) > 0; {
 		n := frag
@@ -312,22 +326,21 @@ func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Strea
 	return out
 }
 
-// psDrained reports whether a command's output queue is empty (in O(1),
-// unlike psPending).
+// psDrained reports whether a command's output queue is empty.
 func psDrained(c *command) bool {
 	if c.sh.ps == nil || c.ps == nil || !c.ps.started {
 		return true
 	}
-	return c.sh.ps.pool.PendingMessages(psTarget(c)) == 0
+	return c.ps.out.empty() && c.sh.ps.pool.PendingMessages(psTarget(c)) == 0
 }
 
-// psPending reports the bytes queued for a command's output. It walks the
-// queue (psrp.Fragmenter.Pending): use psDrained to test for emptiness.
+// psPending reports the bytes queued for a command's output: its outbox
+// and whatever psrp queued since the last drain (a few messages at most).
 func psPending(c *command) int {
 	if c.sh.ps == nil || c.ps == nil || !c.ps.started {
 		return 0
 	}
-	return c.sh.ps.pool.Pending(psTarget(c))
+	return c.ps.out.size + c.sh.ps.pool.Pending(psTarget(c))
 }
 
 // applicationPrivateData is what the server sends in
@@ -419,17 +432,19 @@ func (k *psSink) pipelineLocked(ctx context.Context) (*psrp.ServerPipeline, erro
 func (k *psSink) makeRoomLocked(ctx context.Context) error {
 	s, c := k.s, k.c
 	limit := s.opts.OutputBufferSize
-	pool := c.sh.ps.pool
-	t := psTarget(c)
+	per := s.fragmentSize() - psrp.FragmentHeaderSize
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if pool.Pending(t) < limit {
+		// Messages written since the last drain move to the outbox, whose
+		// size is known in O(1).
+		s.psDrainLocked(c)
+		if c.ps.out.size < limit {
 			return nil
 		}
 		if c.sh.state == stateDisconnected && c.sh.bufferMode == "Drop" {
-			for pool.Pending(t) >= limit && pool.DropOldest(t) {
+			for c.ps.out.size >= limit && c.ps.out.dropOldestUnsent(per) {
 				c.dropped++
 			}
 			return nil
