@@ -153,10 +153,14 @@ func (o *outbox) dropOldest() {
 	n := 0
 	for n < len(o.chunks) && o.chunks[n].group == g {
 		o.size -= len(o.chunks[n].data)
+		o.chunks[n] = chunk{}
 		n++
 	}
 	o.dropped += n
-	o.chunks = append(o.chunks[:0], o.chunks[n:]...)
+	o.chunks = o.chunks[n:] // O(1): no copy of the rest per drop
+	if len(o.chunks) == 0 {
+		o.chunks = nil
+	}
 }
 
 // take removes chunks totalling at most max bytes (always at least one
