@@ -23,17 +23,25 @@ const (
 // the value (e.g. "System.ConsoleColor", "System.Management.Automation.Host.Size")
 // and the value itself.
 type HostDefaultValue struct {
-	Key   int32
-	Type  string
+	// Key is the entry's key, one of the HostData* constants (0 to 9).
+	Key int32
+	// Type is the .NET type name of the value (the entry's T).
+	Type string
+	// Value is the value itself (the entry's V).
 	Value clixml.Value
 }
 
 // HostInfo describes the client's host (MS-PSRP 2.2.3.14), sent in
 // INIT_RUNSPACEPOOL and CREATE_PIPELINE.
 type HostInfo struct {
-	IsHostNull      bool
-	IsHostUINull    bool
+	// IsHostNull is _isHostNull: the client has no host.
+	IsHostNull bool
+	// IsHostUINull is _isHostUINull: the host has no user interface.
+	IsHostUINull bool
+	// IsHostRawUINull is _isHostRawUINull: the host UI has no raw UI.
 	IsHostRawUINull bool
+	// UseRunspaceHost is _useRunspaceHost: a pipeline uses the pool's host
+	// rather than its own.
 	UseRunspaceHost bool
 	// DefaultData holds the host's default data in wire order; nil when the
 	// _hostDefaultData property is absent.
@@ -122,6 +130,7 @@ type HostCall struct {
 	// Pipeline selects PIPELINE_HOST_CALL rather than RUNSPACEPOOL_HOST_CALL.
 	Pipeline bool
 	CallID   int64 // "ci"; negative for calls that expect no response
+	// MethodID is the host method to call ("mi").
 	MethodID HostMethodID
 	Params   []clixml.Value // "mp"
 	Raw      *clixml.Object // decoded value, nil when built in Go (see MessageData)
@@ -179,6 +188,7 @@ type HostResponse struct {
 	// Pipeline selects PIPELINE_HOST_RESPONSE.
 	Pipeline bool
 	CallID   int64 // "ci" of the call
+	// MethodID is the host method answered ("mi").
 	MethodID HostMethodID
 	// Return is the return value ("mr"); nil when absent.
 	Return clixml.Value

@@ -9,14 +9,18 @@ import (
 // switch parameter is Name with Value clixml.Bool(true) (or nil, which is
 // written as <Nil N="V" />).
 type CommandParameter struct {
-	Name  string
+	// Name is the parameter name without the dash (the N property), ""
+	// for a positional argument.
+	Name string
+	// Value is the argument (the V property); nil is written as <Nil>.
 	Value clixml.Value
 }
 
 // Command is one command of a pipeline (MS-PSRP 2.2.3.12).
 type Command struct {
 	// Cmd is the command name, or the script text when IsScript is set.
-	Cmd      string
+	Cmd string
+	// IsScript says Cmd is script text rather than a command name.
 	IsScript bool
 	// UseLocalScope is nil when unset (<Nil N="UseLocalScope" />).
 	UseLocalScope *bool
@@ -24,18 +28,27 @@ type Command struct {
 	// Error, or All, into Output is supported by Windows);
 	// MergePreviousResults merges unclaimed results of the previous commands
 	// (only Output|Error, 3).
-	MergeMyResult        PipelineResultTypes
-	MergeToResult        PipelineResultTypes
+	MergeMyResult PipelineResultTypes
+	// MergeToResult is the stream MergeMyResult goes to (Output or None).
+	MergeToResult PipelineResultTypes
+	// MergePreviousResults is None or Output|Error (3), see MergeMyResult.
 	MergePreviousResults PipelineResultTypes
 	// Per-stream merges into Output (protocol 2.2 and later; Information
 	// from 2.3).
-	MergeError       PipelineResultTypes
-	MergeWarning     PipelineResultTypes
-	MergeVerbose     PipelineResultTypes
-	MergeDebug       PipelineResultTypes
+	MergeError PipelineResultTypes
+	// MergeWarning is Output to merge warnings into Output, else None.
+	MergeWarning PipelineResultTypes
+	// MergeVerbose is Output to merge verbose records into Output, else
+	// None.
+	MergeVerbose PipelineResultTypes
+	// MergeDebug is Output to merge debug records into Output, else None.
+	MergeDebug PipelineResultTypes
+	// MergeInformation is Output to merge information records into Output,
+	// else None (protocol 2.3 and later).
 	MergeInformation PipelineResultTypes
-	Args             []CommandParameter
-	Raw              *clixml.Object // decoded value, nil when built in Go (see MessageData)
+	// Args are the command's parameters and arguments, in order.
+	Args []CommandParameter
+	Raw  *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 func mergeValue(t PipelineResultTypes, previous bool) *clixml.Object {
@@ -122,11 +135,17 @@ func DecodeCommand(v clixml.Value) (*Command, error) {
 type PowerShell struct {
 	// Cmds is the first statement; ExtraCmds holds further statements (each
 	// a list of commands), as added by AddStatement.
-	Cmds      []Command
+	Cmds []Command
+	// ExtraCmds holds the statements after the first; nil is written as
+	// <Nil>.
 	ExtraCmds [][]Command
-	IsNested  bool
+	// IsNested is the PowerShell object's IsNested property: whether it
+	// runs nested in another pipeline of the runspace.
+	IsNested bool
 	// History is the text added to the history (""; written as <Nil>).
-	History                      string
+	History string
+	// RedirectShellErrorOutputPipe is the RedirectShellErrorOutputPipe
+	// flag; PowerShell clients send false.
 	RedirectShellErrorOutputPipe bool
 	Raw                          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
@@ -210,18 +229,28 @@ func DecodePowerShell(v clixml.Value) (*PowerShell, error) {
 
 // CreatePipeline is the data of CREATE_PIPELINE (MS-PSRP 2.2.2.10).
 type CreatePipeline struct {
+	// PowerShell is the pipeline to run (the PowerShell property).
 	PowerShell PowerShell
 	// NoInput says no PIPELINE_INPUT will follow.
-	NoInput        bool
+	NoInput bool
+	// ApartmentState is the COM apartment of the thread that runs the
+	// pipeline (STA, MTA or Unknown).
 	ApartmentState ApartmentState
 	// ApartmentStateType is the enum's .NET type name ("" writes
 	// TypeApartmentState).
-	ApartmentStateType  string
+	ApartmentStateType string
+	// RemoteStreamOptions says which records get invocation information
+	// added (flags; AddInvocationInfo, 15, for all).
 	RemoteStreamOptions RemoteStreamOptions
-	AddToHistory        bool
-	HostInfo            HostInfo
-	IsNested            bool
-	Raw                 *clixml.Object // decoded value, nil when built in Go (see MessageData)
+	// AddToHistory says whether the pipeline goes into the runspace's
+	// command history.
+	AddToHistory bool
+	// HostInfo describes the client's host for this pipeline.
+	HostInfo HostInfo
+	// IsNested is the CREATE_PIPELINE IsNested property: whether the
+	// pipeline runs nested in another pipeline of the runspace.
+	IsNested bool
+	Raw      *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageCreatePipeline.
@@ -341,6 +370,7 @@ func DecodeGetCommandMetadata(v clixml.Value) (*GetCommandMetadata, error) {
 
 // PipelineStateInfo is the data of PIPELINE_STATE (MS-PSRP 2.2.2.21).
 type PipelineStateInfo struct {
+	// State is the PipelineState property, the pipeline's new state.
 	State PSInvocationState
 	// Error is the ExceptionAsErrorRecord sent with Failed (and Stopped);
 	// nil when absent.
@@ -382,6 +412,7 @@ func DecodePipelineStateInfo(v clixml.Value) (*PipelineStateInfo, error) {
 // PipelineInput is the data of PIPELINE_INPUT (MS-PSRP 2.2.2.17): one input
 // object of any type.
 type PipelineInput struct {
+	// Value is the input object; nil is written as <Nil>.
 	Value clixml.Value
 }
 
@@ -394,6 +425,7 @@ func (x *PipelineInput) ToCLIXML() clixml.Value { return valueOrNil(x.Value) }
 // PipelineOutput is the data of PIPELINE_OUTPUT (MS-PSRP 2.2.2.19): one
 // output object of any type.
 type PipelineOutput struct {
+	// Value is the output object; nil is written as <Nil>.
 	Value clixml.Value
 }
 

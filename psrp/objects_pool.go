@@ -59,16 +59,25 @@ func DecodeSessionCapability(v clixml.Value) (*SessionCapability, error) {
 
 // InitRunspacePool is the data of INIT_RUNSPACEPOOL (MS-PSRP 2.2.2.2).
 type InitRunspacePool struct {
-	MinRunspaces   int32
-	MaxRunspaces   int32
-	ThreadOptions  PSThreadOptions
+	// MinRunspaces is the MinRunspaces property, the fewest runspaces the
+	// pool keeps open.
+	MinRunspaces int32
+	// MaxRunspaces is the MaxRunspaces property, the most runspaces the
+	// pool runs at once.
+	MaxRunspaces int32
+	// ThreadOptions is the PSThreadOptions property, how the pool uses
+	// threads.
+	ThreadOptions PSThreadOptions
+	// ApartmentState is the ApartmentState property, the COM apartment of
+	// the runspace threads.
 	ApartmentState ApartmentState
 	// ApartmentStateType is the .NET type name of the ApartmentState enum
 	// ("" writes TypeApartmentState, System.Threading.ApartmentState, as
 	// PowerShell 7 does; Windows PowerShell 5.1 clients and pypsrp write
 	// TypeApartmentStateOld).
 	ApartmentStateType string
-	HostInfo           HostInfo
+	// HostInfo describes the client's host (the HostInfo property).
+	HostInfo HostInfo
 	// ApplicationArguments is a PSPrimitiveDictionary (see
 	// NewPSPrimitiveDictionary) or nil. .NET clients put their
 	// PSVersionTable in it.
@@ -152,8 +161,12 @@ func DecodeInitRunspacePool(v clixml.Value) (*InitRunspacePool, error) {
 type ConnectRunspacePool struct {
 	// HasCounts says whether MinRunspaces and MaxRunspaces are given. Without
 	// them the server keeps the pool's values.
-	HasCounts    bool
+	HasCounts bool
+	// MinRunspaces is the MinRunspaces property, the pool's minimum
+	// runspace count (when HasCounts).
 	MinRunspaces int32
+	// MaxRunspaces is the MaxRunspaces property, the pool's maximum
+	// runspace count (when HasCounts).
 	MaxRunspaces int32
 	// Raw is the decoded value: an object, or the <S /> pypsrp sends.
 	Raw clixml.Value
@@ -206,7 +219,11 @@ func DecodeConnectRunspacePool(v clixml.Value) (*ConnectRunspacePool, error) {
 // RunspacePoolInitData is the data of RUNSPACEPOOL_INIT_DATA (MS-PSRP
 // 2.2.2.30), the server's answer to CONNECT_RUNSPACEPOOL.
 type RunspacePoolInitData struct {
+	// MinRunspaces is the MinRunspaces property, the pool's current
+	// minimum runspace count.
 	MinRunspaces int32
+	// MaxRunspaces is the MaxRunspaces property, the pool's current
+	// maximum runspace count.
 	MaxRunspaces int32
 	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
@@ -240,6 +257,7 @@ func DecodeRunspacePoolInitData(v clixml.Value) (*RunspacePoolInitData, error) {
 
 // SetMaxRunspaces is the data of SET_MAX_RUNSPACES (MS-PSRP 2.2.2.6).
 type SetMaxRunspaces struct {
+	// MaxRunspaces is the MaxRunspaces property, the new maximum.
 	MaxRunspaces int32
 	CallID       int64          // "CI"; echoed as "ci" in RUNSPACE_AVAILABILITY
 	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
@@ -270,6 +288,7 @@ func DecodeSetMaxRunspaces(v clixml.Value) (*SetMaxRunspaces, error) {
 
 // SetMinRunspaces is the data of SET_MIN_RUNSPACES (MS-PSRP 2.2.2.7).
 type SetMinRunspaces struct {
+	// MinRunspaces is the MinRunspaces property, the new minimum.
 	MinRunspaces int32
 	CallID       int64          // "CI"
 	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
@@ -358,6 +377,7 @@ func DecodeRunspaceAvailability(v clixml.Value) (*RunspaceAvailability, error) {
 
 // RunspacePoolStateInfo is the data of RUNSPACEPOOL_STATE (MS-PSRP 2.2.2.9).
 type RunspacePoolStateInfo struct {
+	// State is the RunspaceState property, the pool's new state.
 	State RunspacePoolState
 	// Error is the ExceptionAsErrorRecord property, sent with Broken (and
 	// sometimes Closed); nil when absent.
@@ -511,15 +531,27 @@ func DecodeApplicationPrivateData(v clixml.Value) (*ApplicationPrivateData, erro
 // UserEvent is the data of USER_EVENT (MS-PSRP 2.2.2.12), a PowerShell
 // event forwarded from the server.
 type UserEvent struct {
-	EventIdentifier  int32
+	// EventIdentifier is PSEventArgs.EventIdentifier, the event's id in
+	// the server session.
+	EventIdentifier int32
+	// SourceIdentifier is PSEventArgs.SourceIdentifier, the name the
+	// event was registered or raised under.
 	SourceIdentifier string
 	TimeGenerated    clixml.Value // <DT>; nil when absent
-	Sender           clixml.Value
-	SourceArgs       clixml.Value
-	MessageData      clixml.Value
-	ComputerName     string
-	RunspaceID       clixml.Value   // <G>
-	Raw              *clixml.Object // decoded value, nil when built in Go (see MessageData)
+	// Sender is PSEventArgs.Sender, the object that raised the event; nil
+	// when absent.
+	Sender clixml.Value
+	// SourceArgs is PSEventArgs.SourceArgs, the event's arguments
+	// (usually a list); nil when absent.
+	SourceArgs clixml.Value
+	// MessageData is PSEventArgs.MessageData, data given when the event
+	// was registered; nil when absent.
+	MessageData clixml.Value
+	// ComputerName is PSEventArgs.ComputerName, the machine the event
+	// came from.
+	ComputerName string
+	RunspaceID   clixml.Value   // <G>
+	Raw          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageUserEvent.

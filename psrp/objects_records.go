@@ -14,8 +14,10 @@ type ExceptionInfo struct {
 	TypeNames []string
 	Message   string // the Message property
 	ToString  string // usually "Type: Message" plus a stack trace
-	HResult   int32
-	Raw       *clixml.Object // decoded value, nil when built in Go (see MessageData)
+	// HResult is the HResult property, the exception's HRESULT error code
+	// (a negative number such as -2146233087).
+	HResult int32
+	Raw     *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // TypeName returns the most derived exception type name, or "".
@@ -75,26 +77,38 @@ type ErrorRecord struct {
 	// Message is the record's display text (its ToString).
 	Message string
 	// Exception is the exception, or nil when the record has none.
-	Exception             *ExceptionInfo
-	TargetObject          clixml.Value // nil when <Nil>
+	Exception    *ExceptionInfo
+	TargetObject clixml.Value // nil when <Nil>
+	// FullyQualifiedErrorID is the FullyQualifiedErrorId property, such as
+	// "CommandNotFoundException" or "Oops,Invoke-Thing".
 	FullyQualifiedErrorID string
 	// InvocationInfo is the InvocationInfo object, or nil.
 	InvocationInfo *clixml.Object
-	// CategoryInfo.
-	Category        ErrorCategory
-	Activity        string
-	Reason          string
-	TargetName      string
+	// Category is the ErrorCategory_Category property, the CategoryInfo
+	// category.
+	Category ErrorCategory
+	// Activity is ErrorCategory_Activity, usually the command that failed.
+	Activity string
+	// Reason is ErrorCategory_Reason, usually the exception's type name.
+	Reason string
+	// TargetName is ErrorCategory_TargetName, the target object's name.
+	TargetName string
+	// TargetType is ErrorCategory_TargetType, the target object's type.
 	TargetType      string
 	CategoryMessage string // ErrorCategory_Message, e.g. "NotSpecified: (:) [Write-Error], WriteErrorException"
-	// ErrorDetails, "" when absent.
-	ErrorDetailsMessage           string
+	// ErrorDetailsMessage is ErrorDetails_Message, "" when absent.
+	ErrorDetailsMessage string
+	// ErrorDetailsRecommendedAction is ErrorDetails_RecommendedAction, ""
+	// when absent.
 	ErrorDetailsRecommendedAction string
-	ErrorDetailsScriptStackTrace  string
+	// ErrorDetailsScriptStackTrace is ErrorDetails_ScriptStackTrace, the
+	// script call stack as text, "" when absent.
+	ErrorDetailsScriptStackTrace string
 	// SerializeExtendedInfo says the InvocationInfo_* / CommandInfo_* /
 	// PipelineIterationInfo properties follow (kept in ExtendedInfo).
 	SerializeExtendedInfo bool
-	ExtendedInfo          []clixml.Property
+	// ExtendedInfo holds those properties, in wire order.
+	ExtendedInfo []clixml.Property
 	// WriteErrorStream is the writeErrorStream flag of records written with
 	// Write-Error; nil when absent.
 	WriteErrorStream *bool
@@ -224,13 +238,16 @@ func DecodeErrorRecord(v clixml.Value) (*ErrorRecord, error) {
 type InformationalRecord struct {
 	// Type is MessageDebugRecord, MessageVerboseRecord or
 	// MessageWarningRecord.
-	Type    MessageType
+	Type MessageType
+	// Message is the InformationalRecord_Message property, the text.
 	Message string
 	// SerializeInvocationInfo says the InvocationInfo_* / CommandInfo_*
 	// properties follow (kept in InvocationInfo).
 	SerializeInvocationInfo bool
-	InvocationInfo          []clixml.Property
-	Raw                     *clixml.Object // decoded value, nil when built in Go (see MessageData)
+	// InvocationInfo holds those properties, and
+	// InformationalRecord_PipelineIterationInfo, in wire order.
+	InvocationInfo []clixml.Property
+	Raw            *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns x.Type.
@@ -306,14 +323,23 @@ func DecodeInformationalRecord(v clixml.Value) (*InformationalRecord, error) {
 // InformationRecord is the data of INFORMATION_RECORD (MS-PSRP 2.2.2.26,
 // protocol 2.3 and later): a serialized InformationRecord.
 type InformationRecord struct {
-	MessageData     clixml.Value // any object; nil for <Nil>
-	Source          string
-	TimeGenerated   clixml.Value // <DT>; nil when absent
-	Tags            []string
-	User            string
-	Computer        string
-	ProcessID       uint32
-	NativeThreadID  uint32
+	MessageData clixml.Value // any object; nil for <Nil>
+	// Source is the Source property, the command or script that wrote the
+	// record.
+	Source        string
+	TimeGenerated clixml.Value // <DT>; nil when absent
+	// Tags is the Tags property (e.g. "PSHOST" for Write-Host output).
+	Tags []string
+	// User is the User property, the account the command ran as
+	// (DOMAIN\user).
+	User string
+	// Computer is the Computer property, the name of the machine.
+	Computer string
+	// ProcessID is the ProcessId property, the server process id.
+	ProcessID uint32
+	// NativeThreadID is the NativeThreadId property, the OS thread id.
+	NativeThreadID uint32
+	// ManagedThreadID is the ManagedThreadId property, the .NET thread id.
 	ManagedThreadID uint32
 	Raw             *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
@@ -372,15 +398,28 @@ func DecodeInformationRecord(v clixml.Value) (*InformationRecord, error) {
 
 // ProgressRecord is the data of PROGRESS_RECORD (MS-PSRP 2.2.2.25).
 type ProgressRecord struct {
-	Activity          string
-	ActivityID        int32
+	// Activity is the Activity property, the operation being reported.
+	Activity string
+	// ActivityID is the ActivityId property, which tells concurrent
+	// activities apart.
+	ActivityID int32
+	// StatusDescription is the StatusDescription property, the current
+	// status of the activity.
 	StatusDescription string
 	CurrentOperation  string // "" is written as <Nil>
-	ParentActivityID  int32
-	PercentComplete   int32
-	RecordType        ProgressRecordType
-	SecondsRemaining  int32
-	Raw               *clixml.Object // decoded value, nil when built in Go (see MessageData)
+	// ParentActivityID is the ParentActivityId property, the parent
+	// activity's id or -1 for none.
+	ParentActivityID int32
+	// PercentComplete is the PercentComplete property, 0 to 100, or -1
+	// when unknown.
+	PercentComplete int32
+	// RecordType is the Type property: Processing, or Completed for the
+	// last record of an activity.
+	RecordType ProgressRecordType
+	// SecondsRemaining is the SecondsRemaining property, an estimate in
+	// seconds, or -1 when unknown.
+	SecondsRemaining int32
+	Raw              *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
 // MessageType returns MessageProgressRecord.

@@ -69,12 +69,16 @@ type Message struct {
 	ShellID string
 	// Element, Stream and CommandID describe the base64 element of the
 	// message's last fragment (see Payload).
-	Element   string
-	Stream    string
+	Element string
+	// Stream is the Name of that rsp:Stream ("stdin", "stdout", "pr"),
+	// "" for other elements.
+	Stream string
+	// CommandID is that element's CommandId attribute, "" when absent.
 	CommandID string
 	// ObjectID is the fragment ObjectId and Fragments the number of
 	// fragments the message was reassembled from.
-	ObjectID  uint64
+	ObjectID uint64
+	// Fragments is the number of fragments of the message (see ObjectID).
 	Fragments int
 	// Message is the parsed message; its Data aliases Raw.
 	Message *psrp.Message
@@ -90,11 +94,15 @@ type Message struct {
 
 // Error reports where a trace failed.
 type Error struct {
-	File      string
-	Exchange  int
+	// File names the input, as Message.File ("" when unknown).
+	File string
+	// Exchange is the index of the HTTP round trip, as Message.Exchange.
+	Exchange int
+	// Direction says whether the request or the response failed.
 	Direction Direction
 	Element   string // empty when the failure is not tied to one element
-	Err       error
+	// Err is the cause.
+	Err error
 }
 
 // Error describes the location and the cause.

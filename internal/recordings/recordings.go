@@ -67,27 +67,44 @@ func DirOrSkip(tb testing.TB) string {
 // TransportError is the optional transport_error key of a pypsrp exchange:
 // the response is returned with this HTTP status.
 type TransportError struct {
+	// Protocol is the transport the error belongs to ("http").
 	Protocol string `yaml:"protocol"`
-	Code     int    `yaml:"code"`
+	// Code is the HTTP status code.
+	Code int `yaml:"code"`
 }
 
 // Override is an edit pypsrp applies to the expected request before it
 // compares (the overrides key).
 type Override struct {
-	Path       string            `yaml:"path"`
-	Text       string            `yaml:"text"`
+	// Path locates the element to edit, such as
+	// "s:Body/rsp:Receive/rsp:DesiredStream".
+	Path string `yaml:"path"`
+	// Text replaces the element's text, if set.
+	Text string `yaml:"text"`
+	// Attributes replace attributes of the element, by name.
 	Attributes map[string]string `yaml:"attributes"`
 }
 
 // Exchange is one HTTP round trip of a pypsrp recording.
 type Exchange struct {
-	Request        string          `yaml:"request"`
-	Response       string          `yaml:"response"`
+	// Request is the SOAP envelope the client sent.
+	Request string `yaml:"request"`
+	// Response is the SOAP envelope the server answered.
+	Response string `yaml:"response"`
+	// TransportError, when set, makes the response fail with its HTTP
+	// status (pypsrp raises a WinRMTransportError).
 	TransportError *TransportError `yaml:"transport_error"`
-	AuthError      bool            `yaml:"auth_error"`
-	HTTPError      bool            `yaml:"http_error"`
-	Timeout        float64         `yaml:"timeout"`
-	Overrides      []Override      `yaml:"overrides"`
+	// AuthError makes the exchange fail authentication (pypsrp raises an
+	// AuthenticationError).
+	AuthError bool `yaml:"auth_error"`
+	// HTTPError makes the exchange fail at the connection (pypsrp raises
+	// a ConnectionError).
+	HTTPError bool `yaml:"http_error"`
+	// Timeout is how long the recorded server waits before answering, in
+	// seconds (0: at once).
+	Timeout float64 `yaml:"timeout"`
+	// Overrides are edits applied to Request before comparing it.
+	Overrides []Override `yaml:"overrides"`
 }
 
 // Status returns the HTTP status the recorded server answered with: the
@@ -101,8 +118,10 @@ func (e Exchange) Status() int {
 
 // Recording is one pypsrp YAML file.
 type Recording struct {
-	Name     string // file name without .yml
-	Path     string
+	Name string // file name without .yml
+	// Path is the file the recording was loaded from.
+	Path string
+	// Messages are the HTTP round trips, in order.
 	Messages []Exchange `yaml:"messages"`
 }
 

@@ -33,8 +33,10 @@ type (
 	// otherwise Time. Clear Raw after changing Time. A time without a zone
 	// (.NET's DateTimeKind.Unspecified) decodes as UTC.
 	DateTime struct {
+		// Time is the instant.
 		Time time.Time
-		Raw  string
+		// Raw is the text as received, "" for a value built in Go.
+		Raw string
 	}
 	// Duration is a System.TimeSpan (<TS>), in 100-nanosecond ticks as .NET
 	// counts them.
@@ -85,14 +87,20 @@ type (
 // as the <PR> element of CLIXML object streams. (The PSRP PROGRESS_RECORD
 // message carries an ordinary Obj instead.)
 type ProgressRecord struct {
-	Activity          string
-	ActivityID        int32
-	ParentActivityID  int32
+	// Activity is <AV>, the operation being reported.
+	Activity string
+	// ActivityID is <AI>, which tells concurrent activities apart.
+	ActivityID int32
+	// ParentActivityID is <PI>, the parent activity's id or -1 for none.
+	ParentActivityID int32
+	// StatusDescription is <SD>, the current status of the activity.
 	StatusDescription string
 	CurrentOperation  string // empty when the record has none
-	PercentComplete   int32
-	SecondsRemaining  int32
-	RecordType        string // "Processing" or "Completed"
+	// PercentComplete is <PC>, 0 to 100, or -1 when unknown.
+	PercentComplete int32
+	// SecondsRemaining is <SR>, an estimate in seconds, or -1 when unknown.
+	SecondsRemaining int32
+	RecordType       string // "Processing" or "Completed"
 }
 
 // ContainerKind says which collection element, if any, an Object holds.
@@ -111,13 +119,17 @@ const (
 // Property is a named value: an adapted (<Props>) or extended (<MS>)
 // property of an Object.
 type Property struct {
-	Name  string
+	// Name is the property name (the N attribute).
+	Name string
+	// Value is the property value.
 	Value Value
 }
 
 // DictEntry is one key/value pair of a dictionary (<DCT><En>).
 type DictEntry struct {
-	Key   Value
+	// Key is the entry's key (N="Key").
+	Key Value
+	// Value is the entry's value (N="Value").
 	Value Value
 }
 
@@ -134,7 +146,8 @@ type Object struct {
 	TypeNames []string
 	// ToString is the object's display string (<ToString>); HasToString says
 	// whether the element was present.
-	ToString    string
+	ToString string
+	// HasToString says whether <ToString> was present (see ToString).
 	HasToString bool
 	// Inner is the primitive value held by the object itself, such as the
 	// <I32> of an enum or the <S> of a deserialized string with notes; nil
@@ -148,7 +161,8 @@ type Object struct {
 	Entries []DictEntry // for Dictionary
 	// Adapted holds the <Props> properties and Extended the <MS> properties,
 	// each in document order.
-	Adapted  []Property
+	Adapted []Property
+	// Extended holds the <MS> properties in document order (see Adapted).
 	Extended []Property
 }
 
