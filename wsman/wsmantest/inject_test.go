@@ -158,11 +158,18 @@ func TestAuthentication(t *testing.T) {
 	c.close()
 
 	// NTLM with a wrong password: 401.
+	srv.ClearRequests()
 	badNTLM, err := wsman.NewClient(srv.URL, wsman.Config{Auth: &auth.NTLM{Username: "alice", Password: "wrong"}})
 	require.NoError(t, err)
 	_, err = badNTLM.EnumerateShells(ctx)
 	require.Error(t, err)
+	assert.Contains(t, err.Error(), "401")
 	assert.NotContains(t, err.Error(), "wrong")
+	reqs := srv.Requests()
+	require.NotEmpty(t, reqs)
+	last := reqs[len(reqs)-1]
+	assert.Equal(t, http.StatusUnauthorized, last.Status, "the rejected NTLM authenticate message")
+	assert.Empty(t, last.User)
 }
 
 func TestUnknownConfigurationAndShell(t *testing.T) {
