@@ -354,3 +354,34 @@ func TestDecodeIntoBytes(t *testing.T) {
 	inner := v.(*Object).Extended[1].Value.(*Object).Inner.(Bytes)
 	assert.NotSame(t, &inner[0], &x.A[0], "a copy, not the decoded value's array")
 }
+
+// BenchmarkDecodeInto decodes an error record into a tagged struct and a
+// 60-level shared chain (2^60 paths) into pointers; steps/op is the work
+// DecodeInto counts against MaxSteps.
+func BenchmarkDecodeInto(b *testing.B) {
+	rec, err := Unmarshal([]byte(errorRecordXML))
+	require.NoError(b, err)
+	chain, err := DecoderOptions{MaxDepth: -1}.Unmarshal([]byte(sharedChainXML(60)))
+	require.NoError(b, err)
+	for _, c := range []struct {
+		name string
+		v    Value
+		dst  func() any
+	}{
+		{"ErrorRecord", rec, func() any { return new(errorRecord) }},
+		{"SharedChain60", chain, func() any { return new(node) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			steps := 0
+			for b.Loop() {
+				n, err := DecodeIntoOptions{}.decodeInto(c.v, c.dst())
+				if err != nil {
+					b.Fatal(err)
+				}
+				steps = n
+			}
+			b.ReportMetric(float64(steps), "steps/op")
+		})
+	}
+}
