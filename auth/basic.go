@@ -10,8 +10,8 @@ import (
 // Over plain http:// the authenticator refuses to send anything unless
 // WrapOptions.AllowUnencrypted is set.
 type Basic struct {
-	Username string
-	Password string
+	Username string // a local account name
+	Password string // never logged nor printed (see String)
 }
 
 // Scheme returns "Basic".

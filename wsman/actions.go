@@ -11,8 +11,8 @@ import (
 // ShellRef identifies a shell: its resource URI (the PowerShell
 // configuration URI, or ResourceCmd) and its ShellId.
 type ShellRef struct {
-	ResourceURI string
-	ShellID     string
+	ResourceURI string // PowerShellResourceURI(name) or ResourceCmd
+	ShellID     string // sent upper-case in the SelectorSet
 }
 
 func (r ShellRef) selectors() []Selector {
@@ -90,16 +90,17 @@ func (c *Client) CreatePowerShell(ctx context.Context, p PowerShellShell) (*Crea
 
 // CmdShell describes a WinRS cmd.exe shell to create.
 type CmdShell struct {
-	Name             string
-	WorkingDirectory string
-	Environment      []EnvVar
-	IdleTimeOut      time.Duration
-	Lifetime         time.Duration
+	Name             string        // optional shell name
+	WorkingDirectory string        // optional start directory
+	Environment      []EnvVar      // variables added to the shell's environment
+	IdleTimeOut      time.Duration // zero keeps the server default
+	Lifetime         time.Duration // zero keeps the server default
 	// CodePage sends WINRS_CODEPAGE (e.g. 65001 for UTF-8) when non-zero.
 	CodePage int
 	// NoProfile sends WINRS_NOPROFILE.
 	NoProfile bool
-	Options   []Option
+	// Options are additional options.
+	Options []Option
 }
 
 // CreateCmd creates a WinRS cmd shell (streams stdin / stdout stderr).

@@ -97,8 +97,9 @@ type Config struct {
 	// MaxResponseBytes).
 	Limits Limits
 
-	// Locale and DataLocale (default en-US).
-	Locale     string
+	// Locale is sent as wsman:Locale (default en-US).
+	Locale string
+	// DataLocale is sent as wsmv:DataLocale (default: Locale).
 	DataLocale string
 	// SessionID is the wsmv:SessionId sent on every request ("uuid:" +
 	// upper-case UUID). Empty means a new one for this Client. Set it to
@@ -291,13 +292,14 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 // Request is one WS-Management request for Invoke. The client fills in To,
 // ReplyTo, MessageID, MaxEnvelopeSize, Locale, DataLocale and SessionId.
 type Request struct {
-	Action      string
-	ResourceURI string
-	Selectors   []Selector
-	Options     []Option
+	Action      string     // wsa:Action URI (ActionCreate, …)
+	ResourceURI string     // wsman:ResourceURI
+	Selectors   []Selector // wsman:SelectorSet, if any
+	Options     []Option   // wsman:OptionSet, if any
 	// OperationTimeout overrides the client default when positive.
 	OperationTimeout time.Duration
-	Body             []*Element
+	// Body holds the children of s:Body (none for Delete and Get).
+	Body []*Element
 	// Headers are extra header elements (for example MS-WSMV
 	// robust-connection headers), written after the standard ones.
 	Headers []*Element

@@ -178,11 +178,11 @@ func ParseReceive(el *Element) (*Receive, error) {
 
 // CommandState is the rsp:CommandState of a ReceiveResponse.
 type CommandState struct {
-	CommandID string
+	CommandID string // the command the state is about
 	State     string // CommandStateDone, …Running, …Pending
 	// ExitCode is set when the response carried rsp:ExitCode.
 	ExitCode    int64
-	HasExitCode bool
+	HasExitCode bool // whether rsp:ExitCode was present
 }
 
 // Done reports whether the command has finished.
@@ -304,8 +304,8 @@ func ParseSignal(el *Element) (*Signal, error) {
 // Disconnect is the body of a Disconnect request. Zero fields are omitted
 // (the server keeps its values).
 type Disconnect struct {
-	IdleTimeOut time.Duration
-	BufferMode  string
+	IdleTimeOut time.Duration // how long the disconnected shell is kept
+	BufferMode  string        // BufferModeBlock or BufferModeDrop
 }
 
 // Element builds rsp:Disconnect.
@@ -343,8 +343,8 @@ func ParseDisconnect(el *Element) (*Disconnect, error) {
 // Reconnect is the body of a Reconnect request: empty for a shell (what
 // Windows accepts), or with a CommandId for a command.
 type Reconnect struct {
-	CommandID  string
-	BufferMode string
+	CommandID  string // empty: reconnect the shell
+	BufferMode string // optional BufferModeBlock or BufferModeDrop
 }
 
 // Element builds rsp:Reconnect, or returns nil for an empty body.
@@ -379,7 +379,7 @@ func ParseReconnect(el *Element) (*Reconnect, error) {
 // Connect is the body of a Connect request: a shell with connectXml, or a
 // command by CommandId.
 type Connect struct {
-	CommandID  string
+	CommandID  string // empty: connect the shell
 	ConnectXML []byte // nil: no connectXml element
 }
 
@@ -414,9 +414,9 @@ func ParseConnect(el *Element) (*Connect, error) {
 
 // ConnectResponse is the body of a ConnectResponse (empty for a command).
 type ConnectResponse struct {
-	InputStreams       string
-	OutputStreams      string
-	ConnectResponseXML []byte
+	InputStreams       string // "stdin pr" for a PowerShell shell
+	OutputStreams      string // "stdout" for a PowerShell shell
+	ConnectResponseXML []byte // the PSRP payload of connectResponseXml
 }
 
 // Element builds rsp:ConnectResponse.

@@ -34,7 +34,9 @@ func FormatDurationSeconds(d time.Duration) string {
 
 // DurationError reports a value that is not an xs:duration this package
 // understands.
-type DurationError struct{ Value string }
+type DurationError struct {
+	Value string // the refused text
+}
 
 // Error implements the error interface.
 func (e *DurationError) Error() string {

@@ -13,10 +13,10 @@ import (
 // layer parses into and serializes from. Space is the namespace URI (never a
 // prefix); the writer chooses the prefixes Windows uses for known namespaces.
 type Element struct {
-	Space    string
-	Local    string
-	Attrs    []Attr
-	Children []*Element
+	Space    string     // namespace URI
+	Local    string     // local name
+	Attrs    []Attr     // attributes, in document order
+	Children []*Element // child elements, in document order
 	// Text is the character data directly inside the element (the
 	// concatenation of its text nodes; text between child elements is kept
 	// too). Accessors such as ChildText trim surrounding white space.
@@ -26,9 +26,9 @@ type Element struct {
 // Attr is a namespace-resolved XML attribute. Namespace declarations
 // (xmlns, xmlns:p) are not kept as attributes.
 type Attr struct {
-	Space string
-	Local string
-	Value string
+	Space string // namespace URI; empty for unqualified attributes
+	Local string // local name
+	Value string // unescaped value
 }
 
 // NewElement returns an element with the given namespace URI and local name.
@@ -283,8 +283,8 @@ var ErrLimit = errors.New("wsman: XML limit exceeded")
 
 // XMLError reports malformed or unexpected XML from a peer.
 type XMLError struct {
-	Msg string
-	Err error
+	Msg string // what is wrong
+	Err error  // the cause (a decoder error, or ErrLimit), if any
 }
 
 // Error implements the error interface.

@@ -18,8 +18,8 @@ const (
 
 // EndpointError reports an endpoint that cannot be turned into a WinRM URL.
 type EndpointError struct {
-	Input string
-	Msg   string
+	Input string // the endpoint as given (user information is redacted in Error)
+	Msg   string // why it was refused
 }
 
 // Error implements the error interface.

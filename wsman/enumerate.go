@@ -57,8 +57,8 @@ func ParseEnumerate(el *Element) (*Enumerate, error) {
 
 // Pull is the body of a WS-Enumeration Pull request.
 type Pull struct {
-	Context     string
-	MaxElements int
+	Context     string // the EnumerationContext of the previous response
+	MaxElements int    // the most items wanted in this response
 }
 
 // Element builds wsen:Pull.
@@ -91,8 +91,8 @@ type EnumerationResult struct {
 	// Context is the EnumerationContext to Pull with; empty (or ignored)
 	// when EndOfSequence is set.
 	Context       string
-	Items         []*Element
-	EndOfSequence bool
+	Items         []*Element // the items of this response (rsp:Shell, rsp:Command, …)
+	EndOfSequence bool       // whether the enumeration is complete
 }
 
 // EnumerateResponseElement builds n:EnumerateResponse in the optimized form
@@ -141,8 +141,8 @@ func ParseEnumerationResult(el *Element) (*EnumerationResult, error) {
 
 // CommandInfo is an rsp:Command item of a command enumeration.
 type CommandInfo struct {
-	CommandID    string
-	CommandLine  string
+	CommandID    string // upper-case GUID
+	CommandLine  string // the command text Windows reports
 	CommandState string // "Running", "Done", … as Windows reports it
 }
 
@@ -169,9 +169,9 @@ func ParseCommandInfo(el *Element) (*CommandInfo, error) {
 // ServiceConfig is the part of WinRM's configuration (resource
 // http://schemas.microsoft.com/wbem/wsman/1/config) this package reads.
 type ServiceConfig struct {
-	MaxEnvelopeSizeKB int // cfg:MaxEnvelopeSizekb
-	MaxTimeoutMS      int64
-	MaxBatchItems     int
+	MaxEnvelopeSizeKB int   // cfg:MaxEnvelopeSizekb
+	MaxTimeoutMS      int64 // cfg:MaxTimeoutms
+	MaxBatchItems     int   // cfg:MaxBatchItems
 }
 
 // ParseConfig reads cfg:Config.

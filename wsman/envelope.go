@@ -11,15 +11,15 @@ import (
 
 // Selector is one wsman:Selector of a SelectorSet (for example ShellId).
 type Selector struct {
-	Name  string
-	Value string
+	Name  string // e.g. SelectorShellID
+	Value string // the selector's text
 }
 
 // Option is one wsman:Option of an OptionSet.
 type Option struct {
-	Name       string
-	Value      string
-	MustComply bool
+	Name       string // e.g. OptionProtocolVersion
+	Value      string // the option's text
+	MustComply bool   // the MustComply attribute
 	// Type is the optional Type attribute (rarely used).
 	Type string
 }
@@ -27,13 +27,13 @@ type Option struct {
 // Header holds the SOAP header fields WS-Management uses. Empty fields are
 // not written. The same type describes requests and responses.
 type Header struct {
-	Action    string
-	To        string
+	Action    string // wsa:Action URI
+	To        string // wsa:To: the endpoint URL, or AnonymousAddress on responses
 	ReplyTo   string // the wsa:ReplyTo/wsa:Address; requests use AnonymousAddress
 	MessageID string // "uuid:" + upper-case UUID
 	RelatesTo string // on responses: the request's MessageID
 
-	ResourceURI      string
+	ResourceURI      string        // wsman:ResourceURI
 	MaxEnvelopeSize  int           // bytes; 0 = absent
 	OperationTimeout time.Duration // 0 = absent
 	Locale           string        // wsman:Locale xml:lang
@@ -43,11 +43,11 @@ type Header struct {
 
 	// OperationID and SequenceID are the MS-WSMV robust-connection headers
 	// (wsmv:OperationID, wsmv:SequenceId); kept verbatim.
-	OperationID string
-	SequenceID  string
+	OperationID string // wsmv:OperationID
+	SequenceID  string // wsmv:SequenceId
 
-	Selectors []Selector
-	Options   []Option
+	Selectors []Selector // wsman:SelectorSet
+	Options   []Option   // wsman:OptionSet
 
 	// Invalid names the known header elements whose values could not be
 	// parsed (their fields are left zero), e.g. "OperationTimeout" for
@@ -90,6 +90,7 @@ func (h *Header) ShellID() string {
 
 // Envelope is a parsed or to-be-written SOAP envelope.
 type Envelope struct {
+	// Header is the SOAP header.
 	Header Header
 	// Body holds the children of s:Body (usually one; a CreateResponse has
 	// x:ResourceCreated and rsp:Shell).

@@ -14,8 +14,8 @@ const maxErrorBody = 1024
 // HTTPError is a non-2xx HTTP response that did not carry a SOAP fault
 // (a fault becomes a *Fault instead).
 type HTTPError struct {
-	StatusCode int
-	Status     string
+	StatusCode int    // e.g. 500
+	Status     string // e.g. "500 Internal Server Error"
 	// Location is the redirect target of a 3xx response, if any.
 	Location string
 	// Body is at most the first 1 KiB of the response body, as text.
@@ -106,7 +106,8 @@ var ErrRelatesTo = errors.New("wsman: response RelatesTo does not match the requ
 // UnexpectedResponseError reports a well-formed response of the wrong kind
 // (for example a GetResponse to a Receive).
 type UnexpectedResponseError struct {
-	Want, Got string
+	Want string // the expected response action (short form)
+	Got  string // the action received
 }
 
 // Error implements the error interface.

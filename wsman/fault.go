@@ -77,8 +77,8 @@ var subcodeSentinels = map[string]error{
 
 // ProviderFault is an f:ProviderFault nested in a WSManFault message.
 type ProviderFault struct {
-	Provider string
-	Path     string
+	Provider string // the provider attribute, e.g. "Shell provider"
+	Path     string // the path attribute (the provider DLL)
 	// Fault is the nested f:WSManFault, if any.
 	Fault *WSManFault
 	// Text is the provider fault's own text when it holds no WSManFault.
@@ -87,9 +87,9 @@ type ProviderFault struct {
 
 // WSManFault is the Microsoft f:WSManFault detail of a SOAP fault.
 type WSManFault struct {
-	Code    uint32
-	HasCode bool
-	Machine string
+	Code    uint32 // the Code attribute (a wsmerror.h or Win32 code)
+	HasCode bool   // whether Code was present
+	Machine string // the Machine attribute: the server's name
 	Message string // the message text (nested provider faults excluded)
 	// ProviderFault is set when the message wraps a provider's fault.
 	ProviderFault *ProviderFault
@@ -103,7 +103,8 @@ type Fault struct {
 	Code string
 	// Subcode is the subcode value as sent, e.g. "w:InvalidSelectors".
 	Subcode string
-	Reason  string
+	// Reason is the s:Reason text.
+	Reason string
 	// Detail is the w:FaultDetail URI, if any.
 	Detail string
 	// WSManFault is the Microsoft detail, if any.

@@ -9,8 +9,8 @@ import (
 
 // EnvVar is one rsp:Environment/rsp:Variable of a WinRS shell.
 type EnvVar struct {
-	Name  string
-	Value string
+	Name  string // variable name
+	Value string // variable value
 }
 
 // Shell is an rsp:Shell: the body of a Create request, the shell in a
@@ -18,33 +18,33 @@ type EnvVar struct {
 // zero are not written. Durations are zero when absent.
 type Shell struct {
 	ShellID     string // upper-case GUID; client-chosen for PowerShell shells
-	Name        string
+	Name        string // session name (PowerShell's Name of a PSSession)
 	ResourceURI string // rsp:ResourceUri
-	Owner       string
-	ClientIP    string
-	ProcessID   int // 0 when absent
+	Owner       string // DOMAIN\user that created the shell
+	ClientIP    string // address of the client that created or connected it
+	ProcessID   int    // 0 when absent
 
-	IdleTimeOut    time.Duration
-	MaxIdleTimeOut time.Duration
-	InputStreams   string // "stdin pr" for PowerShell, "stdin" for cmd
-	OutputStreams  string // "stdout" for PowerShell, "stdout stderr" for cmd
+	IdleTimeOut    time.Duration // how long an idle (or disconnected) shell is kept
+	MaxIdleTimeOut time.Duration // the server's upper bound for IdleTimeOut
+	InputStreams   string        // "stdin pr" for PowerShell, "stdin" for cmd
+	OutputStreams  string        // "stdout" for PowerShell, "stdout stderr" for cmd
 
-	Locale          string
-	DataLocale      string
-	CompressionMode string
-	ProfileLoaded   string // "Yes"/"No"
-	Encoding        string
-	BufferMode      string // BufferModeBlock / BufferModeDrop
-	State           string // ShellStateConnected / ShellStateDisconnected
-	ShellRunTime    time.Duration
-	ShellInactivity time.Duration
-	MemoryUsed      string // e.g. "46MB"
-	ChildProcesses  int
+	Locale          string        // e.g. "en-US"
+	DataLocale      string        // e.g. "en-US"
+	CompressionMode string        // e.g. "NoCompression"
+	ProfileLoaded   string        // "Yes"/"No"
+	Encoding        string        // e.g. "UTF8"
+	BufferMode      string        // BufferModeBlock / BufferModeDrop
+	State           string        // ShellStateConnected / ShellStateDisconnected
+	ShellRunTime    time.Duration // time since the shell was created
+	ShellInactivity time.Duration // time since the shell was last used
+	MemoryUsed      string        // e.g. "46MB"
+	ChildProcesses  int           // processes started by the shell
 
 	// Request-only WinRS fields.
-	WorkingDirectory string
-	Environment      []EnvVar
-	Lifetime         time.Duration
+	WorkingDirectory string        // start directory of a cmd shell
+	Environment      []EnvVar      // environment variables of a cmd shell
+	Lifetime         time.Duration // maximum lifetime of a cmd shell
 
 	// CreationXML is the PSRP payload of a PowerShell Create (the
 	// creationXml element in the PowerShell namespace), as raw bytes.
@@ -281,9 +281,9 @@ func unexpected(want string, el *Element) error {
 // ResourceCreated is the x:ResourceCreated part of a CreateResponse: the
 // endpoint reference of the new shell.
 type ResourceCreated struct {
-	Address     string
-	ResourceURI string
-	Selectors   []Selector
+	Address     string     // the endpoint URL (wsa:Address)
+	ResourceURI string     // the shell's resource URI
+	Selectors   []Selector // the ShellId selector
 }
 
 // Element builds x:ResourceCreated.
@@ -311,6 +311,7 @@ func ParseResourceCreated(el *Element) (*ResourceCreated, error) {
 
 // CreateResponse is the parsed body of a CreateResponse.
 type CreateResponse struct {
+	// ResourceCreated is the endpoint reference of the new shell.
 	ResourceCreated *ResourceCreated
 	// Shell is nil when the server returned only ResourceCreated (older
 	// WinRS servers).
