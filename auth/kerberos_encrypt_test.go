@@ -223,10 +223,15 @@ type krbEncServer struct {
 	plainAnswer bool
 	// forget makes the server forget the connection's context once.
 	forget atomic.Bool
+	// onRequest, if set, runs for every unsealed request before the
+	// answer (it may block, or panic with http.ErrAbortHandler).
+	onRequest func(r *http.Request, body string)
+	// contextsOn counts the contexts set up per remote address.
+	contextsOn map[string]int
 }
 
 func newKRBEncServer(t *testing.T, kt *keytab.Keytab) *krbEncServer {
-	s := &krbEncServer{kt: kt, conns: map[string]*kerberosSealer{}}
+	s := &krbEncServer{kt: kt, conns: map[string]*kerberosSealer{}, contextsOn: map[string]int{}}
 	s.Server = httptest.NewServer(s)
 	t.Cleanup(s.Close)
 	return s
@@ -253,6 +258,7 @@ func (s *krbEncServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.contexts.Add(1)
 		s.mu.Lock()
 		s.conns[r.RemoteAddr] = sealer
+		s.contextsOn[r.RemoteAddr]++
 		s.mu.Unlock()
 		w.Header().Set("WWW-Authenticate", "Negotiate "+base64.StdEncoding.EncodeToString(tok))
 		w.WriteHeader(http.StatusOK)
@@ -275,6 +281,9 @@ func (s *krbEncServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, "bad encrypted request: "+err.Error(), http.StatusBadRequest)
 		return
+	}
+	if s.onRequest != nil {
+		s.onRequest(r, string(plain))
 	}
 	s.mu.Lock()
 	s.bodies = append(s.bodies, string(plain))

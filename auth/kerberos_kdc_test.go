@@ -93,9 +93,13 @@ type krbServer struct {
 	noBindings bool
 	// offer is the WWW-Authenticate header of a 401 ("Negotiate" when "").
 	offer []string
+	// onRequest, if set, runs for every authenticated request before the
+	// answer (it may block, or panic with http.ErrAbortHandler).
+	onRequest func(r *http.Request, body string)
 
 	mu        sync.Mutex
 	authed    map[string]bool // remote addr -> authenticated connection
+	tokensOn  map[string]int  // remote addr -> tokens accepted on it
 	clients   []string        // authenticated client principals
 	bindings  [][]byte        // channel binding hash of each token
 	bodies    []string        // request bodies that reached the handler
@@ -105,7 +109,7 @@ type krbServer struct {
 }
 
 func newKRBServer(t *testing.T, kt *keytab.Keytab, tlsOn bool, configure func(*krbServer)) *krbServer {
-	s := &krbServer{kt: kt, authed: map[string]bool{}}
+	s := &krbServer{kt: kt, authed: map[string]bool{}, tokensOn: map[string]int{}}
 	if configure != nil {
 		configure(s)
 	}
@@ -126,7 +130,7 @@ func (s *krbServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	connAuthed := s.authed[r.RemoteAddr]
 	s.mu.Unlock()
 	if hdr == "" && connAuthed && !s.perRequest {
-		s.ok(w, body)
+		s.ok(w, r, body)
 		return
 	}
 	if hdr == "" {
@@ -160,11 +164,12 @@ func (s *krbServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.authed[r.RemoteAddr] = true
+	s.tokensOn[r.RemoteAddr]++
 	s.clients = append(s.clients, principal)
 	s.bindings = append(s.bindings, bnd)
 	s.mu.Unlock()
 	w.Header().Set("WWW-Authenticate", "Negotiate oRQwEqADCgEAoQsGCSqGSIb3EgECAg==") // accept-completed
-	s.ok(w, body)
+	s.ok(w, r, body)
 }
 
 func (s *krbServer) unauthorized(w http.ResponseWriter) {
@@ -179,7 +184,10 @@ func (s *krbServer) unauthorized(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusUnauthorized)
 }
 
-func (s *krbServer) ok(w http.ResponseWriter, body []byte) {
+func (s *krbServer) ok(w http.ResponseWriter, r *http.Request, body []byte) {
+	if s.onRequest != nil {
+		s.onRequest(r, string(body))
+	}
 	s.mu.Lock()
 	s.bodies = append(s.bodies, string(body))
 	s.mu.Unlock()

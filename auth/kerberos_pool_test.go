@@ -1,0 +1,466 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/psremoting/psremoting/internal/krbtest"
+)
+
+// The pool of authenticated connections with Kerberos (the NTLM
+// counterparts are in ntlm_pool_test.go): over plain HTTP with message
+// encryption (krbEncServer: one sealing context per connection) and over
+// HTTPS (krbServer: a connection stays authenticated after a token, as with
+// HTTP.sys).
+
+var krbPoolModes = []struct {
+	name       string
+	tls        bool
+	perRequest bool // HTTPS server that wants a token with every request
+}{
+	{"http-sealed", false, false},
+	{"https", true, false},
+	{"https-per-request", true, true},
+}
+
+// krbPool is a Kerberos test server with requests that can be held, and
+// the client side counts of a client wrapping it.
+type krbPool struct {
+	srv *httptest.Server
+	k   *krbtest.KDC
+	enc *krbEncServer // http-sealed
+	tls *krbServer    // https
+
+	// held receives the body of every request whose body starts with
+	// "hold"; such requests wait until release is closed or their
+	// connection goes away.
+	held        chan string
+	release     chan struct{}
+	releaseOnce sync.Once
+	// onRequest, if set, runs for every authenticated request first.
+	onRequest func(r *http.Request, body string)
+
+	dials, clientCloses atomic.Int32
+
+	mu        sync.Mutex
+	cancelled []string // bodies of held requests whose connection went away
+}
+
+// The principal of the pool tests (its own, so that KDC log lines can be
+// counted).
+const (
+	poolUser = "polly"
+	poolPass = "Polly-Pass-1"
+)
+
+func newKRBPool(t *testing.T, tlsOn, perRequest bool) *krbPool {
+	t.Helper()
+	k := testKDC(t)
+	testPrincipal(t, k, poolUser, poolPass)
+	kt := testServiceKeytab(t, k)
+	p := &krbPool{k: k, held: make(chan string, 16), release: make(chan struct{})}
+	if tlsOn {
+		p.tls = newKRBServer(t, kt, true, func(s *krbServer) {
+			s.perRequest = perRequest
+			s.onRequest = p.serve
+		})
+		p.srv = p.tls.Server
+	} else {
+		p.enc = newKRBEncServer(t, kt)
+		p.enc.onRequest = p.serve
+		p.srv = p.enc.Server
+	}
+	t.Cleanup(p.unblock) // before the server's Close (cleanups run last first)
+	return p
+}
+
+func (p *krbPool) serve(r *http.Request, body string) {
+	if p.onRequest != nil {
+		p.onRequest(r, body)
+	}
+	if !strings.HasPrefix(body, "hold") {
+		return
+	}
+	p.held <- body
+	select {
+	case <-p.release:
+	case <-r.Context().Done():
+		p.mu.Lock()
+		p.cancelled = append(p.cancelled, body)
+		p.mu.Unlock()
+		// Answer nothing, as a server whose client went away.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// unblock releases every held request (idempotent).
+func (p *krbPool) unblock() { p.releaseOnce.Do(func() { close(p.release) }) }
+
+// client returns a Kerberos authenticator for poolUser with cfg changed by
+// configure, wrapping a fresh *http.Transport (trusting the server's
+// certificate) whose connections are counted.
+func (p *krbPool) client(t *testing.T, configure func(*KerberosConfig)) (*http.Client, *kerberosTransport) {
+	t.Helper()
+	cfg := krbConfig(t, p.k)
+	if configure != nil {
+		configure(&cfg)
+	}
+	a, err := NewKerberosWithPassword(poolUser, "", poolPass, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	base := p.srv.Client().Transport.(*http.Transport).Clone()
+	dial := (&net.Dialer{}).DialContext
+	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err == nil {
+			p.dials.Add(1)
+			conn = &countingConn{Conn: conn, closes: &p.clientCloses}
+		}
+		return conn, err
+	}
+	rt, err := a.Wrap(base, WrapOptions{})
+	require.NoError(t, err)
+	c := &http.Client{Transport: rt}
+	t.Cleanup(c.CloseIdleConnections)
+	return c, rt.(*kerberosTransport)
+}
+
+// authsPerConn returns, per server-side connection, how many times it
+// authenticated (contexts set up, or tokens accepted).
+func (p *krbPool) authsPerConn() map[string]int {
+	if p.enc != nil {
+		p.enc.mu.Lock()
+		defer p.enc.mu.Unlock()
+		return maps.Clone(p.enc.contextsOn)
+	}
+	p.tls.mu.Lock()
+	defer p.tls.mu.Unlock()
+	return maps.Clone(p.tls.tokensOn)
+}
+
+// checkConns checks that the client used at most limit connections (more
+// only to replace ones it closed, as net/http may do under load), each
+// authenticated exactly once, and returns how many authenticated.
+func (p *krbPool) checkConns(t *testing.T, limit int) int {
+	t.Helper()
+	auths := p.authsPerConn()
+	for addr, n := range auths {
+		assert.Equal(t, 1, n, "connection %s authenticated %d times", addr, n)
+	}
+	dials, closes := int(p.dials.Load()), int(p.clientCloses.Load())
+	assert.LessOrEqual(t, dials, limit+closes, "connections beyond the limit replace closed ones")
+	assert.LessOrEqual(t, len(auths), dials)
+	if closes > 0 {
+		t.Logf("the client closed %d connection(s) and dialed %d", closes, dials)
+	}
+	return len(auths)
+}
+
+func (p *krbPool) totalAuths() int {
+	n := 0
+	for _, v := range p.authsPerConn() {
+		n += v
+	}
+	return n
+}
+
+// A long poll held by the server does not block other requests of the
+// same client: they get their own authenticated connection.
+func TestKerberosLongPollDoesNotBlockOtherRequests(t *testing.T) {
+	for _, m := range krbPoolModes {
+		t.Run(m.name, func(t *testing.T) {
+			p := newKRBPool(t, m.tls, m.perRequest)
+			c, tr := p.client(t, nil)
+
+			type result struct {
+				body string
+				err  error
+			}
+			first := make(chan result, 1)
+			go func() {
+				got, err := post(context.Background(), c, p.srv.URL, "hold-receive")
+				first <- result{got, err}
+			}()
+			require.Equal(t, "hold-receive", <-p.held)
+
+			ctx, cancel := context.WithTimeout(context.Background(), deadlockGuard)
+			defer cancel()
+			for i := range 3 {
+				body := fmt.Sprintf("<command%d/>", i)
+				got, err := post(ctx, c, p.srv.URL, body)
+				require.NoError(t, err, "a request while the long poll is held")
+				assert.Equal(t, "echo:"+body, got)
+			}
+			select {
+			case r := <-first:
+				t.Fatalf("the long poll finished before it was released: %v %q", r.err, r.body)
+			default:
+			}
+			assert.Equal(t, 1, tr.pool.inUse(), "only the long poll holds a connection")
+			p.unblock()
+			r := <-first
+			require.NoError(t, r.err)
+			assert.Equal(t, "echo:hold-receive", r.body)
+			if m.perRequest {
+				// A token with every request: 1 (the long poll's) + 3, over
+				// at most two connections.
+				assert.Equal(t, 4, p.totalAuths())
+				assert.LessOrEqual(t, int(p.dials.Load()), 2+int(p.clientCloses.Load()))
+				return
+			}
+			assert.Equal(t, 2, p.checkConns(t, 2), "two connections, each authenticated once")
+			mode, _ := tr.state()
+			assert.Equal(t, krbModeConnection, mode, "a second connection is not a server asking for a token per request")
+		})
+	}
+}
+
+// Many concurrent callers share at most MaxConnections connections, each
+// authenticated exactly once, all of them used at the same time, with one
+// login and one service ticket.
+func TestKerberosPoolLimit(t *testing.T) {
+	const limit, callers, perCaller = 3, 12, 6
+	for _, m := range krbPoolModes[:2] {
+		t.Run(m.name, func(t *testing.T) {
+			p := newKRBPool(t, m.tls, false)
+			mark := kdcLogMark(t, p.k)
+			// The first `limit` requests wait in the handler until all of
+			// them are there: proves the connections are used in parallel.
+			var inflight, maxInflight atomic.Int32
+			all := make(chan struct{})
+			var closeAll sync.Once
+			p.onRequest = func(r *http.Request, _ string) {
+				n := inflight.Add(1)
+				defer inflight.Add(-1)
+				for {
+					m := maxInflight.Load()
+					if n <= m || maxInflight.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				if n == limit {
+					closeAll.Do(func() { close(all) })
+				}
+				select {
+				case <-all:
+				case <-time.After(deadlockGuard):
+					t.Errorf("only %d requests ever in flight, want %d", maxInflight.Load(), limit)
+					closeAll.Do(func() { close(all) })
+				}
+			}
+			c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = limit })
+
+			var wg sync.WaitGroup
+			errs := make(chan error, callers*perCaller)
+			for g := range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range perCaller {
+						body := fmt.Sprintf("<g%d i%d/>", g, i)
+						got, err := post(context.Background(), c, p.srv.URL, body)
+						if err == nil && got != "echo:"+body {
+							err = fmt.Errorf("got %q for %q", got, body)
+						}
+						if err != nil {
+							errs <- err
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			assert.Equal(t, int32(limit), maxInflight.Load(), "requests in flight at once")
+			assert.Equal(t, limit, p.checkConns(t, limit), "authenticated connections")
+			assert.Zero(t, tr.pool.inUse())
+			assert.Equal(t, 1, countKDCLog(t, p.k, mark, "AS_REQ", "ISSUE", poolUser+"@"), "one login")
+			assert.Equal(t, 1, countKDCLog(t, p.k, mark, "TGS_REQ", "ISSUE", poolUser+"@", testSPN), "one service ticket for all connections")
+		})
+	}
+}
+
+// Cancelling a held long poll closes its connection (the server sees the
+// request go away) and leaves the pool usable: later requests, concurrent
+// ones included, succeed.
+func TestKerberosPoolCancelledLongPoll(t *testing.T) {
+	for _, m := range krbPoolModes[:2] {
+		t.Run(m.name, func(t *testing.T) {
+			p := newKRBPool(t, m.tls, false)
+			c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = 2 })
+
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				_, err := post(ctx, c, p.srv.URL, "hold-poll")
+				done <- err
+			}()
+			<-p.held
+			cancel()
+			require.ErrorIs(t, <-done, context.Canceled)
+			assert.Zero(t, tr.pool.inUse(), "the cancelled request gave its connection back")
+			require.Eventually(t, func() bool {
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				return len(p.cancelled) == 1
+			}, 10*time.Second, time.Millisecond, "the server saw the long poll's connection close")
+
+			var wg sync.WaitGroup
+			errs := make(chan error, 20)
+			for g := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 5 {
+						body := fmt.Sprintf("<after g%d i%d/>", g, i)
+						got, err := post(context.Background(), c, p.srv.URL, body)
+						if err == nil && got != "echo:"+body {
+							err = fmt.Errorf("got %q", got)
+						}
+						if err != nil {
+							errs <- err
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			// The cancelled connection was closed; at most two more.
+			p.checkConns(t, 3)
+			mode, _ := tr.state()
+			assert.Equal(t, krbModeConnection, mode)
+		})
+	}
+}
+
+// Over HTTPS, a server that dropped the authenticated connection makes the
+// client authenticate the new one, and does not make it send a token with
+// every later request (it did not ask twice on one connection).
+func TestKerberosPoolReconnectHTTPS(t *testing.T) {
+	p := newKRBPool(t, true, false)
+	c, tr := p.client(t, nil)
+	got, err := post(context.Background(), c, p.srv.URL, "<one/>")
+	require.NoError(t, err)
+	assert.Equal(t, "echo:<one/>", got)
+	p.srv.CloseClientConnections()
+	// A POST written to a connection the server has just closed may fail
+	// without a retry (it may have been processed); once the client has
+	// noticed the close, it works.
+	for range 200 {
+		if got, err = post(context.Background(), c, p.srv.URL, "<two/>"); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, err)
+	assert.Equal(t, "echo:<two/>", got)
+	mode, _ := tr.state()
+	assert.Equal(t, krbModeConnection, mode)
+	tokens := p.tls.tokens.Load()
+	for i := range 3 {
+		_, err := post(context.Background(), c, p.srv.URL, fmt.Sprint(i))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, tokens, p.tls.tokens.Load(), "no token on an authenticated connection")
+	assert.Equal(t, 2, p.checkConns(t, 1), "two connections one after the other, each authenticated once")
+}
+
+// Closing idle connections closes the pooled connections; the next
+// request authenticates again.
+func TestKerberosPoolCloseIdleConnections(t *testing.T) {
+	for _, m := range krbPoolModes[:2] {
+		t.Run(m.name, func(t *testing.T) {
+			p := newKRBPool(t, m.tls, false)
+			c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = 2 })
+			var wg sync.WaitGroup
+			for i := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := post(context.Background(), c, p.srv.URL, fmt.Sprintf("hold%d", i))
+					assert.NoError(t, err)
+				}()
+			}
+			<-p.held
+			<-p.held
+			p.unblock()
+			wg.Wait()
+			require.Equal(t, int32(2), p.dials.Load())
+			assert.Zero(t, p.clientCloses.Load())
+			// net/http returns a connection to its idle pool just after the
+			// response body's EOF, so the first call may come too early.
+			require.Eventually(t, func() bool {
+				c.CloseIdleConnections()
+				return p.clientCloses.Load() == 2
+			}, 10*time.Second, 5*time.Millisecond, "both pooled connections closed")
+			for _, pc := range tr.pool.idle {
+				assert.False(t, pc.authed)
+			}
+			got, err := post(context.Background(), c, p.srv.URL, "<again/>")
+			require.NoError(t, err)
+			assert.Equal(t, "echo:<again/>", got)
+			assert.Equal(t, 3, p.checkConns(t, 3))
+		})
+	}
+}
+
+// A transport that is not an *http.Transport cannot be pinned: sealed
+// requests are serialized on one context, and HTTPS requests go through it
+// concurrently, as before the pool.
+func TestKerberosPoolOpaqueTransport(t *testing.T) {
+	for _, m := range krbPoolModes[:2] {
+		t.Run(m.name, func(t *testing.T) {
+			p := newKRBPool(t, m.tls, false)
+			a, err := NewKerberosWithPassword(poolUser, "", poolPass, krbConfig(t, p.k))
+			require.NoError(t, err)
+			defer a.Close()
+			base := p.srv.Client().Transport.(*http.Transport).Clone()
+			defer base.CloseIdleConnections()
+			rt, err := a.Wrap(roundTripperFunc(base.RoundTrip), WrapOptions{})
+			require.NoError(t, err)
+			c := &http.Client{Transport: rt}
+			var wg sync.WaitGroup
+			for i := range 6 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got, err := post(context.Background(), c, p.srv.URL, fmt.Sprintf("<%d/>", i))
+					assert.NoError(t, err)
+					assert.Equal(t, fmt.Sprintf("echo:<%d/>", i), got)
+				}()
+			}
+			wg.Wait()
+			assert.False(t, rt.(*kerberosTransport).pool.pinned)
+			if !m.tls {
+				assert.Equal(t, 1, p.totalAuths(), "one context, requests serialized")
+			}
+		})
+	}
+}
+
+// A negative MaxConnections is a configuration error.
+func TestKerberosMaxConnectionsNegative(t *testing.T) {
+	k := testKDC(t)
+	cfg := krbConfig(t, k)
+	cfg.MaxConnections = -1
+	_, err := NewKerberosWithPassword(poolUser, "", poolPass, cfg)
+	require.ErrorIs(t, err, ErrKerberosConfig)
+	assert.Contains(t, err.Error(), "MaxConnections")
+}
