@@ -43,6 +43,11 @@
 //     per request: responses are capped (wsman.Config.MaxResponseBytes);
 //     credentials are given to this package directly.
 //
+// Requests that masterzen builds itself (through Transporter) are sent as
+// masterzen wrote them: they carry no wsmv:SessionId and masterzen has no
+// Disconnect, Reconnect or Connect, so disconnected sessions need the
+// *wsman.Client (NewClient, or Transporter.Client) instead.
+//
 // Kerberos (winrm.ClientKerberos) is not mapped automatically: pass an
 // auth.Kerberos authenticator in Options.Auth.
 package winrmcompat
