@@ -341,6 +341,24 @@ func ExampleNewClient() {
 	_ = c // c.CreatePowerShell(ctx, ...), c.Receive(ctx, ...), ...
 }
 
+// masterzen's own client sends its requests through this SDK's transport:
+// faults are errors, responses are bounded, and cancelling ctx aborts the
+// request in flight.
+func ExampleTransporter() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ep := winrm.NewEndpoint("winrm.example.com", 5986, true, false, nil, nil, nil, 0)
+	params := winrm.NewParameters("PT60S", "en-US", 153600)
+	params.TransportDecorator = func() winrm.Transporter {
+		return &Transporter{Auth: &auth.NTLM{Username: `DOMAIN\user`, Password: "password"}, Context: ctx}
+	}
+	mc, err := winrm.NewClientWithParameters(ep, "", "", params)
+	if err != nil {
+		return
+	}
+	_ = mc // mc.RunWithContext(ctx, "ipconfig", os.Stdout, os.Stderr), ...
+}
+
 // masterzen does not escape (command text is only wrapped in CDATA): a
 // command containing "]]>" followed by markup would be
 // posted as broken XML. The Transporter refuses it instead.
