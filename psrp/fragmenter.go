@@ -60,6 +60,7 @@ type Fragmenter struct {
 	ids         *ObjectIDCounter
 	queue       []queuedMessage
 	pending     int // message bytes still queued
+	frags       int // fragments still needed at the current size (see fragCount)
 }
 
 type queuedMessage struct {
@@ -93,6 +94,17 @@ func (f *Fragmenter) SetMaxFragmentSize(n int) {
 		n = DefaultMaxFragmentSize
 	}
 	f.maxFragment = min(max(n, MinFragmentSize), MaxFragmentSizeLimit)
+	f.frags = 0
+	for _, q := range f.queue {
+		f.frags += f.fragCount(len(q.data))
+	}
+}
+
+// fragCount is the number of fragments n remaining message bytes need at the
+// current fragment size (at least one: an empty message is one fragment).
+func (f *Fragmenter) fragCount(n int) int {
+	per := f.maxFragment - FragmentHeaderSize
+	return max((n+per-1)/per, 1)
 }
 
 // MaxFragmentSize returns the current largest fragment size.
@@ -108,6 +120,7 @@ func (f *Fragmenter) Queue(msg []byte) uint64 {
 	id := f.ids.Next()
 	f.queue = append(f.queue, queuedMessage{objectID: id, data: msg})
 	f.pending += len(msg)
+	f.frags += f.fragCount(len(msg))
 	return id
 }
 
@@ -122,15 +135,9 @@ func (f *Fragmenter) Len() int { return len(f.queue) }
 
 // Pending returns the number of bytes (fragment headers included) needed to
 // send everything still queued at the current fragment size, assuming each
-// payload holds at least one full-size fragment.
+// payload holds at least one full-size fragment. It takes constant time.
 func (f *Fragmenter) Pending() int {
-	total := 0
-	per := f.maxFragment - FragmentHeaderSize
-	for _, q := range f.queue {
-		n := max((len(q.data)+per-1)/per, 1)
-		total += n*FragmentHeaderSize + len(q.data)
-	}
-	return total
+	return f.frags*FragmentHeaderSize + f.pending
 }
 
 // NextPayload returns the next payload of at most maxPayload bytes: whole
@@ -156,9 +163,13 @@ func (f *Fragmenter) NextPayload(maxPayload int) ([]byte, error) {
 		fr := Fragment{ObjectID: q.objectID, FragmentID: q.nextFragID, Start: q.nextFragID == 0,
 			End: n == len(q.data), Blob: q.data[:n]}
 		buf = fr.AppendTo(buf)
+		f.frags -= f.fragCount(len(q.data))
 		q.data = q.data[n:]
 		q.nextFragID++
 		f.pending -= n
+		if !fr.End {
+			f.frags += f.fragCount(len(q.data))
+		}
 		if fr.End {
 			f.queue[0] = queuedMessage{}
 			f.queue = f.queue[1:]
@@ -187,6 +198,7 @@ func (f *Fragmenter) NextPayloadAll(maxPayload int) ([]byte, error) {
 func (f *Fragmenter) Reset() {
 	f.queue = nil
 	f.pending = 0
+	f.frags = 0
 	f.ids.Reset()
 }
 

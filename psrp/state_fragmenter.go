@@ -9,6 +9,7 @@ func (f *Fragmenter) discard() {
 	clear(f.queue)
 	f.queue = nil
 	f.pending = 0
+	f.frags = 0
 }
 
 // dropOldestUnsent removes the oldest queued message of which no fragment
@@ -17,6 +18,7 @@ func (f *Fragmenter) dropOldestUnsent() bool {
 	for i := range f.queue {
 		if f.queue[i].nextFragID == 0 {
 			f.pending -= len(f.queue[i].data)
+			f.frags -= f.fragCount(len(f.queue[i].data))
 			f.queue = append(f.queue[:i:i], f.queue[i+1:]...)
 			if len(f.queue) == 0 {
 				f.queue = nil
