@@ -230,7 +230,7 @@ type krbEncServer struct {
 	contextsOn map[string]int
 }
 
-func newKRBEncServer(t *testing.T, kt *keytab.Keytab) *krbEncServer {
+func newKRBEncServer(t testing.TB, kt *keytab.Keytab) *krbEncServer {
 	s := &krbEncServer{kt: kt, conns: map[string]*kerberosSealer{}, contextsOn: map[string]int{}}
 	s.Server = httptest.NewServer(s)
 	t.Cleanup(s.Close)

@@ -60,7 +60,7 @@ func testPrincipal(t testing.TB, k *krbtest.KDC, name, password string) {
 
 // testServiceKeytab returns the keytab of testSPN, creating the service
 // principal on first use.
-func testServiceKeytab(t *testing.T, k *krbtest.KDC) *keytab.Keytab {
+func testServiceKeytab(t testing.TB, k *krbtest.KDC) *keytab.Keytab {
 	t.Helper()
 	principalsMu.Lock()
 	defer principalsMu.Unlock()
@@ -108,7 +108,7 @@ type krbServer struct {
 	tokens    atomic.Int32 // tokens received
 }
 
-func newKRBServer(t *testing.T, kt *keytab.Keytab, tlsOn bool, configure func(*krbServer)) *krbServer {
+func newKRBServer(t testing.TB, kt *keytab.Keytab, tlsOn bool, configure func(*krbServer)) *krbServer {
 	s := &krbServer{kt: kt, authed: map[string]bool{}, tokensOn: map[string]int{}}
 	if configure != nil {
 		configure(s)
@@ -292,7 +292,7 @@ lines:
 	return n
 }
 
-func krbConfig(t *testing.T, k *krbtest.KDC) KerberosConfig {
+func krbConfig(t testing.TB, k *krbtest.KDC) KerberosConfig {
 	t.Helper()
 	c, err := k.Config()
 	require.NoError(t, err)

@@ -65,7 +65,7 @@ const (
 	poolPass = "Polly-Pass-1"
 )
 
-func newKRBPool(t *testing.T, tlsOn, perRequest bool) *krbPool {
+func newKRBPool(t testing.TB, tlsOn, perRequest bool) *krbPool {
 	t.Helper()
 	k := testKDC(t)
 	testPrincipal(t, k, poolUser, poolPass)
@@ -111,7 +111,7 @@ func (p *krbPool) unblock() { p.releaseOnce.Do(func() { close(p.release) }) }
 // client returns a Kerberos authenticator for poolUser with cfg changed by
 // configure, wrapping a fresh *http.Transport (trusting the server's
 // certificate) whose connections are counted.
-func (p *krbPool) client(t *testing.T, configure func(*KerberosConfig)) (*http.Client, *kerberosTransport) {
+func (p *krbPool) client(t testing.TB, configure func(*KerberosConfig)) (*http.Client, *kerberosTransport) {
 	t.Helper()
 	cfg := krbConfig(t, p.k)
 	if configure != nil {
