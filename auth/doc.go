@@ -19,11 +19,12 @@
 // signing with per-direction sequence numbers), verified against the
 // MS-NLMP 4.2.4 test vectors.
 //
-// NTLM authenticates a TCP connection, so the NTLM transport keeps a small
-// pool of independently authenticated connections (NTLM.MaxConnections,
-// default [DefaultNTLMMaxConnections]), each with its own sealing state: a
-// long-polling Receive holds one connection while other requests of the
-// same client use the others.
+// NTLM and Kerberos authenticate a TCP connection, so their transports
+// keep a small pool of independently authenticated connections
+// (NTLM.MaxConnections, default [DefaultNTLMMaxConnections];
+// KerberosConfig.MaxConnections, default [DefaultKerberosMaxConnections]),
+// each with its own sealing state: a long-polling Receive holds one
+// connection while other requests of the same client use the others.
 //
 // # Message encryption
 //

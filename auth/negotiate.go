@@ -27,6 +27,11 @@ import (
 // password is not tried a second time with another protocol. Unlike
 // Windows, the fallback is not negotiated inside SPNEGO: the fallback
 // authenticator runs its own handshake.
+//
+// Kerberos requests use a pool of authenticated connections, as described
+// under "Connections" on Kerberos (bounded by the Kerberos
+// KerberosConfig.MaxConnections); the fallback keeps its own (for NTLM,
+// bounded by NTLM.MaxConnections).
 type Negotiate struct {
 	// Kerberos provides the Kerberos credentials. It may be nil only when
 	// Fallback is set; then Negotiate is the fallback alone.
