@@ -35,6 +35,17 @@ type basicTransport struct {
 	opts           WrapOptions
 }
 
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport (http.Client.CloseIdleConnections reaches it through this).
+func (t *basicTransport) CloseIdleConnections() { closeIdle(t.next) }
+
+// closeIdle calls rt.CloseIdleConnections when rt has it.
+func closeIdle(rt http.RoundTripper) {
+	if ci, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
 func (t *basicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !isHTTPS(req) && !t.opts.AllowUnencrypted {
 		if req.Body != nil {

@@ -183,6 +183,10 @@ type certificateTransport struct {
 	next http.RoundTripper
 }
 
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport (http.Client.CloseIdleConnections reaches it through this).
+func (t *certificateTransport) CloseIdleConnections() { closeIdle(t.next) }
+
 // RoundTrip implements http.RoundTripper.
 func (t *certificateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" {

@@ -286,8 +286,15 @@ func (c *Client) SetMaxEnvelopeSize(n int) {
 // OperationTimeout returns the default wsman:OperationTimeout.
 func (c *Client) OperationTimeout() time.Duration { return c.cfg.OperationTimeout }
 
-// CloseIdleConnections closes idle keep-alive connections.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+// CloseIdleConnections closes idle keep-alive connections, also those of
+// the client's own transport beneath an authenticator that does not pass
+// the call on.
+func (c *Client) CloseIdleConnections() {
+	c.hc.CloseIdleConnections()
+	if c.base != nil {
+		c.base.CloseIdleConnections()
+	}
+}
 
 // Request is one WS-Management request for Invoke. The client fills in To,
 // ReplyTo, MessageID, MaxEnvelopeSize, Locale, DataLocale and SessionId.

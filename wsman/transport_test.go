@@ -666,3 +666,29 @@ func TestProxyFromEnvironmentByDefault(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, reflect.ValueOf(NoProxy).Pointer(), reflect.ValueOf(c.base.Proxy).Pointer())
 }
+
+// CloseIdleConnections reaches the client's own transport even when the
+// authenticator's RoundTripper does not pass the call on.
+func TestCloseIdleConnectionsBeneathAuthenticator(t *testing.T) {
+	closed := make(chan struct{}, 4)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		req, _ := ParseEnvelope(b)
+		_, _ = w.Write(NewResponse(req).Marshal())
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, Config{Auth: &testAuth{}, AllowUnencrypted: true})
+	require.NoError(t, c.Delete(context.Background(), testRef)) // leaves an idle kept-alive connection
+	c.CloseIdleConnections()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the idle connection was not closed")
+	}
+}
