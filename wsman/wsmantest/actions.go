@@ -22,44 +22,6 @@ const (
 	maxPendingInput = 16 << 20
 )
 
-func sameSession(a, b string) bool { return strings.EqualFold(trimUUID(a), trimUUID(b)) }
-
-// lookupShellLocked finds the request's shell and checks that the caller
-// owns it. It refreshes the shell's activity time.
-func (s *Server) lookupShellLocked(req *request) (*shell, *Fault) {
-	return s.findShellLocked(req, true)
-}
-
-// findShellLocked is lookupShellLocked; touch false leaves the activity
-// time alone (Get and Enumerate are not shell activity).
-func (s *Server) findShellLocked(req *request, touch bool) (*shell, *Fault) {
-	s.sweepLocked()
-	id := strings.ToUpper(strings.TrimSpace(req.hdr.ShellID()))
-	sh := s.shells[id]
-	if sh == nil {
-		return nil, FaultShellNotFound()
-	}
-	if !strings.EqualFold(sh.owner, req.user) {
-		return nil, FaultAccessDenied()
-	}
-	if touch {
-		sh.lastActive = s.now()
-	}
-	return sh, nil
-}
-
-// requireConnectedLocked checks that the shell is connected to the
-// requesting client session.
-func requireConnectedLocked(sh *shell, req *request) *Fault {
-	if sh.state == stateDisconnected {
-		return FaultShellDisconnected()
-	}
-	if req.hdr.SessionID != "" && sh.sessionID != "" && !sameSession(req.hdr.SessionID, sh.sessionID) {
-		return FaultShellBusy(sh.id)
-	}
-	return nil
-}
-
 // configFromURI returns the configuration name of a PowerShell resource
 // URI served by this server.
 func (s *Server) configFromURI(uri string) (string, bool) {
@@ -91,19 +53,19 @@ func (s *Server) create(req *request) *response {
 	default:
 		c, ok := s.configFromURI(uri)
 		if !ok {
-			return &response{fault: FaultUnknownResource(uri)}
+			return faulted(FaultUnknownResource(uri))
 		}
 		kind, config = KindPowerShell, c
 	}
-	body, err := wsman.ParseShell(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Create request has no valid rsp:Shell.")}
+	body, f := parseBody(req, wsman.ParseShell, "The Create request has no valid rsp:Shell.")
+	if f != nil {
+		return faulted(f)
 	}
 	id := strings.ToUpper(strings.TrimSpace(body.ShellID))
 	if kind == KindCmd || id == "" {
 		id = strings.ToUpper(uuid.NewString())
 	} else if _, err := uuid.Parse(id); err != nil {
-		return &response{fault: FaultInvalidParameter()}
+		return faulted(FaultInvalidParameter())
 	}
 	now := s.now()
 	bufferMode := wsman.BufferModeBlock
@@ -152,7 +114,7 @@ func (s *Server) create(req *request) *response {
 	s.sweepLocked()
 	if _, exists := s.shells[id]; exists {
 		sh.cancel()
-		return &response{fault: FaultInvalidParameter()}
+		return faulted(FaultInvalidParameter())
 	}
 	n := 0
 	for _, x := range s.shells {
@@ -162,14 +124,14 @@ func (s *Server) create(req *request) *response {
 	}
 	if n >= s.opts.MaxShellsPerUser {
 		sh.cancel()
-		return &response{fault: FaultQuota()}
+		return faulted(FaultQuota())
 	}
 	s.nextPID++
 	sh.processID = s.opts.ProcessID + s.nextPID - 1
 	if kind == KindPowerShell {
 		if f := s.psCreateLocked(sh, req, body.CreationXML); f != nil {
 			sh.cancel()
-			return &response{fault: f}
+			return faulted(f)
 		}
 	}
 	s.shells[id] = sh
@@ -181,7 +143,7 @@ func (s *Server) create(req *request) *response {
 	if req.hdr.To != "" {
 		rc.Address = req.hdr.To
 	}
-	return &response{body: []*wsman.Element{rc.Element(), s.shellElementLocked(sh, viewCreate)}}
+	return reply(rc.Element(), s.shellElementLocked(sh, viewCreate))
 }
 
 // Views of a shell: what Windows puts in the rsp:Shell of each response.
@@ -251,14 +213,10 @@ func (s *Server) shellElementLocked(sh *shell, view int) *wsman.Element {
 }
 
 func (s *Server) delete(req *request) *response {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
-	if f != nil {
-		return &response{fault: f}
-	}
-	s.removeShellLocked(sh)
-	return &response{}
+	return s.withShell(req, ownShell, func(sh *shell) *response {
+		s.removeShellLocked(sh)
+		return reply()
+	})
 }
 
 // removeShellLocked deletes a shell: its commands are cancelled and
@@ -274,185 +232,156 @@ func (s *Server) removeShellLocked(sh *shell) {
 
 func (s *Server) get(req *request) *response {
 	if strings.EqualFold(req.hdr.ResourceURI, wsman.ResourceConfig) {
-		return &response{body: []*wsman.Element{s.configElement()}}
+		return reply(s.configElement())
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.findShellLocked(req, false)
-	if f != nil {
-		return &response{fault: f}
-	}
-	return &response{body: []*wsman.Element{s.shellElementLocked(sh, viewGet)}}
+	return s.withShell(req, peekShell, func(sh *shell) *response {
+		return reply(s.shellElementLocked(sh, viewGet))
+	})
 }
 
 func (s *Server) command(req *request) *response {
-	cl, err := wsman.ParseCommandLine(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Command request has no valid rsp:CommandLine.")}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
-	if f != nil {
-		return &response{fault: f}
-	}
-	if f := requireConnectedLocked(sh, req); f != nil {
-		return &response{fault: f}
-	}
-	id := strings.ToUpper(strings.TrimSpace(cl.CommandID))
-	if sh.kind == KindCmd || id == "" {
-		id = strings.ToUpper(uuid.NewString())
-	}
-	if sh.command(id) != nil {
-		return &response{fault: FaultInvalidParameter()}
-	}
-	if len(sh.commands) >= maxCommandsPerShell {
-		return &response{fault: FaultQuota()}
-	}
-	c := &command{id: id, sh: sh, commandLine: cl.Command, created: s.now(), running: true}
-	c.ctx, c.cancel = context.WithCancel(sh.ctx)
-	if sh.kind == KindPowerShell {
-		if f := s.psCommandLocked(sh, c, cl); f != nil {
-			c.cancel()
-			return &response{fault: f}
-		}
-	} else {
-		inv := &Invocation{Kind: KindCmd, ShellID: sh.id, CommandID: id, User: sh.owner,
-			CommandLine: cl.Command, Arguments: cl.Arguments}
-		if o, ok := req.hdr.Option(wsman.OptionSkipCmdShell); ok && strings.EqualFold(o.Value, "true") &&
-			!strings.ContainsAny(cl.Command, `\/`) {
-			// Without cmd.exe in between, the program must be given by
-			// its path: Windows fails the Command itself otherwise.
-			c.cancel()
-			return &response{fault: FaultFileNotFound()}
-		}
-		sh.commands = append(sh.commands, c)
-		s.startLocked(c, inv)
-	}
-	return &response{body: []*wsman.Element{wsman.CommandResponseElement(id)}}
+	return shellAction(s, req, connectedShell,
+		wsman.ParseCommandLine, "The Command request has no valid rsp:CommandLine.",
+		func(sh *shell, cl *wsman.CommandLine) *response {
+			id := strings.ToUpper(strings.TrimSpace(cl.CommandID))
+			if sh.kind == KindCmd || id == "" {
+				id = strings.ToUpper(uuid.NewString())
+			}
+			if sh.command(id) != nil {
+				return faulted(FaultInvalidParameter())
+			}
+			if len(sh.commands) >= maxCommandsPerShell {
+				return faulted(FaultQuota())
+			}
+			c := &command{id: id, sh: sh, commandLine: cl.Command, created: s.now(), running: true}
+			c.ctx, c.cancel = context.WithCancel(sh.ctx)
+			if sh.kind == KindPowerShell {
+				if f := s.psCommandLocked(sh, c, cl); f != nil {
+					c.cancel()
+					return faulted(f)
+				}
+			} else {
+				inv := &Invocation{Kind: KindCmd, ShellID: sh.id, CommandID: id, User: sh.owner,
+					CommandLine: cl.Command, Arguments: cl.Arguments}
+				if o, ok := req.hdr.Option(wsman.OptionSkipCmdShell); ok && strings.EqualFold(o.Value, "true") &&
+					!strings.ContainsAny(cl.Command, `\/`) {
+					// Without cmd.exe in between, the program must be given by
+					// its path: Windows fails the Command itself otherwise.
+					c.cancel()
+					return faulted(FaultFileNotFound())
+				}
+				sh.commands = append(sh.commands, c)
+				s.startLocked(c, inv)
+			}
+			return reply(wsman.CommandResponseElement(id))
+		})
 }
 
 func (s *Server) send(req *request) *response {
-	streams, err := wsman.ParseSend(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Send request has no valid rsp:Send.")}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
-	if f != nil {
-		return &response{fault: f}
-	}
-	if f := requireConnectedLocked(sh, req); f != nil {
-		return &response{fault: f}
-	}
-	for _, st := range streams {
-		var c *command
-		if st.CommandID != "" {
-			if c = sh.command(st.CommandID); c == nil {
-				return &response{fault: FaultCommandNotFound()}
+	return shellAction(s, req, connectedShell,
+		wsman.ParseSend, "The Send request has no valid rsp:Send.",
+		func(sh *shell, streams []wsman.Stream) *response {
+			for _, st := range streams {
+				var c *command
+				if st.CommandID != "" {
+					if c = sh.command(st.CommandID); c == nil {
+						return faulted(FaultCommandNotFound())
+					}
+				}
+				if sh.kind == KindPowerShell {
+					if f := s.psSendLocked(sh, c, st); f != nil {
+						return faulted(f)
+					}
+					continue
+				}
+				if c == nil {
+					return faulted(FaultInvalidParameter())
+				}
+				if len(c.stdin)+len(st.Data) > maxPendingInput {
+					return faulted(FaultQuota())
+				}
+				c.stdin = append(c.stdin, st.Data...)
+				if st.End {
+					c.stdinEOF = true
+				}
 			}
-		}
-		if sh.kind == KindPowerShell {
-			if f := s.psSendLocked(sh, c, st); f != nil {
-				return &response{fault: f}
-			}
-			continue
-		}
-		if c == nil {
-			return &response{fault: FaultInvalidParameter()}
-		}
-		if len(c.stdin)+len(st.Data) > maxPendingInput {
-			return &response{fault: FaultQuota()}
-		}
-		c.stdin = append(c.stdin, st.Data...)
-		if st.End {
-			c.stdinEOF = true
-		}
-	}
-	sh.broadcast()
-	return &response{body: []*wsman.Element{wsman.EmptyResponseElement(wsman.ActionSend)}}
+			sh.broadcast()
+			return reply(wsman.EmptyResponseElement(wsman.ActionSend))
+		})
 }
 
 func (s *Server) signal(req *request) *response {
-	sig, err := wsman.ParseSignal(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Signal request has no valid rsp:Signal.")}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
-	if f != nil {
-		return &response{fault: f}
-	}
-	if f := requireConnectedLocked(sh, req); f != nil {
-		return &response{fault: f}
-	}
-	if sig.CommandID != "" {
-		c := sh.command(sig.CommandID)
-		if c == nil {
-			return &response{fault: FaultCommandNotFound()}
-		}
-		code := strings.ToLower(sig.Code)
-		isStop := strings.HasSuffix(code, "signal/crtl_c") ||
-			(sh.kind == KindCmd && (strings.HasSuffix(code, "signal/ctrl_c") || strings.HasSuffix(code, "signal/ctrl_break")))
-		if isStop {
-			if c.running {
-				c.stopped = true
-				if sh.ps != nil && c.ps != nil {
-					if pl := sh.ps.pool.Pipeline(c.ps.pid); pl != nil {
-						_ = pl.BeginStop()
-					}
+	return shellAction(s, req, connectedShell,
+		wsman.ParseSignal, "The Signal request has no valid rsp:Signal.",
+		func(sh *shell, sig *wsman.Signal) *response {
+			if sig.CommandID != "" {
+				c := sh.command(sig.CommandID)
+				if c == nil {
+					return faulted(FaultCommandNotFound())
+				}
+				signalCommandLocked(sh, c, sig.Code)
+			}
+			return reply(wsman.EmptyResponseElement(wsman.ActionSignal))
+		})
+}
+
+// signalCommandLocked applies a Signal's code to a command: a stop
+// (crtl_c, and on cmd shells ctrl_c / ctrl_break) stops it; terminate and
+// any other code close and free it.
+func signalCommandLocked(sh *shell, c *command, code string) {
+	code = strings.ToLower(code)
+	isStop := strings.HasSuffix(code, "signal/crtl_c") ||
+		(sh.kind == KindCmd && (strings.HasSuffix(code, "signal/ctrl_c") || strings.HasSuffix(code, "signal/ctrl_break")))
+	if isStop {
+		if c.running {
+			c.stopped = true
+			if sh.ps != nil && c.ps != nil {
+				if pl := sh.ps.pool.Pipeline(c.ps.pid); pl != nil {
+					_ = pl.BeginStop()
 				}
 			}
-			c.cancel()
-		} else {
-			// terminate (and, on PowerShell shells, any other code):
-			// close the command and free it.
-			if c.running {
-				c.stopped = true
-			}
-			c.cancel()
-			sh.removeCommand(c)
-			if sh.ps != nil && c.ps != nil {
-				sh.ps.pool.RemovePipeline(c.ps.pid)
-			}
 		}
-		sh.broadcast()
+		c.cancel()
+	} else {
+		// terminate (and, on PowerShell shells, any other code):
+		// close the command and free it.
+		if c.running {
+			c.stopped = true
+		}
+		c.cancel()
+		sh.removeCommand(c)
+		if sh.ps != nil && c.ps != nil {
+			sh.ps.pool.RemovePipeline(c.ps.pid)
+		}
 	}
-	return &response{body: []*wsman.Element{wsman.EmptyResponseElement(wsman.ActionSignal)}}
+	sh.broadcast()
 }
 
 func (s *Server) disconnect(req *request) *response {
-	d, err := wsman.ParseDisconnect(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Disconnect request is not valid.")}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
-	if f != nil {
-		return &response{fault: f}
-	}
-	if sh.state == stateDisconnected {
-		return &response{fault: FaultInvalidState("Disconnect")}
-	}
-	if req.hdr.SessionID != "" && sh.sessionID != "" && !sameSession(req.hdr.SessionID, sh.sessionID) {
-		return &response{fault: FaultShellBusy(sh.id)}
-	}
-	if d.IdleTimeOut > 0 {
-		sh.idleTimeout = s.opts.clampIdle(d.IdleTimeOut)
-	}
-	if f := applyBufferMode(sh, d.BufferMode); f != nil {
-		return &response{fault: f}
-	}
-	sh.state = stateDisconnected
-	sh.disconnectedAt = s.now()
-	if req.hdr.SessionID != "" {
-		sh.sessionID = req.hdr.SessionID
-	}
-	sh.broadcast()
-	return &response{}
+	return shellAction(s, req, ownShell,
+		wsman.ParseDisconnect, "The Disconnect request is not valid.",
+		func(sh *shell, d *wsman.Disconnect) *response {
+			if sh.state == stateDisconnected {
+				return faulted(FaultInvalidState("Disconnect"))
+			}
+			// Connected: only another client session can make this fail.
+			if f := requireConnectedLocked(sh, req); f != nil {
+				return faulted(f)
+			}
+			if d.IdleTimeOut > 0 {
+				sh.idleTimeout = s.opts.clampIdle(d.IdleTimeOut)
+			}
+			if f := applyBufferMode(sh, d.BufferMode); f != nil {
+				return faulted(f)
+			}
+			sh.state = stateDisconnected
+			sh.disconnectedAt = s.now()
+			if req.hdr.SessionID != "" {
+				sh.sessionID = req.hdr.SessionID
+			}
+			sh.broadcast()
+			return reply()
+		})
 }
 
 func applyBufferMode(sh *shell, mode string) *Fault {
@@ -468,81 +397,66 @@ func applyBufferMode(sh *shell, mode string) *Fault {
 	return nil
 }
 
-func (s *Server) reconnect(req *request) *response {
-	r, err := wsman.ParseReconnect(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Reconnect request is not valid.")}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
-	if f != nil {
-		return &response{fault: f}
-	}
-	if r.CommandID != "" {
-		// Command reconnect: the command must exist; its buffered output
-		// is delivered to the next Receive.
-		if sh.command(r.CommandID) == nil {
-			return &response{fault: FaultCommandNotFound()}
-		}
-		if f := requireConnectedLocked(sh, req); f != nil {
-			return &response{fault: f}
-		}
-		return &response{}
-	}
-	if sh.state == stateConnected {
-		if sameSession(req.hdr.SessionID, sh.sessionID) {
-			return &response{} // already connected to this client: ignored
-		}
-		return &response{fault: FaultShellBusy(sh.id)}
-	}
-	if !sameSession(req.hdr.SessionID, sh.sessionID) {
-		return &response{fault: FaultSessionMismatch()}
-	}
-	if f := applyBufferMode(sh, r.BufferMode); f != nil {
-		return &response{fault: f}
-	}
+// markConnectedLocked records that the shell is connected again (after a
+// Reconnect or Connect) and wakes its waiters.
+func (s *Server) markConnectedLocked(sh *shell) {
 	sh.state = stateConnected
 	sh.lastActive = s.now()
 	sh.broadcast()
-	return &response{}
+}
+
+func (s *Server) reconnect(req *request) *response {
+	return shellAction(s, req, ownShell,
+		wsman.ParseReconnect, "The Reconnect request is not valid.",
+		func(sh *shell, r *wsman.Reconnect) *response {
+			if r.CommandID != "" {
+				// Command reconnect: the command must exist; its buffered
+				// output is delivered to the next Receive.
+				if f := requireCommandLocked(sh, req, r.CommandID); f != nil {
+					return faulted(f)
+				}
+				return reply()
+			}
+			if sh.state == stateConnected {
+				if sameSession(req.hdr.SessionID, sh.sessionID) {
+					return reply() // already connected to this client: ignored
+				}
+				return faulted(FaultShellBusy(sh.id))
+			}
+			if !sameSession(req.hdr.SessionID, sh.sessionID) {
+				return faulted(FaultSessionMismatch())
+			}
+			if f := applyBufferMode(sh, r.BufferMode); f != nil {
+				return faulted(f)
+			}
+			s.markConnectedLocked(sh)
+			return reply()
+		})
 }
 
 func (s *Server) connect(req *request) *response {
-	cn, err := wsman.ParseConnect(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Connect request is not valid.")}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sh, f := s.lookupShellLocked(req)
-	if f != nil {
-		return &response{fault: f}
-	}
-	if cn.CommandID != "" {
-		c := sh.command(cn.CommandID)
-		if c == nil {
-			return &response{fault: FaultCommandNotFound()}
-		}
-		if f := requireConnectedLocked(sh, req); f != nil {
-			return &response{fault: f}
-		}
-		return &response{body: []*wsman.Element{(&wsman.ConnectResponse{}).Element()}}
-	}
-	if sh.state == stateConnected {
-		return &response{fault: FaultShellBusy(sh.id)}
-	}
-	var respXML []byte
-	if sh.kind == KindPowerShell {
-		var f *Fault
-		if respXML, f = s.psConnectLocked(sh, req, cn.ConnectXML); f != nil {
-			return &response{fault: f}
-		}
-	}
-	sh.state = stateConnected
-	sh.sessionID = req.hdr.SessionID
-	sh.lastActive = s.now()
-	sh.broadcast()
-	cr := &wsman.ConnectResponse{InputStreams: sh.inputStreams, OutputStreams: sh.outputStreams, ConnectResponseXML: respXML}
-	return &response{body: []*wsman.Element{cr.Element()}}
+	return shellAction(s, req, ownShell,
+		wsman.ParseConnect, "The Connect request is not valid.",
+		func(sh *shell, cn *wsman.Connect) *response {
+			if cn.CommandID != "" {
+				if f := requireCommandLocked(sh, req, cn.CommandID); f != nil {
+					return faulted(f)
+				}
+				return reply((&wsman.ConnectResponse{}).Element())
+			}
+			if sh.state == stateConnected {
+				return faulted(FaultShellBusy(sh.id))
+			}
+			var respXML []byte
+			if sh.kind == KindPowerShell {
+				var f *Fault
+				if respXML, f = s.psConnectLocked(sh, req, cn.ConnectXML); f != nil {
+					return faulted(f)
+				}
+			}
+			sh.sessionID = req.hdr.SessionID
+			s.markConnectedLocked(sh)
+			cr := &wsman.ConnectResponse{InputStreams: sh.inputStreams, OutputStreams: sh.outputStreams, ConnectResponseXML: respXML}
+			return reply(cr.Element())
+		})
 }

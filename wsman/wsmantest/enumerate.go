@@ -20,7 +20,7 @@ const maxOpenEnumerations = 256
 func (s *Server) enumerate(req *request) *response {
 	en, err := wsman.ParseEnumerate(req.env.BodyElement())
 	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Enumerate request is not valid.")}
+		return faulted(FaultSchemaValidation("The Enumerate request is not valid."))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -42,10 +42,10 @@ func (s *Server) enumerate(req *request) *response {
 		}
 		sh := s.shells[shellID]
 		if sh == nil {
-			return &response{fault: FaultShellNotFound()}
+			return faulted(FaultShellNotFound())
 		}
 		if !strings.EqualFold(sh.owner, req.user) {
-			return &response{fault: FaultAccessDenied()}
+			return faulted(FaultAccessDenied())
 		}
 		for _, c := range sh.commands {
 			state := "Running"
@@ -55,7 +55,7 @@ func (s *Server) enumerate(req *request) *response {
 			items = append(items, (&wsman.CommandInfo{CommandID: c.id, CommandLine: c.commandLine, CommandState: state}).Element())
 		}
 	default:
-		return &response{fault: FaultUnknownResource(req.hdr.ResourceURI)}
+		return faulted(FaultUnknownResource(req.hdr.ResourceURI))
 	}
 	max := en.MaxElements
 	if max <= 0 {
@@ -75,7 +75,7 @@ func (s *Server) enumerate(req *request) *response {
 		res.Items = items
 		res.EndOfSequence = true
 	}
-	return &response{body: []*wsman.Element{res.EnumerateResponseElement()}}
+	return reply(res.EnumerateResponseElement())
 }
 
 func (s *Server) storeEnumerationLocked(user string, items []*wsman.Element) string {
@@ -93,13 +93,13 @@ func (s *Server) storeEnumerationLocked(user string, items []*wsman.Element) str
 func (s *Server) pull(req *request) *response {
 	p, err := wsman.ParsePull(req.env.BodyElement())
 	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Pull request is not valid.")}
+		return faulted(FaultSchemaValidation("The Pull request is not valid."))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	en := s.enums[p.Context]
 	if en == nil || !strings.EqualFold(en.user, req.user) {
-		return &response{fault: FaultInvalidEnumerationContext()}
+		return faulted(FaultInvalidEnumerationContext())
 	}
 	max := p.MaxElements
 	if max <= 0 {
@@ -114,7 +114,7 @@ func (s *Server) pull(req *request) *response {
 		res.EndOfSequence = true
 		delete(s.enums, p.Context)
 	}
-	return &response{body: []*wsman.Element{res.PullResponseElement()}}
+	return reply(res.PullResponseElement())
 }
 
 func (s *Server) release(req *request) *response {
@@ -122,7 +122,7 @@ func (s *Server) release(req *request) *response {
 	s.mu.Lock()
 	delete(s.enums, ctx)
 	s.mu.Unlock()
-	return &response{}
+	return reply()
 }
 
 // sortedShellsLocked returns the shells in creation order.

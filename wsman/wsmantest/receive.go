@@ -10,32 +10,29 @@ import (
 // available (or the command finished), and with the w:TimedOut fault after
 // the OperationTimeout.
 func (s *Server) receive(req *request) *response {
-	rv, err := wsman.ParseReceive(req.env.BodyElement())
-	if err != nil {
-		return &response{fault: FaultSchemaValidation("The Receive request has no valid rsp:Receive.")}
+	rv, f := parseBody(req, wsman.ParseReceive, "The Receive request has no valid rsp:Receive.")
+	if f != nil {
+		return faulted(f)
 	}
 	maxBytes := s.maxPayload(req.hdr)
 	timeout := s.operationTimeout(req.hdr)
 
+	// The lock is released by hand: the long poll below waits without it.
 	s.mu.Lock()
-	sh, f := s.lookupShellLocked(req)
+	sh, f := s.shellLocked(req, connectedShell)
 	if f != nil {
 		s.mu.Unlock()
-		return &response{fault: f}
-	}
-	if f := requireConnectedLocked(sh, req); f != nil {
-		s.mu.Unlock()
-		return &response{fault: f}
+		return faulted(f)
 	}
 	var c *command
 	if rv.CommandID != "" {
 		if c = sh.command(rv.CommandID); c == nil {
 			s.mu.Unlock()
-			return &response{fault: FaultCommandNotFound()}
+			return faulted(FaultCommandNotFound())
 		}
 	} else if sh.kind == KindCmd {
 		s.mu.Unlock()
-		return &response{fault: FaultInvalidParameter()}
+		return faulted(FaultInvalidParameter())
 	}
 	sh.receivers++
 	defer func() {
@@ -56,15 +53,15 @@ func (s *Server) receive(req *request) *response {
 		// Still there, still ours?
 		if s.shells[sh.id] != sh {
 			s.mu.Unlock()
-			return &response{fault: FaultShellNotFound()}
+			return faulted(FaultShellNotFound())
 		}
 		if c != nil && sh.command(c.id) != c {
 			s.mu.Unlock()
-			return &response{fault: FaultCommandNotFound()}
+			return faulted(FaultCommandNotFound())
 		}
 		if f := requireConnectedLocked(sh, req); f != nil {
 			s.mu.Unlock()
-			return &response{fault: f}
+			return faulted(f)
 		}
 		if req.ctx.Err() != nil {
 			// The connection was dropped or the server closes: take no
@@ -76,7 +73,7 @@ func (s *Server) receive(req *request) *response {
 			sh.lastActive = s.now()
 			sh.broadcast() // writers blocked on a full buffer may continue
 			s.mu.Unlock()
-			return &response{body: []*wsman.Element{body.Element()}}
+			return reply(body.Element())
 		}
 		ch := sh.changed
 		s.mu.Unlock()
@@ -86,7 +83,7 @@ func (s *Server) receive(req *request) *response {
 		select {
 		case <-ch:
 		case <-timer.C():
-			return &response{fault: FaultTimedOut()}
+			return faulted(FaultTimedOut())
 		case <-req.ctx.Done():
 			return &response{noResponse: true}
 		}
