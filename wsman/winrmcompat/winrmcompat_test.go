@@ -403,3 +403,59 @@ func TestConfigFromClientCertificate(t *testing.T) {
 	require.True(t, ok, "%T", cfg.Auth)
 	assert.Equal(t, "cert-user", c.Leaf().Subject.CommonName)
 }
+
+// Through the Transporter an HTTP 500 is never a success, SOAP or not, and
+// a fault is an error whatever its status.
+func TestTransporterHTTPErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		status int
+		body   func(req *wsman.Envelope) []byte
+		check  func(t *testing.T, err error)
+	}{
+		"500 not SOAP": {500, func(*wsman.Envelope) []byte { return []byte("<html>Internal Server Error</html>") },
+			func(t *testing.T, err error) {
+				var he *wsman.HTTPError
+				require.ErrorAs(t, err, &he)
+				assert.Equal(t, 500, he.StatusCode)
+			}},
+		"500 empty": {500, func(*wsman.Envelope) []byte { return nil },
+			func(t *testing.T, err error) {
+				var he *wsman.HTTPError
+				require.ErrorAs(t, err, &he)
+			}},
+		"500 SOAP without fault": {500, func(req *wsman.Envelope) []byte { return wsman.NewResponse(req).Marshal() },
+			func(t *testing.T, err error) {
+				var he *wsman.HTTPError
+				require.ErrorAs(t, err, &he)
+			}},
+		"200 with fault": {200, func(req *wsman.Envelope) []byte {
+			return wsman.NewFaultResponse(req, wsman.ShellNotFoundFault("m")).Marshal()
+		}, func(t *testing.T, err error) { require.ErrorIs(t, err, wsman.ErrShellNotFound) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				req, err := wsman.ParseEnvelope(b)
+				if err != nil {
+					w.WriteHeader(400)
+					return
+				}
+				w.WriteHeader(tc.status)
+				_, _ = w.Write(tc.body(req))
+			}))
+			defer srv.Close()
+			params := winrm.NewParameters("PT60S", "en-US", 153600)
+			var tr *Transporter
+			params.TransportDecorator = func() winrm.Transporter {
+				tr = &Transporter{Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
+				return tr
+			}
+			mc, err := winrm.NewClientWithParameters(tlsEndpoint(t, srv), "", "", params)
+			require.NoError(t, err)
+			defer tr.Client().CloseIdleConnections()
+			_, err = mc.CreateShell()
+			require.Error(t, err)
+			tc.check(t, err)
+		})
+	}
+}
