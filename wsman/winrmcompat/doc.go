@@ -43,6 +43,11 @@
 //     per request: responses are capped (wsman.Config.MaxResponseBytes);
 //     credentials are given to this package directly.
 //
+// Proxies: masterzen keeps a proxy function given to NewClientWithProxyFunc
+// or NewClientNTLMWithProxyFunc unexported, so it cannot be carried over;
+// the wsman client takes the proxy from the environment (as masterzen does
+// by default) unless Options.Base.Proxy sets one.
+//
 // Requests that masterzen builds itself (through Transporter) are sent as
 // masterzen wrote them: they carry no wsmv:SessionId and masterzen has no
 // Disconnect, Reconnect or Connect, so disconnected sessions need the
