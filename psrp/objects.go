@@ -168,41 +168,12 @@ func isNil(v clixml.Value) bool {
 	return ok
 }
 
-// int64Of converts any integer value, or an enum object holding one.
-func int64Of(v clixml.Value) (int64, bool) {
-	switch x := v.(type) {
-	case clixml.Int32:
-		return int64(x), true
-	case clixml.Int64:
-		return int64(x), true
-	case clixml.Int16:
-		return int64(x), true
-	case clixml.Int8:
-		return int64(x), true
-	case clixml.UInt8:
-		return int64(x), true
-	case clixml.UInt16:
-		return int64(x), true
-	case clixml.UInt32:
-		return int64(x), true
-	case clixml.UInt64:
-		if x <= 1<<63-1 {
-			return int64(x), true
-		}
-	case *clixml.Object:
-		if x != nil && x.Inner != nil {
-			return int64Of(x.Inner)
-		}
-	}
-	return 0, false
-}
-
 func (r *reader) int32(p string, required bool) int32 {
 	v := r.get(p, required)
 	if v == nil {
 		return 0
 	}
-	n, ok := int64Of(v)
+	n, ok := clixml.AsInt64(v)
 	if !ok || n < -1<<31 || n > 1<<31-1 {
 		r.fail(p, "expected a 32-bit integer, got %s", describe(v))
 		return 0
@@ -215,7 +186,7 @@ func (r *reader) int64(p string, required bool) int64 {
 	if v == nil {
 		return 0
 	}
-	n, ok := int64Of(v)
+	n, ok := clixml.AsInt64(v)
 	if !ok {
 		r.fail(p, "expected an integer, got %s", describe(v))
 	}

@@ -99,7 +99,7 @@ func DecodeHostInfo(v clixml.Value) (*HostInfo, error) {
 		x.DefaultData = []HostDefaultValue{}
 		if data != nil {
 			for _, e := range data.Entries {
-				k, ok := int64Of(e.Key)
+				k, ok := clixml.AsInt64(e.Key)
 				if !ok || k < -1<<31 || k > 1<<31-1 {
 					hr.fail("data", "key %s is not a 32-bit integer", describe(e.Key))
 					break

@@ -366,7 +366,7 @@ func DecodeRunspaceAvailability(v clixml.Value) (*RunspaceAvailability, error) {
 	case clixml.Bool:
 		x.Success = bool(resp)
 	default:
-		n, ok := int64Of(resp)
+		n, ok := clixml.AsInt64(resp)
 		if !ok {
 			r.fail("SetMinMaxRunspacesResponse", "expected <B> or <I64>, got %s", describe(resp))
 		}

@@ -193,8 +193,11 @@ func AsString(v Value) (string, bool) {
 	return "", false
 }
 
-// AsInt64 returns the value of any integer primitive (including an enum's
-// <I32>) that fits an int64.
+// AsInt64 returns the value of any integer primitive (UInt8 to Int64) that
+// fits an int64, or of an object wrapping one (such as an enum's <I32>;
+// like the other As functions it follows Inner at most 8 levels deep). It
+// reports false for anything else, including floats, Decimal, strings and
+// a UInt64 above math.MaxInt64.
 func AsInt64(v Value) (int64, bool) {
 	switch x := unwrap(v).(type) {
 	case UInt8:
