@@ -586,23 +586,14 @@ func scalarText(v clixml.Value) string {
 	return fmt.Sprint(v)
 }
 
-// toInt converts numbers and numeric strings to an integer.
+// toInt converts numbers and numeric strings to an integer: any integer
+// clixml.AsInt64 accepts (also an object wrapping one, such as an enum),
+// a whole Float64, or a String holding a decimal integer.
 func toInt(v clixml.Value) (int64, bool) {
+	if n, ok := clixml.AsInt64(v); ok {
+		return n, true
+	}
 	switch x := v.(type) {
-	case clixml.Int32:
-		return int64(x), true
-	case clixml.Int64:
-		return int64(x), true
-	case clixml.Int16:
-		return int64(x), true
-	case clixml.Int8:
-		return int64(x), true
-	case clixml.UInt8:
-		return int64(x), true
-	case clixml.UInt16:
-		return int64(x), true
-	case clixml.UInt32:
-		return int64(x), true
 	case clixml.Float64:
 		if float64(x) != float64(int64(x)) {
 			return 0, false
