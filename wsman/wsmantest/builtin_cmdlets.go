@@ -471,10 +471,15 @@ func parseCategory(v clixml.Value) (ErrorCategory, bool) {
 	return 0, false
 }
 
-// informational writes a warning, verbose or debug message under a
-// preference: Continue and Inquire write it (the fake server never
-// prompts), Stop writes it and then stops the script as PowerShell does.
-func (x *cmdRun) informational(p actionPreference, variable string, write func(string) error, msg string) error {
+// informational writes the mandatory Message (bound, or the pipeline
+// input) of Write-Warning, Write-Verbose or Write-Debug under a preference:
+// Continue and Inquire write it (the fake server never prompts), Stop
+// writes it and then stops the script as PowerShell does.
+func (x *cmdRun) informational(in clixml.Value, hasInput bool, p actionPreference, variable string, write func(string) error) error {
+	msg, ok := x.message("Message", in, hasInput)
+	if !ok {
+		return x.missingMandatory("Message")
+	}
 	switch p {
 	case prefSilentlyContinue, prefIgnore:
 		return nil
@@ -494,27 +499,15 @@ func (x *cmdRun) informational(p actionPreference, variable string, write func(s
 }
 
 func writeWarningCmd(x *cmdRun, in clixml.Value, hasInput bool) error {
-	msg, ok := x.message("Message", in, hasInput)
-	if !ok {
-		return x.missingMandatory("Message")
-	}
-	return x.informational(x.pref("WarningAction", "warningpreference"), "WarningPreference", x.ip.host.WriteWarning, msg)
+	return x.informational(in, hasInput, x.pref("WarningAction", "warningpreference"), "WarningPreference", x.ip.host.WriteWarning)
 }
 
 func writeVerboseCmd(x *cmdRun, in clixml.Value, hasInput bool) error {
-	msg, ok := x.message("Message", in, hasInput)
-	if !ok {
-		return x.missingMandatory("Message")
-	}
-	return x.informational(x.switchPref("Verbose", "verbosepreference"), "VerbosePreference", x.ip.host.WriteVerbose, msg)
+	return x.informational(in, hasInput, x.switchPref("Verbose", "verbosepreference"), "VerbosePreference", x.ip.host.WriteVerbose)
 }
 
 func writeDebugCmd(x *cmdRun, in clixml.Value, hasInput bool) error {
-	msg, ok := x.message("Message", in, hasInput)
-	if !ok {
-		return x.missingMandatory("Message")
-	}
-	return x.informational(x.switchPref("Debug", "debugpreference"), "DebugPreference", x.ip.host.WriteDebug, msg)
+	return x.informational(in, hasInput, x.switchPref("Debug", "debugpreference"), "DebugPreference", x.ip.host.WriteDebug)
 }
 
 func writeInformationCmd(x *cmdRun, in clixml.Value, hasInput bool) error {
