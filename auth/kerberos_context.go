@@ -63,6 +63,7 @@ func newKerberosMutualToken(creds *credentials.Credentials, tkt messages.Ticket,
 	if err != nil {
 		return nil, nil, fmt.Errorf("build authenticator: %w", err)
 	}
+	krbSetAuthenticatorTime(&a)
 	et, err := crypto.GetEtype(key.KeyType)
 	if err != nil {
 		return nil, nil, fmt.Errorf("session key: %w", err)

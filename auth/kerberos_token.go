@@ -51,6 +51,7 @@ func newKerberosSPNEGOToken(creds *credentials.Credentials, tkt messages.Ticket,
 	if err != nil {
 		return nil, fmt.Errorf("build authenticator: %w", err)
 	}
+	krbSetAuthenticatorTime(&a)
 	a.Cksum = types.Checksum{
 		CksumType: chksumtype.GSSAPI,
 		Checksum:  kerberosAuthenticatorChecksum(bindings, kerberosGSSFlags),
