@@ -14,9 +14,10 @@ var krbAuthTime struct {
 }
 
 // krbAuthenticatorTime returns the current time in microseconds (UTC),
-// made strictly later than every time it returned before. Replay caches
-// (Windows', MIT's before 1.18, gokrb5's service) treat two authenticators
-// of one client with the same ctime and cusec as a replay, and pooled
+// made strictly later than every time it returned before. A replay cache
+// as RFC 4120 3.2.3 describes it (gokrb5's service has one, MIT's did
+// before 1.18) treats two authenticators of one client for one server with
+// the same ctime and cusec as a replay, and pooled
 // connections build authenticators concurrently, so two of them could
 // otherwise share a microsecond and the second be refused with
 // KRB_AP_ERR_REPEAT.
