@@ -68,8 +68,11 @@ func ParseEncryptedContentType(contentType string) (protocol string, ok bool) {
 // EncryptedBodyError reports a malformed or unverifiable encrypted body.
 // It matches ErrEncryptedBody with errors.Is.
 type EncryptedBodyError struct {
+	// Reason says what is wrong with the body, without quoting it.
 	Reason string
-	Err    error
+	// Err is the underlying error, if any (nil for a purely structural
+	// problem).
+	Err error
 }
 
 // Error describes the problem.

@@ -19,7 +19,9 @@ import (
 type NTLMServerConfig struct {
 	// Users maps "user", `DOMAIN\user` or "user@domain" to passwords (see
 	// ntlm.PasswordTable). Lookup, when set, replaces it.
-	Users  map[string]string
+	Users map[string]string
+	// Lookup returns the password of a user (domain as the client sent
+	// it, possibly empty); ok is false for an unknown user.
 	Lookup func(user, domain string) (password string, ok bool)
 	// AllowUnencrypted accepts plain (unsealed) request bodies over
 	// http:// after authentication, like a Windows server with

@@ -78,3 +78,28 @@ func quote(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// String describes the authenticator without its password.
+func (n NTLM) String() string {
+	s := "auth.NTLM{Username: " + quote(n.Username)
+	if n.Domain != "" {
+		s += ", Domain: " + quote(n.Domain)
+	}
+	return s + ", Password: [redacted]}"
+}
+
+// GoString is String, so %#v does not print the password either.
+func (n NTLM) GoString() string { return n.String() }
+
+// MarshalJSON writes the user name and domain and a redacted password, so
+// JSON encoders (slog's JSON handler for nested values among them) do not
+// leak it.
+func (n NTLM) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ Username, Domain, Password string }{n.Username, n.Domain, "[redacted]"})
+}
+
+// LogValue implements slog.LogValuer: the user name and domain only.
+func (n NTLM) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("scheme", "NTLM"), slog.String("username", n.Username),
+		slog.String("domain", n.Domain))
+}

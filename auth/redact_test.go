@@ -29,6 +29,13 @@ func TestAuthenticatorsDoNotPrintSecrets(t *testing.T) {
 		assert.Contains(t, out, "admin")
 	}
 
+	n := &NTLM{Username: `CORP\bob`, Domain: "CORP", Password: "NTLM-S3cret"}
+	for _, v := range []any{n, *n, []any{n}, struct{ A Authenticator }{n}} {
+		out := printedForms(v)
+		assert.NotContains(t, out, "NTLM-S3cret")
+		assert.Contains(t, out, "bob")
+	}
+
 	cfg, err := config.NewFromString("[libdefaults]\n default_realm = EXAMPLE.COM\n")
 	require.NoError(t, err)
 	k, err := NewKerberosWithPassword("alice", "", "Kerb-S3cret", KerberosConfig{Krb5Config: cfg})

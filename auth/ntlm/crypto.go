@@ -79,8 +79,12 @@ func lmv2Response(responseKeyLM, serverChallenge, clientChallenge []byte) []byte
 // rc4Once encrypts data with a fresh RC4 key (RC4K of MS-NLMP 6).
 func rc4Once(key, data []byte) []byte {
 	c, err := rc4.NewCipher(key)
-	if err != nil { // only for key length 0 or > 256, never for NTLM keys
-		panic("ntlm: rc4 key: " + err.Error())
+	if err != nil {
+		// rc4 refuses only keys of length 0 or above 256 bytes; every
+		// caller passes a 5-, 7-, 8- or 16-byte NTLM key, so this cannot
+		// happen. Return no bytes rather than panic: the caller's MAC or
+		// key check then fails cleanly.
+		return nil
 	}
 	out := make([]byte, len(data))
 	c.XORKeyStream(out, data)
