@@ -189,19 +189,3 @@ func TestBuiltinReferenceExample(t *testing.T) {
 	assert.Equal(t, []clixml.Value{clixml.String("Return 1"), clixml.String("Return 2"), clixml.String("Return 3")},
 		append(res.output, rest.output...))
 }
-
-// collectUntil receives a pipeline's output until enough has arrived.
-func (c *psClient) collectUntil(ctx context.Context, pl *psrp.ClientPipeline, res *result, enough func(*result) bool) {
-	cid := strings.ToUpper(pl.ID().String())
-	for !enough(res) {
-		rr, err := c.wc.Receive(ctx, c.ref, &wsman.Receive{CommandID: cid})
-		require.NoError(c.t, err)
-		if rr.TimedOut {
-			continue
-		}
-		ev, err := c.pool.ReceiveData(rr.StreamData(wsman.StreamStdout, cid))
-		require.NoError(c.t, err)
-		c.apply(ctx, res, ev, pl, nil)
-		require.False(c.t, rr.CommandState.Done(), "pipeline ended early in state %v", res.state)
-	}
-}

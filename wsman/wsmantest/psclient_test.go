@@ -61,18 +61,31 @@ func testCtx(t testing.TB) context.Context {
 // openPool creates a PowerShell shell and opens its runspace pool.
 func openPool(t testing.TB, wc *wsman.Client, name string, idle time.Duration) *psClient {
 	t.Helper()
+	return openPoolShell(t, wc, wsman.PowerShellShell{Name: name, IdleTimeOut: idle})
+}
+
+// openPoolConfig opens a pool on a named configuration.
+func openPoolConfig(t testing.TB, wc *wsman.Client, config string) *psClient {
+	t.Helper()
+	return openPoolShell(t, wc, wsman.PowerShellShell{ConfigurationName: config})
+}
+
+// openPoolShell creates the PowerShell shell sh describes (its ShellID and
+// CreationXML are filled in) and opens its runspace pool.
+func openPoolShell(t testing.TB, wc *wsman.Client, sh wsman.PowerShellShell) *psClient {
+	t.Helper()
 	ctx := testCtx(t)
 	id := uuid.New()
 	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
 	require.NoError(t, err)
 	require.NoError(t, pool.Open())
-	creation, err := pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize())
+	sh.ShellID = strings.ToUpper(id.String())
+	sh.CreationXML, err = pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize())
 	require.NoError(t, err)
-	resp, err := wc.CreatePowerShell(ctx, wsman.PowerShellShell{ShellID: strings.ToUpper(id.String()), Name: name,
-		IdleTimeOut: idle, CreationXML: creation})
+	resp, err := wc.CreatePowerShell(ctx, sh)
 	require.NoError(t, err)
 	c := &psClient{t: t, wc: wc, pool: pool,
-		ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(""), ShellID: resp.ShellID()}}
+		ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(sh.ConfigurationName), ShellID: resp.ShellID()}}
 	c.flush(ctx, psrp.PoolTarget, "")
 	for pool.State() != psrp.RunspacePoolOpened {
 		c.receivePool(ctx)
@@ -122,21 +135,34 @@ func (c *psClient) start(ctx context.Context, script string, withInput bool) *ps
 // host calls.
 func (c *psClient) collect(ctx context.Context, pl *psrp.ClientPipeline, onHostCall func(*psrp.HostCall) *psrp.HostResponse) *result {
 	res := &result{records: map[psrp.MessageType][]string{}}
-	cid := strings.ToUpper(pl.ID().String())
-	for {
-		rr, err := c.wc.Receive(ctx, c.ref, &wsman.Receive{CommandID: cid})
-		require.NoError(c.t, err)
-		if rr.TimedOut {
-			continue
-		}
-		ev, err := c.pool.ReceiveData(rr.StreamData(wsman.StreamStdout, cid))
-		require.NoError(c.t, err)
-		c.apply(ctx, res, ev, pl, onHostCall)
-		if rr.CommandState.Done() {
-			require.True(c.t, res.state.Terminal(), "Done before a terminal pipeline state")
-			return res
-		}
+	for !c.receiveOnce(ctx, pl, res, onHostCall) {
+		// a timeout, or output before Done: receive again
 	}
+	require.True(c.t, res.state.Terminal(), "Done before a terminal pipeline state")
+	return res
+}
+
+// collectUntil receives a pipeline's output until enough has arrived.
+func (c *psClient) collectUntil(ctx context.Context, pl *psrp.ClientPipeline, res *result, enough func(*result) bool) {
+	for !enough(res) {
+		done := c.receiveOnce(ctx, pl, res, nil)
+		require.False(c.t, done, "pipeline ended early in state %v", res.state)
+	}
+}
+
+// receiveOnce does one Receive for the pipeline and applies what it brings
+// to res; it reports whether the command is Done (false on a timeout).
+func (c *psClient) receiveOnce(ctx context.Context, pl *psrp.ClientPipeline, res *result, onHostCall func(*psrp.HostCall) *psrp.HostResponse) bool {
+	cid := strings.ToUpper(pl.ID().String())
+	rr, err := c.wc.Receive(ctx, c.ref, &wsman.Receive{CommandID: cid})
+	require.NoError(c.t, err)
+	if rr.TimedOut {
+		return false
+	}
+	ev, err := c.pool.ReceiveData(rr.StreamData(wsman.StreamStdout, cid))
+	require.NoError(c.t, err)
+	c.apply(ctx, res, ev, pl, onHostCall)
+	return rr.CommandState.Done()
 }
 
 func (c *psClient) apply(ctx context.Context, res *result, ev []psrp.Event, pl *psrp.ClientPipeline, onHostCall func(*psrp.HostCall) *psrp.HostResponse) {
@@ -272,26 +298,6 @@ func (c *psClient) adopt(commandID string) *psrp.ClientPipeline {
 	require.NoError(c.t, err)
 	require.NoError(c.t, c.wc.ConnectCommand(ctx, c.ref, strings.ToUpper(commandID)))
 	return pl
-}
-
-// openPoolConfig opens a pool on a named configuration.
-func openPoolConfig(t testing.TB, wc *wsman.Client, config string) *psClient {
-	t.Helper()
-	ctx := testCtx(t)
-	id := uuid.New()
-	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
-	require.NoError(t, err)
-	require.NoError(t, pool.Open())
-	creation, err := pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize())
-	require.NoError(t, err)
-	resp, err := wc.CreatePowerShell(ctx, wsman.PowerShellShell{ConfigurationName: config, ShellID: strings.ToUpper(id.String()), CreationXML: creation})
-	require.NoError(t, err)
-	c := &psClient{t: t, wc: wc, pool: pool,
-		ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(config), ShellID: resp.ShellID()}}
-	for pool.State() != psrp.RunspacePoolOpened {
-		c.receivePool(ctx)
-	}
-	return c
 }
 
 // invoke sends a prepared pipeline's CREATE_PIPELINE and collects it.
