@@ -464,3 +464,104 @@ func TestKerberosMaxConnectionsNegative(t *testing.T) {
 	require.ErrorIs(t, err, ErrKerberosConfig)
 	assert.Contains(t, err.Error(), "MaxConnections")
 }
+
+// forgetAll makes the server forget every connection's authentication (as
+// after a service restart behind a load balancer that keeps connections).
+func (p *krbPool) forgetAll() {
+	if p.enc != nil {
+		p.enc.mu.Lock()
+		clear(p.enc.conns)
+		p.enc.mu.Unlock()
+		return
+	}
+	p.tls.mu.Lock()
+	clear(p.tls.authed)
+	p.tls.mu.Unlock()
+}
+
+// When the server drops every connection (or forgets their
+// authentication), the pooled connections authenticate again.
+func TestKerberosPoolServerDropsAll(t *testing.T) {
+	const limit = 3
+	for _, m := range krbPoolModes[:2] {
+		for _, drop := range []string{"close", "forget"} {
+			t.Run(m.name+"/"+drop, func(t *testing.T) {
+				p := newKRBPool(t, m.tls, false)
+				c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = limit })
+				// Open all connections: hold `limit` requests at once.
+				var wg sync.WaitGroup
+				for i := range limit {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						got, err := post(context.Background(), c, p.srv.URL, fmt.Sprintf("hold%d", i))
+						assert.NoError(t, err)
+						assert.Equal(t, fmt.Sprintf("echo:hold%d", i), got)
+					}()
+				}
+				for range limit {
+					<-p.held
+				}
+				p.unblock()
+				wg.Wait()
+				require.Equal(t, limit, p.checkConns(t, limit))
+
+				if drop == "close" {
+					p.srv.CloseClientConnections()
+				} else {
+					p.forgetAll()
+				}
+				errs := make(chan error, 2*limit)
+				for g := range 2 * limit {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						body := fmt.Sprintf("<after%d/>", g)
+						var got string
+						var err error
+						// A POST written to a connection the server has just
+						// closed may fail without a retry (it may have been
+						// processed); once the client has noticed the close,
+						// it works.
+						for range 200 {
+							if got, err = post(context.Background(), c, p.srv.URL, body); err == nil || drop == "forget" {
+								break
+							}
+							time.Sleep(5 * time.Millisecond)
+						}
+						if err == nil && got != "echo:"+body {
+							err = fmt.Errorf("got %q", got)
+						}
+						if err != nil {
+							errs <- err
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Error(err)
+				}
+				n := p.totalAuths()
+				assert.Greater(t, n, limit, "authenticated again")
+				mode, _ := tr.state()
+				switch {
+				case drop == "close":
+					p.checkConns(t, 2*limit) // new connections, each authenticated once
+					assert.Equal(t, krbModeConnection, mode)
+				case m.tls:
+					// A 401 on the connection that was authenticated is what a
+					// server that wants a token with every request sends:
+					// from now on every request carries one.
+					assert.Equal(t, krbModePerRequest, mode)
+					assert.Equal(t, limit+2*limit, n)
+				default:
+					// Each connection at most once more; new ones (net/http
+					// replacements, rare) once.
+					assert.LessOrEqual(t, n, 2*limit+int(p.dials.Load())-limit)
+					assert.Equal(t, krbModeConnection, mode)
+				}
+			})
+		}
+	}
+}
