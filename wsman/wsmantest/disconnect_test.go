@@ -44,6 +44,22 @@ func (g *gate) handler() wsmantest.Handler {
 	})
 }
 
+// flood is a handler that writes items(0, total) one output at a time,
+// once start is closed (nil: at once).
+func flood(total int, start <-chan struct{}) wsmantest.Handler {
+	return wsmantest.HandlerFunc(func(ctx context.Context, inv *wsmantest.Invocation) error {
+		if start != nil {
+			<-start
+		}
+		for i := 0; i < total; i++ {
+			if err := inv.WriteOutput(clixml.String(fmt.Sprintf("item %d", i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func items(from, to int) []clixml.Value {
 	var out []clixml.Value
 	for i := from; i < to; i++ {
@@ -188,14 +204,7 @@ func TestReconnectSameClient(t *testing.T) {
 func TestBufferModeBlockSuspendsAndResumes(t *testing.T) {
 	srv := newPSServer(t, wsmantest.Options{OutputBufferSize: 4096})
 	const total = 200
-	srv.HandleScript("flood", wsmantest.HandlerFunc(func(ctx context.Context, inv *wsmantest.Invocation) error {
-		for i := 0; i < total; i++ {
-			if err := inv.WriteOutput(clixml.String(fmt.Sprintf("item %d", i))); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	srv.HandleScript("flood", flood(total, nil))
 	wcA := newWSManClient(t, srv, "alice", "alice-pw", "")
 	a := openPool(t, wcA, "", 0)
 	ctx := testCtx(t)
@@ -222,15 +231,7 @@ func TestBufferModeDropDiscardsOldest(t *testing.T) {
 	srv := newPSServer(t, wsmantest.Options{OutputBufferSize: 4096})
 	const total = 200
 	started := make(chan struct{})
-	srv.HandleScript("flood", wsmantest.HandlerFunc(func(ctx context.Context, inv *wsmantest.Invocation) error {
-		<-started
-		for i := 0; i < total; i++ {
-			if err := inv.WriteOutput(clixml.String(fmt.Sprintf("item %d", i))); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	srv.HandleScript("flood", flood(total, started))
 	wcA := newWSManClient(t, srv, "alice", "alice-pw", "")
 	a := openPool(t, wcA, "", 0)
 	ctx := testCtx(t)
