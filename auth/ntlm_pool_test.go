@@ -2,18 +2,14 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,29 +18,17 @@ import (
 )
 
 // poolServer is NTLMServer in front of an echo handler that can hold
-// requests, recording the connections it saw and the NEGOTIATE messages on
-// each.
+// requests (poolHold), recording the connections it saw and the NEGOTIATE
+// messages on each.
 type poolServer struct {
+	poolHold
 	srv *httptest.Server
 	ns  *NTLMServer
 
-	// held receives the body of every request whose body starts with
-	// "hold"; such requests wait until release is closed or their
-	// connection goes away.
-	held        chan string
-	release     chan struct{}
-	releaseOnce sync.Once
-	// onRequest, if set, runs for every authenticated request.
-	onRequest func(r *http.Request, body string)
-
-	// Client side: connections dialed and closed by the client transport.
-	dials, clientCloses atomic.Int32
-
-	mu         sync.Mutex
+	// Guarded by poolHold.mu.
 	opened     int            // connections opened
 	open       int            // connections open now
 	negotiates map[string]int // NEGOTIATE messages per connection
-	cancelled  []string       // bodies of held requests whose connection went away
 }
 
 func newPoolServer(t testing.TB, tlsOn bool, cfg NTLMServerConfig) *poolServer {
@@ -52,32 +36,12 @@ func newPoolServer(t testing.TB, tlsOn bool, cfg NTLMServerConfig) *poolServer {
 	if cfg.Users == nil {
 		cfg.Users = map[string]string{`CORP\alice`: "s3cret!"}
 	}
-	p := &poolServer{
-		ns:         NewNTLMServer(cfg),
-		held:       make(chan string, 16),
-		release:    make(chan struct{}),
-		negotiates: map[string]int{},
-	}
+	p := &poolServer{ns: NewNTLMServer(cfg), negotiates: map[string]int{}}
+	p.init()
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		body := string(b)
-		if p.onRequest != nil {
-			p.onRequest(r, body)
-		}
-		if strings.HasPrefix(body, "hold") {
-			p.held <- body
-			select {
-			case <-p.release:
-			case <-r.Context().Done():
-				p.mu.Lock()
-				p.cancelled = append(p.cancelled, body)
-				p.mu.Unlock()
-				// Answer nothing (as a server whose client went away):
-				// otherwise the answer can race the client's cancellation,
-				// and net/http then returns the response.
-				panic(http.ErrAbortHandler)
-			}
-		}
+		p.serve(r, body)
 		w.Header().Set("Content-Type", SOAPContentType)
 		_, _ = w.Write([]byte("echo:" + body))
 	})
@@ -115,23 +79,12 @@ func newPoolServer(t testing.TB, tlsOn bool, cfg NTLMServerConfig) *poolServer {
 	return p
 }
 
-// unblock releases every held request (idempotent).
-func (p *poolServer) unblock() { p.releaseOnce.Do(func() { close(p.release) }) }
-
 // client wraps the server's transport (a fresh *http.Transport trusting its
-// certificate) with an NTLM authenticator.
+// certificate, whose connections are counted) with an NTLM authenticator.
 func (p *poolServer) client(t testing.TB, n *NTLM) (*http.Client, *ntlmTransport) {
 	t.Helper()
 	base := p.srv.Client().Transport.(*http.Transport).Clone()
-	dial := (&net.Dialer{}).DialContext
-	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dial(ctx, network, addr)
-		if err == nil {
-			p.dials.Add(1)
-			conn = &countingConn{Conn: conn, closes: &p.clientCloses}
-		}
-		return conn, err
-	}
+	p.countConns(base)
 	rt, err := n.Wrap(base, WrapOptions{})
 	require.NoError(t, err)
 	c := &http.Client{Transport: rt}
@@ -139,15 +92,27 @@ func (p *poolServer) client(t testing.TB, n *NTLM) (*http.Client, *ntlmTransport
 	return c, rt.(*ntlmTransport)
 }
 
-type countingConn struct {
-	net.Conn
-	once   sync.Once
-	closes *atomic.Int32
-}
-
-func (c *countingConn) Close() error {
-	c.once.Do(func() { c.closes.Add(1) })
-	return c.Conn.Close()
+// fixture returns a client of the server authenticating with n, as the
+// shared pool scenarios see it.
+func (p *poolServer) fixture(t testing.TB, n *NTLM) poolFixture {
+	t.Helper()
+	c, tr := p.client(t, n)
+	return poolFixture{
+		hold:       &p.poolHold,
+		url:        p.srv.URL,
+		c:          c,
+		inUse:      tr.pool.inUse,
+		idleAuthed: func() bool { return idleAuthed(tr.pool) },
+		checkConns: p.checkConns,
+		totalAuths: p.totalNegotiates,
+		drop: func(how string) {
+			if how == "close" {
+				p.srv.CloseClientConnections()
+			} else {
+				p.ns.Forget()
+			}
+		},
+	}
 }
 
 // checkConns checks that the client used at most limit connections, each
@@ -206,46 +171,14 @@ var poolModes = []struct {
 	{"https-sealed", true, EncryptionAlways},
 }
 
-// deadlockGuard bounds a request that must not wait for another one: if
-// it did (head-of-line blocking), the test fails instead of hanging.
-const deadlockGuard = 30 * time.Second
-
 // A long poll held by the server does not block a second request on the
 // same client: it gets its own authenticated connection.
 func TestNTLMLongPollDoesNotBlockOtherRequests(t *testing.T) {
 	for _, m := range poolModes {
 		t.Run(m.name, func(t *testing.T) {
 			p := newPoolServer(t, m.tls, NTLMServerConfig{})
-			c, _ := p.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt})
-
-			type result struct {
-				body string
-				err  error
-			}
-			first := make(chan result, 1)
-			go func() {
-				_, got, err := postSOAP(context.Background(), c, p.srv.URL, "hold-receive")
-				first <- result{got, err}
-			}()
-			require.Equal(t, "hold-receive", <-p.held)
-
-			ctx, cancel := context.WithTimeout(context.Background(), deadlockGuard)
-			defer cancel()
-			for i := range 3 {
-				body := fmt.Sprintf("<command%d/>", i)
-				_, got, err := postSOAP(ctx, c, p.srv.URL, body)
-				require.NoError(t, err, "a request while the long poll is held")
-				assert.Equal(t, "echo:"+body, got)
-			}
-			select {
-			case r := <-first:
-				t.Fatalf("the long poll finished before it was released: %v %q", r.err, r.body)
-			default:
-			}
-			p.unblock()
-			r := <-first
-			require.NoError(t, r.err)
-			assert.Equal(t, "echo:hold-receive", r.body)
+			f := p.fixture(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt})
+			runLongPollDoesNotBlock(t, f)
 			assert.GreaterOrEqual(t, p.checkConns(t, 2), 2, "two connections, each authenticated once")
 		})
 	}
@@ -258,59 +191,9 @@ func TestNTLMPoolLimit(t *testing.T) {
 	for _, m := range poolModes {
 		t.Run(m.name, func(t *testing.T) {
 			p := newPoolServer(t, m.tls, NTLMServerConfig{})
-			// The first `limit` requests wait in the handler until all of
-			// them are there: proves the connections are used in parallel.
-			var inflight, maxInflight atomic.Int32
-			all := make(chan struct{})
-			var closeAll sync.Once
-			p.onRequest = func(r *http.Request, _ string) {
-				n := inflight.Add(1)
-				defer inflight.Add(-1)
-				for {
-					m := maxInflight.Load()
-					if n <= m || maxInflight.CompareAndSwap(m, n) {
-						break
-					}
-				}
-				if n == limit {
-					closeAll.Do(func() { close(all) })
-				}
-				select {
-				case <-all:
-				case <-time.After(deadlockGuard):
-					t.Errorf("only %d requests ever in flight, want %d", maxInflight.Load(), limit)
-					closeAll.Do(func() { close(all) })
-				}
-			}
-			c, tr := p.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt, MaxConnections: limit})
-
-			var wg sync.WaitGroup
-			errs := make(chan error, callers*perCaller)
-			for g := range callers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range perCaller {
-						body := fmt.Sprintf("<g%d i%d/>", g, i)
-						_, got, err := postSOAP(context.Background(), c, p.srv.URL, body)
-						if err == nil && got != "echo:"+body {
-							err = fmt.Errorf("got %q for %q", got, body)
-						}
-						if err != nil {
-							errs <- err
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-			assert.Equal(t, int32(limit), maxInflight.Load(), "requests in flight at once")
-			assert.GreaterOrEqual(t, p.checkConns(t, limit), limit, "authenticated connections")
+			f := p.fixture(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt, MaxConnections: limit})
+			assert.GreaterOrEqual(t, runPoolLimit(t, f, limit, callers, perCaller), limit, "authenticated connections")
 			assert.LessOrEqual(t, p.openedConns(), int(p.dials.Load()), "connections the server saw")
-			assert.Zero(t, tr.pool.inUse())
 		})
 	}
 }
@@ -322,49 +205,7 @@ func TestNTLMPoolCancelledLongPoll(t *testing.T) {
 	for _, m := range poolModes {
 		t.Run(m.name, func(t *testing.T) {
 			p := newPoolServer(t, m.tls, NTLMServerConfig{})
-			c, tr := p.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt, MaxConnections: 2})
-
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				_, _, err := postSOAP(ctx, c, p.srv.URL, "hold-poll")
-				done <- err
-			}()
-			<-p.held
-			cancel()
-			require.ErrorIs(t, <-done, context.Canceled)
-			assert.Zero(t, tr.pool.inUse(), "the cancelled request gave its connection back")
-			require.Eventually(t, func() bool {
-				p.mu.Lock()
-				defer p.mu.Unlock()
-				return len(p.cancelled) == 1
-			}, 10*time.Second, time.Millisecond, "the server saw the long poll's connection close")
-
-			var wg sync.WaitGroup
-			errs := make(chan error, 20)
-			for g := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range 5 {
-						body := fmt.Sprintf("<after g%d i%d/>", g, i)
-						_, got, err := postSOAP(context.Background(), c, p.srv.URL, body)
-						if err == nil && got != "echo:"+body {
-							err = fmt.Errorf("got %q", got)
-						}
-						if err != nil {
-							errs <- err
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-			// The cancelled connection was closed; at most two more.
-			p.checkConns(t, 3)
+			runCancelledLongPoll(t, p.fixture(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt, MaxConnections: 2}))
 		})
 	}
 }
@@ -377,69 +218,12 @@ func TestNTLMPoolServerDropsAll(t *testing.T) {
 		for _, drop := range []string{"close", "forget"} {
 			t.Run(m.name+"/"+drop, func(t *testing.T) {
 				p := newPoolServer(t, m.tls, NTLMServerConfig{})
-				c, _ := p.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt, MaxConnections: limit})
-				// Open all connections: hold `limit` requests at once.
-				var wg sync.WaitGroup
-				for i := range limit {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						_, got, err := postSOAP(context.Background(), c, p.srv.URL, fmt.Sprintf("hold%d", i))
-						assert.NoError(t, err)
-						assert.Equal(t, fmt.Sprintf("echo:hold%d", i), got)
-					}()
-				}
-				for range limit {
-					<-p.held
-				}
-				p.unblock()
-				wg.Wait()
-				require.Equal(t, limit, p.authenticatedOnce(t))
-
-				if drop == "close" {
-					p.srv.CloseClientConnections()
-				} else {
-					p.ns.Forget()
-				}
-				errs := make(chan error, 4*limit)
-				for g := range 2 * limit {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						body := fmt.Sprintf("<after%d/>", g)
-						var got string
-						var err error
-						// A POST written to a connection the server has just
-						// closed fails without a retry (it may have been
-						// processed); the layers above retry. Here: once
-						// the client has noticed the close, it works.
-						for range 200 {
-							if _, got, err = postSOAP(context.Background(), c, p.srv.URL, body); err == nil || errors.Is(err, ErrUnauthorized) || drop == "forget" {
-								break
-							}
-							time.Sleep(5 * time.Millisecond)
-						}
-						if err == nil && got != "echo:"+body {
-							err = fmt.Errorf("got %q", got)
-						}
-						if err != nil {
-							errs <- err
-						}
-					}()
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					t.Error(err)
-				}
-				n := p.totalNegotiates()
-				assert.Greater(t, n, limit, "authenticated again")
+				f := p.fixture(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt, MaxConnections: limit})
+				n := runServerDropsAll(t, f, limit, drop)
 				if drop == "close" {
 					p.checkConns(t, 2*limit) // new connections, each authenticated once
 				} else {
-					// Each connection at most once more; new ones (net/http
-					// replacements, rare) once.
-					assert.LessOrEqual(t, n, 2*limit+int(p.dials.Load())-limit)
+					assertReauthenticatedOnce(t, f, limit, n)
 				}
 			})
 		}
@@ -450,53 +234,8 @@ func TestNTLMPoolServerDropsAll(t *testing.T) {
 // next request authenticates again.
 func TestNTLMPoolCloseIdleConnections(t *testing.T) {
 	p := newPoolServer(t, false, NTLMServerConfig{})
-	before := persistConnGoroutines()
-	c, tr := p.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", MaxConnections: 2})
-	var wg sync.WaitGroup
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _, err := postSOAP(context.Background(), c, p.srv.URL, fmt.Sprintf("hold%d", i))
-			assert.NoError(t, err)
-		}()
-	}
-	<-p.held
-	<-p.held
-	p.unblock()
-	wg.Wait()
-	require.Equal(t, int32(2), p.dials.Load())
-	assert.Zero(t, p.clientCloses.Load())
-	// net/http returns a connection to its idle pool just after the
-	// response body's EOF, so the first call may come too early for one.
-	require.Eventually(t, func() bool {
-		c.CloseIdleConnections()
-		return p.clientCloses.Load() == 2
-	}, 10*time.Second, 5*time.Millisecond, "both pooled connections closed")
-	require.Eventually(t, func() bool { return persistConnGoroutines() <= before }, 10*time.Second, 5*time.Millisecond,
-		"the pooled connections' goroutines ended")
-	for _, pc := range tr.pool.idle {
-		assert.False(t, pc.authed)
-	}
-	_, got, err := postSOAP(context.Background(), c, p.srv.URL, "<again/>")
-	require.NoError(t, err)
-	assert.Equal(t, "echo:<again/>", got)
+	runCloseIdleConnections(t, p.fixture(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", MaxConnections: 2}))
 	assert.Equal(t, 3, p.totalNegotiates())
-}
-
-// persistConnGoroutines counts the goroutines of net/http client
-// connections.
-func persistConnGoroutines() int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	return strings.Count(string(buf), "net/http.(*persistConn).readLoop")
 }
 
 // A transport that is not an *http.Transport cannot be pinned: requests are
