@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,27 +32,14 @@ var krbPoolModes = []struct {
 	{"https-per-request", true, true},
 }
 
-// krbPool is a Kerberos test server with requests that can be held, and
-// the client side counts of a client wrapping it.
+// krbPool is a Kerberos test server with requests that can be held
+// (poolHold).
 type krbPool struct {
+	poolHold
 	srv *httptest.Server
 	k   *krbtest.KDC
 	enc *krbEncServer // http-sealed
 	tls *krbServer    // https
-
-	// held receives the body of every request whose body starts with
-	// "hold"; such requests wait until release is closed or their
-	// connection goes away.
-	held        chan string
-	release     chan struct{}
-	releaseOnce sync.Once
-	// onRequest, if set, runs for every authenticated request first.
-	onRequest func(r *http.Request, body string)
-
-	dials, clientCloses atomic.Int32
-
-	mu        sync.Mutex
-	cancelled []string // bodies of held requests whose connection went away
 }
 
 // The principal of the pool tests (its own, so that KDC log lines can be
@@ -70,7 +54,8 @@ func newKRBPool(t testing.TB, tlsOn, perRequest bool) *krbPool {
 	k := testKDC(t)
 	testPrincipal(t, k, poolUser, poolPass)
 	kt := testServiceKeytab(t, k)
-	p := &krbPool{k: k, held: make(chan string, 16), release: make(chan struct{})}
+	p := &krbPool{k: k}
+	p.init()
 	if tlsOn {
 		p.tls = newKRBServer(t, kt, true, func(s *krbServer) {
 			s.perRequest = perRequest
@@ -86,28 +71,6 @@ func newKRBPool(t testing.TB, tlsOn, perRequest bool) *krbPool {
 	return p
 }
 
-func (p *krbPool) serve(r *http.Request, body string) {
-	if p.onRequest != nil {
-		p.onRequest(r, body)
-	}
-	if !strings.HasPrefix(body, "hold") {
-		return
-	}
-	p.held <- body
-	select {
-	case <-p.release:
-	case <-r.Context().Done():
-		p.mu.Lock()
-		p.cancelled = append(p.cancelled, body)
-		p.mu.Unlock()
-		// Answer nothing, as a server whose client went away.
-		panic(http.ErrAbortHandler)
-	}
-}
-
-// unblock releases every held request (idempotent).
-func (p *krbPool) unblock() { p.releaseOnce.Do(func() { close(p.release) }) }
-
 // client returns a Kerberos authenticator for poolUser with cfg changed by
 // configure, wrapping a fresh *http.Transport (trusting the server's
 // certificate) whose connections are counted.
@@ -121,20 +84,40 @@ func (p *krbPool) client(t testing.TB, configure func(*KerberosConfig)) (*http.C
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
 	base := p.srv.Client().Transport.(*http.Transport).Clone()
-	dial := (&net.Dialer{}).DialContext
-	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dial(ctx, network, addr)
-		if err == nil {
-			p.dials.Add(1)
-			conn = &countingConn{Conn: conn, closes: &p.clientCloses}
-		}
-		return conn, err
-	}
+	p.countConns(base)
 	rt, err := a.Wrap(base, WrapOptions{})
 	require.NoError(t, err)
 	c := &http.Client{Transport: rt}
 	t.Cleanup(c.CloseIdleConnections)
 	return c, rt.(*kerberosTransport)
+}
+
+// fixture returns a client of the server (see client), as the shared pool
+// scenarios see it, and its transport.
+func (p *krbPool) fixture(t testing.TB, configure func(*KerberosConfig)) (poolFixture, *kerberosTransport) {
+	t.Helper()
+	c, tr := p.client(t, configure)
+	return poolFixture{
+		hold:       &p.poolHold,
+		url:        p.srv.URL,
+		c:          c,
+		inUse:      tr.pool.inUse,
+		idleAuthed: func() bool { return idleAuthed(tr.pool) },
+		checkConns: p.checkConns,
+		totalAuths: p.totalAuths,
+		drop: func(how string) {
+			if how == "close" {
+				p.srv.CloseClientConnections()
+			} else {
+				p.forgetAll()
+			}
+		},
+	}, tr
+}
+
+// maxConns configures a client's MaxConnections.
+func maxConns(n int) func(*KerberosConfig) {
+	return func(cfg *KerberosConfig) { cfg.MaxConnections = n }
 }
 
 // authsPerConn returns, per server-side connection, how many times it
@@ -153,7 +136,7 @@ func (p *krbPool) authsPerConn() map[string]int {
 // checkConns checks that the client used at most limit connections (more
 // only to replace ones it closed, as net/http may do under load), each
 // authenticated exactly once, and returns how many authenticated.
-func (p *krbPool) checkConns(t *testing.T, limit int) int {
+func (p *krbPool) checkConns(t testing.TB, limit int) int {
 	t.Helper()
 	auths := p.authsPerConn()
 	for addr, n := range auths {
@@ -182,37 +165,8 @@ func TestKerberosLongPollDoesNotBlockOtherRequests(t *testing.T) {
 	for _, m := range krbPoolModes {
 		t.Run(m.name, func(t *testing.T) {
 			p := newKRBPool(t, m.tls, m.perRequest)
-			c, tr := p.client(t, nil)
-
-			type result struct {
-				body string
-				err  error
-			}
-			first := make(chan result, 1)
-			go func() {
-				got, err := post(context.Background(), c, p.srv.URL, "hold-receive")
-				first <- result{got, err}
-			}()
-			require.Equal(t, "hold-receive", <-p.held)
-
-			ctx, cancel := context.WithTimeout(context.Background(), deadlockGuard)
-			defer cancel()
-			for i := range 3 {
-				body := fmt.Sprintf("<command%d/>", i)
-				got, err := post(ctx, c, p.srv.URL, body)
-				require.NoError(t, err, "a request while the long poll is held")
-				assert.Equal(t, "echo:"+body, got)
-			}
-			select {
-			case r := <-first:
-				t.Fatalf("the long poll finished before it was released: %v %q", r.err, r.body)
-			default:
-			}
-			assert.Equal(t, 1, tr.pool.inUse(), "only the long poll holds a connection")
-			p.unblock()
-			r := <-first
-			require.NoError(t, r.err)
-			assert.Equal(t, "echo:hold-receive", r.body)
+			f, tr := p.fixture(t, nil)
+			runLongPollDoesNotBlock(t, f)
 			if m.perRequest {
 				// A token with every request: 1 (the long poll's) + 3, over
 				// at most two connections.
@@ -236,58 +190,8 @@ func TestKerberosPoolLimit(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			p := newKRBPool(t, m.tls, false)
 			mark := kdcLogMark(t, p.k)
-			// The first `limit` requests wait in the handler until all of
-			// them are there: proves the connections are used in parallel.
-			var inflight, maxInflight atomic.Int32
-			all := make(chan struct{})
-			var closeAll sync.Once
-			p.onRequest = func(r *http.Request, _ string) {
-				n := inflight.Add(1)
-				defer inflight.Add(-1)
-				for {
-					m := maxInflight.Load()
-					if n <= m || maxInflight.CompareAndSwap(m, n) {
-						break
-					}
-				}
-				if n == limit {
-					closeAll.Do(func() { close(all) })
-				}
-				select {
-				case <-all:
-				case <-time.After(deadlockGuard):
-					t.Errorf("only %d requests ever in flight, want %d", maxInflight.Load(), limit)
-					closeAll.Do(func() { close(all) })
-				}
-			}
-			c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = limit })
-
-			var wg sync.WaitGroup
-			errs := make(chan error, callers*perCaller)
-			for g := range callers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range perCaller {
-						body := fmt.Sprintf("<g%d i%d/>", g, i)
-						got, err := post(context.Background(), c, p.srv.URL, body)
-						if err == nil && got != "echo:"+body {
-							err = fmt.Errorf("got %q for %q", got, body)
-						}
-						if err != nil {
-							errs <- err
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-			assert.Equal(t, int32(limit), maxInflight.Load(), "requests in flight at once")
-			assert.Equal(t, limit, p.checkConns(t, limit), "authenticated connections")
-			assert.Zero(t, tr.pool.inUse())
+			f, _ := p.fixture(t, maxConns(limit))
+			assert.Equal(t, limit, runPoolLimit(t, f, limit, callers, perCaller), "authenticated connections")
 			assert.Equal(t, 1, countKDCLog(t, p.k, mark, "AS_REQ", "ISSUE", poolUser+"@"), "one login")
 			assert.Equal(t, 1, countKDCLog(t, p.k, mark, "TGS_REQ", "ISSUE", poolUser+"@", testSPN), "one service ticket for all connections")
 		})
@@ -301,49 +205,8 @@ func TestKerberosPoolCancelledLongPoll(t *testing.T) {
 	for _, m := range krbPoolModes[:2] {
 		t.Run(m.name, func(t *testing.T) {
 			p := newKRBPool(t, m.tls, false)
-			c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = 2 })
-
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				_, err := post(ctx, c, p.srv.URL, "hold-poll")
-				done <- err
-			}()
-			<-p.held
-			cancel()
-			require.ErrorIs(t, <-done, context.Canceled)
-			assert.Zero(t, tr.pool.inUse(), "the cancelled request gave its connection back")
-			require.Eventually(t, func() bool {
-				p.mu.Lock()
-				defer p.mu.Unlock()
-				return len(p.cancelled) == 1
-			}, 10*time.Second, time.Millisecond, "the server saw the long poll's connection close")
-
-			var wg sync.WaitGroup
-			errs := make(chan error, 20)
-			for g := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range 5 {
-						body := fmt.Sprintf("<after g%d i%d/>", g, i)
-						got, err := post(context.Background(), c, p.srv.URL, body)
-						if err == nil && got != "echo:"+body {
-							err = fmt.Errorf("got %q", got)
-						}
-						if err != nil {
-							errs <- err
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-			// The cancelled connection was closed; at most two more.
-			p.checkConns(t, 3)
+			f, tr := p.fixture(t, maxConns(2))
+			runCancelledLongPoll(t, f)
 			mode, _ := tr.state()
 			assert.Equal(t, krbModeConnection, mode)
 		})
@@ -388,34 +251,8 @@ func TestKerberosPoolCloseIdleConnections(t *testing.T) {
 	for _, m := range krbPoolModes[:2] {
 		t.Run(m.name, func(t *testing.T) {
 			p := newKRBPool(t, m.tls, false)
-			c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = 2 })
-			var wg sync.WaitGroup
-			for i := range 2 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, err := post(context.Background(), c, p.srv.URL, fmt.Sprintf("hold%d", i))
-					assert.NoError(t, err)
-				}()
-			}
-			<-p.held
-			<-p.held
-			p.unblock()
-			wg.Wait()
-			require.Equal(t, int32(2), p.dials.Load())
-			assert.Zero(t, p.clientCloses.Load())
-			// net/http returns a connection to its idle pool just after the
-			// response body's EOF, so the first call may come too early.
-			require.Eventually(t, func() bool {
-				c.CloseIdleConnections()
-				return p.clientCloses.Load() == 2
-			}, 10*time.Second, 5*time.Millisecond, "both pooled connections closed")
-			for _, pc := range tr.pool.idle {
-				assert.False(t, pc.authed)
-			}
-			got, err := post(context.Background(), c, p.srv.URL, "<again/>")
-			require.NoError(t, err)
-			assert.Equal(t, "echo:<again/>", got)
+			f, _ := p.fixture(t, maxConns(2))
+			runCloseIdleConnections(t, f)
 			assert.Equal(t, 3, p.checkConns(t, 3))
 		})
 	}
@@ -487,63 +324,8 @@ func TestKerberosPoolServerDropsAll(t *testing.T) {
 		for _, drop := range []string{"close", "forget"} {
 			t.Run(m.name+"/"+drop, func(t *testing.T) {
 				p := newKRBPool(t, m.tls, false)
-				c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = limit })
-				// Open all connections: hold `limit` requests at once.
-				var wg sync.WaitGroup
-				for i := range limit {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						got, err := post(context.Background(), c, p.srv.URL, fmt.Sprintf("hold%d", i))
-						assert.NoError(t, err)
-						assert.Equal(t, fmt.Sprintf("echo:hold%d", i), got)
-					}()
-				}
-				for range limit {
-					<-p.held
-				}
-				p.unblock()
-				wg.Wait()
-				require.Equal(t, limit, p.checkConns(t, limit))
-
-				if drop == "close" {
-					p.srv.CloseClientConnections()
-				} else {
-					p.forgetAll()
-				}
-				errs := make(chan error, 2*limit)
-				for g := range 2 * limit {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						body := fmt.Sprintf("<after%d/>", g)
-						var got string
-						var err error
-						// A POST written to a connection the server has just
-						// closed may fail without a retry (it may have been
-						// processed); once the client has noticed the close,
-						// it works.
-						for range 200 {
-							if got, err = post(context.Background(), c, p.srv.URL, body); err == nil || drop == "forget" {
-								break
-							}
-							time.Sleep(5 * time.Millisecond)
-						}
-						if err == nil && got != "echo:"+body {
-							err = fmt.Errorf("got %q", got)
-						}
-						if err != nil {
-							errs <- err
-						}
-					}()
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					t.Error(err)
-				}
-				n := p.totalAuths()
-				assert.Greater(t, n, limit, "authenticated again")
+				f, tr := p.fixture(t, maxConns(limit))
+				n := runServerDropsAll(t, f, limit, drop)
 				mode, _ := tr.state()
 				switch {
 				case drop == "close":
@@ -556,9 +338,7 @@ func TestKerberosPoolServerDropsAll(t *testing.T) {
 					assert.Equal(t, krbModePerRequest, mode)
 					assert.Equal(t, limit+2*limit, n)
 				default:
-					// Each connection at most once more; new ones (net/http
-					// replacements, rare) once.
-					assert.LessOrEqual(t, n, 2*limit+int(p.dials.Load())-limit)
+					assertReauthenticatedOnce(t, f, limit, n)
 					assert.Equal(t, krbModeConnection, mode)
 				}
 			})
@@ -572,7 +352,7 @@ func TestKerberosPoolWaitHonoursContext(t *testing.T) {
 	for _, m := range krbPoolModes[:2] {
 		t.Run(m.name, func(t *testing.T) {
 			p := newKRBPool(t, m.tls, false)
-			c, tr := p.client(t, func(cfg *KerberosConfig) { cfg.MaxConnections = 1 })
+			c, tr := p.client(t, maxConns(1))
 			done := make(chan error, 1)
 			go func() {
 				_, err := post(context.Background(), c, p.srv.URL, "hold-poll")
