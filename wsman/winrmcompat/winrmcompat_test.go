@@ -114,6 +114,26 @@ func tlsEndpoint(t *testing.T, srv *httptest.Server) *winrm.Endpoint {
 	return winrm.NewEndpoint(host, port, true, false, caPEM, nil, nil, 5*time.Second)
 }
 
+// masterzenClient returns masterzen's client of srv (with user and
+// password "ignored": the Transporter cannot read them) whose transport is a
+// Transporter, changed by configure if set, that does not use a proxy.
+func masterzenClient(t *testing.T, srv *httptest.Server, configure func(*Transporter)) *winrm.Client {
+	t.Helper()
+	params := winrm.NewParameters("PT60S", "en-US", 153600)
+	var tr *Transporter
+	params.TransportDecorator = func() winrm.Transporter {
+		tr = &Transporter{Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
+		if configure != nil {
+			configure(tr)
+		}
+		return tr
+	}
+	mc, err := winrm.NewClientWithParameters(tlsEndpoint(t, srv), "ignored", "ignored", params)
+	require.NoError(t, err)
+	t.Cleanup(func() { tr.Client().CloseIdleConnections() })
+	return mc
+}
+
 func splitHostPort(t *testing.T, u string) (string, int) {
 	t.Helper()
 	hp := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
@@ -216,16 +236,7 @@ func TestTransporterRunsMasterzenClient(t *testing.T) {
 	fs := &cmdServer{}
 	srv := httptest.NewTLSServer(fs)
 	defer srv.Close()
-	ep := tlsEndpoint(t, srv)
-	params := winrm.NewParameters("PT60S", "en-US", 153600)
-	var tr *Transporter
-	params.TransportDecorator = func() winrm.Transporter {
-		tr = &Transporter{Auth: &auth.Basic{Username: "carol", Password: "pw"}, Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
-		return tr
-	}
-	mc, err := winrm.NewClientWithParameters(ep, "ignored", "ignored", params)
-	require.NoError(t, err)
-	defer tr.Client().CloseIdleConnections()
+	mc := masterzenClient(t, srv, func(tr *Transporter) { tr.Auth = &auth.Basic{Username: "carol", Password: "pw"} })
 	var stdout, stderr bytes.Buffer
 	code, err := mc.RunWithContext(context.Background(), "echo hello", &stdout, &stderr)
 	require.NoError(t, err)
@@ -249,15 +260,7 @@ func TestTransporterReceiveTimeoutKeepsPolling(t *testing.T) {
 			fs := &cmdServer{timeouts: 2, timeoutFault: f}
 			srv := httptest.NewTLSServer(fs)
 			defer srv.Close()
-			params := winrm.NewParameters("PT60S", "en-US", 153600)
-			var tr *Transporter
-			params.TransportDecorator = func() winrm.Transporter {
-				tr = &Transporter{Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
-				return tr
-			}
-			mc, err := winrm.NewClientWithParameters(tlsEndpoint(t, srv), "", "", params)
-			require.NoError(t, err)
-			defer tr.Client().CloseIdleConnections()
+			mc := masterzenClient(t, srv, nil)
 			var stdout, stderr bytes.Buffer
 			code, err := mc.RunWithContext(context.Background(), "echo hello", &stdout, &stderr)
 			require.NoError(t, err)
@@ -280,17 +283,8 @@ func TestTransporterFaultIsError(t *testing.T) {
 	fs := &cmdServer{fault: wsman.ShellNotFoundFault("fake")}
 	srv := httptest.NewTLSServer(fs)
 	defer srv.Close()
-	ep := tlsEndpoint(t, srv)
-	params := winrm.NewParameters("PT60S", "en-US", 153600)
-	var tr *Transporter
-	params.TransportDecorator = func() winrm.Transporter {
-		tr = &Transporter{Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
-		return tr
-	}
-	mc, err := winrm.NewClientWithParameters(ep, "", "", params)
-	require.NoError(t, err)
-	defer tr.Client().CloseIdleConnections()
-	_, err = mc.CreateShell()
+	mc := masterzenClient(t, srv, nil)
+	_, err := mc.CreateShell()
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, wsman.ErrShellNotFound), "got %v", err)
 }
@@ -308,17 +302,8 @@ func TestTransporterContextCancels(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	ep := tlsEndpoint(t, srv)
 	ctx, cancel := context.WithCancel(context.Background())
-	params := winrm.NewParameters("PT60S", "en-US", 153600)
-	var tr *Transporter
-	params.TransportDecorator = func() winrm.Transporter {
-		tr = &Transporter{Context: ctx, Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
-		return tr
-	}
-	mc, err := winrm.NewClientWithParameters(ep, "", "", params)
-	require.NoError(t, err)
-	defer tr.Client().CloseIdleConnections()
+	mc := masterzenClient(t, srv, func(tr *Transporter) { tr.Context = ctx })
 	done := make(chan error, 1)
 	go func() { _, err := mc.CreateShell(); done <- err }()
 	time.AfterFunc(50*time.Millisecond, cancel)
@@ -366,17 +351,9 @@ func TestTransporterRefusesUnescapedRequest(t *testing.T) {
 	fs := &cmdServer{}
 	srv := httptest.NewTLSServer(fs)
 	defer srv.Close()
-	params := winrm.NewParameters("PT60S", "en-US", 153600)
-	var tr *Transporter
-	params.TransportDecorator = func() winrm.Transporter {
-		tr = &Transporter{Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
-		return tr
-	}
-	mc, err := winrm.NewClientWithParameters(tlsEndpoint(t, srv), "", "", params)
-	require.NoError(t, err)
-	defer tr.Client().CloseIdleConnections()
+	mc := masterzenClient(t, srv, nil)
 	var out bytes.Buffer
-	_, err = mc.RunWithContext(context.Background(), "echo ]]> <b & c", &out, &out)
+	_, err := mc.RunWithContext(context.Background(), "echo ]]> <b & c", &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "malformed request")
 	assert.NotContains(t, fs.actions(), "Command", "the broken request was not posted")
@@ -444,16 +421,8 @@ func TestTransporterHTTPErrors(t *testing.T) {
 				_, _ = w.Write(tc.body(req))
 			}))
 			defer srv.Close()
-			params := winrm.NewParameters("PT60S", "en-US", 153600)
-			var tr *Transporter
-			params.TransportDecorator = func() winrm.Transporter {
-				tr = &Transporter{Options: Options{Base: wsman.Config{Proxy: wsman.NoProxy}}}
-				return tr
-			}
-			mc, err := winrm.NewClientWithParameters(tlsEndpoint(t, srv), "", "", params)
-			require.NoError(t, err)
-			defer tr.Client().CloseIdleConnections()
-			_, err = mc.CreateShell()
+			mc := masterzenClient(t, srv, nil)
+			_, err := mc.CreateShell()
 			require.Error(t, err)
 			tc.check(t, err)
 		})
