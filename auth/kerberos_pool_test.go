@@ -97,22 +97,7 @@ func (p *krbPool) client(t testing.TB, configure func(*KerberosConfig)) (*http.C
 func (p *krbPool) fixture(t testing.TB, configure func(*KerberosConfig)) (poolFixture, *kerberosTransport) {
 	t.Helper()
 	c, tr := p.client(t, configure)
-	return poolFixture{
-		hold:       &p.poolHold,
-		url:        p.srv.URL,
-		c:          c,
-		inUse:      tr.pool.inUse,
-		idleAuthed: func() bool { return idleAuthed(tr.pool) },
-		checkConns: p.checkConns,
-		totalAuths: p.totalAuths,
-		drop: func(how string) {
-			if how == "close" {
-				p.srv.CloseClientConnections()
-			} else {
-				p.forgetAll()
-			}
-		},
-	}, tr
+	return newPoolFixture(&p.poolHold, p.srv, c, tr.pool, p.checkConns, p.totalAuths, p.forgetAll), tr
 }
 
 // maxConns configures a client's MaxConnections.

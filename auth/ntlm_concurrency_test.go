@@ -3,7 +3,6 @@ package auth
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,29 +21,7 @@ import (
 func TestNTLMConcurrentCallersOneConnection(t *testing.T) {
 	f := newNTLMFixture(t, false, NTLMServerConfig{})
 	c := f.client(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", MaxConnections: 1}, WrapOptions{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 40)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 5 {
-				body := fmt.Sprintf("<g%d i%d/>", g, i)
-				_, got, err := postSOAP(context.Background(), c, f.srv.URL, body)
-				if err == nil && got != "echo:"+SOAPContentType+":"+body {
-					err = fmt.Errorf("got %q for %q", got, body)
-				}
-				if err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	postConcurrently(t, c, f.srv.URL, 8, 5, "<g%d i%d/>", func(body string) string { return "echo:" + SOAPContentType + ":" + body })
 	assert.Equal(t, int32(1), f.negotiates.Load())
 }
 

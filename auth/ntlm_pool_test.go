@@ -97,22 +97,7 @@ func (p *poolServer) client(t testing.TB, n *NTLM) (*http.Client, *ntlmTransport
 func (p *poolServer) fixture(t testing.TB, n *NTLM) poolFixture {
 	t.Helper()
 	c, tr := p.client(t, n)
-	return poolFixture{
-		hold:       &p.poolHold,
-		url:        p.srv.URL,
-		c:          c,
-		inUse:      tr.pool.inUse,
-		idleAuthed: func() bool { return idleAuthed(tr.pool) },
-		checkConns: p.checkConns,
-		totalAuths: p.totalNegotiates,
-		drop: func(how string) {
-			if how == "close" {
-				p.srv.CloseClientConnections()
-			} else {
-				p.ns.Forget()
-			}
-		},
-	}
+	return newPoolFixture(&p.poolHold, p.srv, c, tr.pool, p.checkConns, p.totalNegotiates, p.ns.Forget)
 }
 
 // checkConns checks that the client used at most limit connections, each

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -127,6 +128,29 @@ type poolFixture struct {
 	// drop closes every connection on the server side ("close") or makes
 	// the server forget their authentication ("forget").
 	drop func(how string)
+}
+
+// newPoolFixture describes a client c of srv whose pooled connections are
+// pool; forget makes the server forget every connection's authentication.
+func newPoolFixture[S any](h *poolHold, srv *httptest.Server, c *http.Client, pool *connPool[S],
+	checkConns func(testing.TB, int) int, totalAuths func() int, forget func(),
+) poolFixture {
+	return poolFixture{
+		hold:       h,
+		url:        srv.URL,
+		c:          c,
+		inUse:      pool.inUse,
+		idleAuthed: func() bool { return idleAuthed(pool) },
+		checkConns: checkConns,
+		totalAuths: totalAuths,
+		drop: func(how string) {
+			if how == "close" {
+				srv.CloseClientConnections()
+			} else {
+				forget()
+			}
+		},
+	}
 }
 
 // postConcurrently posts perG requests from each of goroutines goroutines,
