@@ -215,6 +215,17 @@ func TestNTLMPoolServerDropsAll(t *testing.T) {
 	}
 }
 
+// A request waiting for a pooled connection gives up when its context
+// ends, without sending anything.
+func TestNTLMPoolWaitHonoursContext(t *testing.T) {
+	for _, m := range poolModes {
+		t.Run(m.name, func(t *testing.T) {
+			p := newPoolServer(t, m.tls, NTLMServerConfig{})
+			runWaitHonoursContext(t, p.fixture(t, &NTLM{Username: `CORP\alice`, Password: "s3cret!", Encryption: m.encrypt, MaxConnections: 1}))
+		})
+	}
+}
+
 // Closing idle connections ends the pooled connections' goroutines; the
 // next request authenticates again.
 func TestNTLMPoolCloseIdleConnections(t *testing.T) {

@@ -44,6 +44,7 @@ type poolHold struct {
 	dials, clientCloses atomic.Int32
 
 	mu        sync.Mutex
+	served    []string // bodies of every authenticated request
 	cancelled []string // bodies of held requests whose connection went away
 }
 
@@ -55,6 +56,9 @@ func (h *poolHold) init() {
 // serve runs onRequest, then holds the request if its body starts with
 // "hold".
 func (h *poolHold) serve(r *http.Request, body string) {
+	h.mu.Lock()
+	h.served = append(h.served, body)
+	h.mu.Unlock()
 	if h.onRequest != nil {
 		h.onRequest(r, body)
 	}
@@ -254,6 +258,46 @@ func runPoolLimit(t *testing.T, f poolFixture, limit, callers, perCaller int) in
 	assert.Equal(t, int32(limit), maxInflight.Load(), "requests in flight at once")
 	assert.Zero(t, f.inUse())
 	return f.checkConns(t, limit)
+}
+
+// runWaitHonoursContext checks, with a client whose MaxConnections is 1,
+// that a request waiting for the pooled connection (held by a long poll)
+// gives up when its context ends, without sending anything, and that the
+// pool then serves the next request on the same connection.
+func runWaitHonoursContext(t *testing.T, f poolFixture) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := post(context.Background(), f.c, f.url, "hold-poll")
+		done <- err
+	}()
+	<-f.hold.held
+	ctx, cancel := context.WithCancel(context.Background())
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := post(ctx, f.c, f.url, "<waits/>")
+		waiting <- err
+	}()
+	// The only connection is held: the request waits (or has not started
+	// yet) until its context ends.
+	assert.Equal(t, 1, f.inUse())
+	cancel()
+	select {
+	case err := <-waiting:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(deadlockGuard):
+		t.Fatal("the request waiting for a connection did not return when its context ended")
+	}
+	assert.Equal(t, int32(1), f.hold.dials.Load(), "the waiting request dialed nothing")
+	f.hold.unblock()
+	require.NoError(t, <-done)
+	got, err := post(context.Background(), f.c, f.url, "<next/>")
+	require.NoError(t, err)
+	assert.Equal(t, "echo:<next/>", got)
+	f.hold.mu.Lock()
+	assert.NotContains(t, f.hold.served, "<waits/>")
+	f.hold.mu.Unlock()
+	assert.Equal(t, 1, f.checkConns(t, 1))
 }
 
 // runCancelledLongPoll cancels a held long poll (the client has
