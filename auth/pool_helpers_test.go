@@ -157,10 +157,18 @@ func newPoolFixture[S any](h *poolHold, srv *httptest.Server, c *http.Client, po
 	}
 }
 
-// postConcurrently posts perG requests from each of goroutines goroutines,
-// with bodies fmt.Sprintf(format, g, i), and reports every error or answer
-// other than want(body).
+// postConcurrently posts perG requests from each of goroutines goroutines
+// through c, with bodies fmt.Sprintf(format, g, i), and reports every error
+// or answer other than want(body).
 func postConcurrently(t testing.TB, c *http.Client, url string, goroutines, perG int, format string, want func(body string) string) {
+	t.Helper()
+	sendConcurrently(t, goroutines, perG, format, func(body string) (string, error) {
+		return post(context.Background(), c, url, body)
+	}, want)
+}
+
+// sendConcurrently is postConcurrently with send posting a body.
+func sendConcurrently(t testing.TB, goroutines, perG int, format string, send func(body string) (string, error), want func(body string) string) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines*perG)
@@ -170,7 +178,7 @@ func postConcurrently(t testing.TB, c *http.Client, url string, goroutines, perG
 			defer wg.Done()
 			for i := range perG {
 				body := fmt.Sprintf(format, g, i)
-				got, err := post(context.Background(), c, url, body)
+				got, err := send(body)
 				if err == nil && got != want(body) {
 					err = fmt.Errorf("got %q for %q", got, body)
 				}
@@ -350,37 +358,19 @@ func runServerDropsAll(t *testing.T, f poolFixture, limit int, drop string) int 
 	require.Equal(t, limit, f.checkConns(t, limit))
 
 	f.drop(drop)
-	errs := make(chan error, 2*limit)
-	for g := range 2 * limit {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body := fmt.Sprintf("<after%d/>", g)
-			var got string
-			var err error
-			// A POST written to a connection the server has just closed
-			// may fail without a retry (it may have been processed); the
-			// layers above retry. Here: once the client has noticed the
-			// close, it works.
-			for range 200 {
-				if got, err = post(context.Background(), f.c, f.url, body); err == nil || errors.Is(err, ErrUnauthorized) || drop == "forget" {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
+	sendConcurrently(t, 2*limit, 1, "<after g%d i%d/>", func(body string) (got string, err error) {
+		// A POST written to a connection the server has just closed may
+		// fail without a retry (it may have been processed); the layers
+		// above retry. Here: once the client has noticed the close, it
+		// works.
+		for range 200 {
+			if got, err = post(context.Background(), f.c, f.url, body); err == nil || errors.Is(err, ErrUnauthorized) || drop == "forget" {
+				break
 			}
-			if err == nil && got != "echo:"+body {
-				err = fmt.Errorf("got %q", got)
-			}
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return got, err
+	}, echo)
 	n := f.totalAuths()
 	assert.Greater(t, n, limit, "authenticated again")
 	return n
