@@ -1,9 +1,9 @@
-// Package session will hold PSSessions: runspace pools on remote shells, with
-// the disconnected-session lifecycle (New-PSSession, Invoke-Command
-// -InDisconnectedSession, Disconnect-PSSession, Connect-PSSession,
-// Get-PSSession -ComputerName, Receive-PSSession, Remove-PSSession) built on
-// packages wsman and psrp.
+// Package session holds PSSessions: runspace pools on remote shells, driven
+// over WS-Management, with the disconnected-session lifecycle of PowerShell
+// (New-PSSession, Invoke-Command, Disconnect-PSSession, Connect-PSSession,
+// Remove-PSSession). It is the one place where packages psrp and wsman are
+// joined.
 //
-// Not built yet: this package is a placeholder for the next milestone (see the
-// README's roadmap). It exports nothing.
+// The full mapping of Receive-PSSession to this API is documented as it is
+// built (see the README's roadmap for what is not built yet).
 package session

@@ -1,0 +1,436 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/psremoting/psremoting/psrp"
+	"github.com/psremoting/psremoting/psrp/clixml"
+	"github.com/psremoting/psremoting/wsman"
+)
+
+// This file is the one loop joining psrp and wsman. The rules:
+//   - the psrp.ClientPool is touched only under s.mu (it is not safe for
+//     concurrent use); no network call is made while s.mu is held;
+//   - Sends are serialized by s.sendMu, so the fragments of one target
+//     leave in order;
+//   - the pool and each consumed command have at most one long-poll
+//     Receive outstanding, and all of them together at most cap(s.polls)
+//     (below the auth connection pool's size);
+//   - a command's results are delivered by its pump goroutine, which
+//     blocks while the consumer lags: it then issues no Receive, so the
+//     server buffers (Block mode suspends the command);
+//   - every goroutine is counted in s.wg and ends when s.ctx ends or the
+//     session leaves the Opened state; Close waits for them.
+
+// flush sends what the pool queued for target t (stdin, or pr for a host
+// response), as one or more Sends.
+func (s *Session) flush(ctx context.Context, t psrp.Target, commandID string) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	name := wsman.StreamStdin
+	if t.Stream == psrp.StreamPromptResponse {
+		name = wsman.StreamPR
+	}
+	for {
+		s.mu.Lock()
+		if s.pool == nil || s.pool.Pending(t) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		b, err := s.pool.NextPayload(t, s.wc.MaxPayloadSize())
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if err := s.wc.Send(ctx, s.ref, wsman.Stream{Name: name, CommandID: commandID, Data: b}); err != nil {
+			return err
+		}
+	}
+}
+
+// signal sends a WSMan Signal to a command.
+func (s *Session) signal(ctx context.Context, id uuid.UUID, code string) error {
+	return s.wc.Signal(ctx, s.ref, upper(id), code)
+}
+
+// acquire takes a long-poll slot.
+func (s *Session) acquire() bool {
+	select {
+	case s.polls <- struct{}{}:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func (s *Session) release() { <-s.polls }
+
+// startPoolLoop starts the pool's long poll (PSRP pool messages, and the
+// keep-alive: while it is outstanding the server does not turn an idle
+// session Disconnected).
+func (s *Session) startPoolLoop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.poolLoop || s.state != StateOpened {
+		return
+	}
+	s.poolLoop = true
+	s.wg.Add(1)
+	go s.runPoolLoop()
+}
+
+func (s *Session) runPoolLoop() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		if s.state != StateOpened || s.ctx.Err() != nil {
+			s.poolLoop = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		if !s.acquire() {
+			continue
+		}
+		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{})
+		if err != nil || rr.TimedOut {
+			s.release()
+			if err != nil {
+				s.receiveFailed(err, nil)
+			} else {
+				s.log.Debug("keep-alive: pool receive timed out, polling again", "id", s.id)
+			}
+			continue
+		}
+		s.mu.Lock()
+		var ev []psrp.Event
+		if s.pool != nil {
+			ev, err = s.pool.ReceiveData(rr.StreamData(wsman.StreamStdout, ""))
+		}
+		s.mu.Unlock()
+		s.release()
+		s.handlePoolEvents(s.ctx, ev)
+		if err != nil {
+			s.setBroken(err)
+		}
+	}
+}
+
+// receiveFailed handles a failed Receive of the pool (c nil) or of a
+// command while the session is Opened.
+func (s *Session) receiveFailed(err error, c *RunningCommand) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.mu.Lock()
+	st := s.state
+	s.mu.Unlock()
+	if st != StateOpened {
+		return // disconnecting or closing: the loops see the new state
+	}
+	switch classify(err) {
+	case ErrDisconnected, ErrBusy:
+		// The server turned the session Disconnected (or another client
+		// took it): it is no longer connected to this client.
+		s.log.Debug("session disconnected by the server", "id", s.id, "err", err)
+		s.mu.Lock()
+		if s.pool != nil && s.pool.State() == psrp.RunspacePoolOpened {
+			_, _ = s.pool.BeginDisconnect()
+			_, _ = s.pool.DisconnectCompleted()
+		}
+		s.mu.Unlock()
+		s.setState(StateDisconnected, err)
+		return
+	case ErrExpired:
+		if c == nil {
+			s.setBroken(s.errorf("receive", ErrExpired, err))
+			return
+		}
+	}
+	if c != nil {
+		c.finish(s.errorf("receive", classify(err), err), false)
+		return
+	}
+	s.setBroken(err)
+}
+
+// handlePoolEvents applies pool-level events: state changes, host calls,
+// and the pipeline ends a broken or closed pool causes.
+func (s *Session) handlePoolEvents(ctx context.Context, ev []psrp.Event) {
+	for _, e := range ev {
+		switch e := e.(type) {
+		case psrp.RunspacePoolStateChanged:
+			switch e.New {
+			case psrp.RunspacePoolBroken:
+				s.setState(StateBroken, fmt.Errorf("%w: %v", ErrBroken, e.Reason))
+			case psrp.RunspacePoolClosed:
+				s.setState(StateClosed, ErrClosed)
+			}
+		case psrp.PipelineStateChanged:
+			if e.New.Terminal() {
+				if c := s.command(e.Pipeline); c != nil {
+					s.mu.Lock()
+					c.state = e.New
+					s.mu.Unlock()
+					c.finish(ErrBroken, false)
+				}
+			}
+		case psrp.HostCallReceived:
+			s.answerHostCall(ctx, nil, e)
+		}
+	}
+}
+
+// command returns the command with the given id.
+func (s *Session) command(id uuid.UUID) *RunningCommand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.cmds {
+		if c.id == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// attach gives a command a consumer and starts its pump if the session is
+// connected. It fails if the command already has a consumer.
+func (s *Session) attach(c *RunningCommand, k sink) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.finished {
+		return fmt.Errorf("session: command %s has finished", upper(c.id))
+	}
+	if c.sink != nil {
+		return fmt.Errorf("session: command %s already delivers its results to another consumer", upper(c.id))
+	}
+	c.sink = k
+	s.startPumpLocked(c)
+	return nil
+}
+
+func (s *Session) startPumpLocked(c *RunningCommand) {
+	if c.pumping || c.finished || c.sink == nil || s.state != StateOpened {
+		return
+	}
+	c.pumping = true
+	s.wg.Add(1)
+	go s.pump(c)
+}
+
+// pump receives one command's results and delivers them to its consumer.
+func (s *Session) pump(c *RunningCommand) {
+	defer s.wg.Done()
+	s.mu.Lock()
+	first := c.sink
+	s.mu.Unlock()
+	if first != nil {
+		first.resumed()
+	}
+	cid := upper(c.id)
+	limit := s.conn.SessionOption.MaximumReceivedDataSizePerCommand
+	for {
+		s.mu.Lock()
+		if c.finished || c.sink == nil {
+			c.pumping = false
+			s.mu.Unlock()
+			return
+		}
+		if s.state != StateOpened || s.ctx.Err() != nil {
+			c.pumping = false
+			sk := c.sink
+			st := s.state
+			s.mu.Unlock()
+			switch st {
+			case StateDisconnecting, StateDisconnected, StateConnecting:
+				if !sk.disconnected(s.errorf("receive", ErrDisconnected, nil)) {
+					s.mu.Lock()
+					if c.sink == sk {
+						c.sink = nil
+					}
+					s.mu.Unlock()
+				}
+			default:
+				c.finish(s.closedErr(), false)
+			}
+			return
+		}
+		s.mu.Unlock()
+		if !s.acquire() {
+			continue
+		}
+		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{CommandID: cid})
+		if err != nil || rr.TimedOut {
+			s.release()
+			if err != nil {
+				s.receiveFailed(err, c)
+			}
+			continue
+		}
+		data := rr.StreamData(wsman.StreamStdout, cid)
+		s.mu.Lock()
+		c.received += int64(len(data))
+		over := limit > 0 && c.received > limit
+		var ev []psrp.Event
+		if s.pool != nil && !over {
+			ev, err = s.pool.ReceiveData(data)
+		}
+		if c.pl != nil {
+			c.state = c.pl.State()
+		}
+		sk := c.sink
+		s.mu.Unlock()
+		s.release() // only now: Disconnect waits for data received before it to be applied
+		if over {
+			_ = s.signal(s.ctx, c.id, wsman.SignalPowerShellStop)
+			_ = s.signal(s.ctx, c.id, wsman.SignalTerminate)
+			c.finish(&LimitError{Limit: "MaximumReceivedDataSizePerCommand", Max: limit}, false)
+			return
+		}
+		if !s.deliver(c, sk, ev) {
+			// The consumer went away: leave the rest on the server.
+			s.mu.Lock()
+			if c.sink == sk {
+				c.sink = nil
+			}
+			c.pumping = false
+			s.mu.Unlock()
+			return
+		}
+		if err != nil {
+			if errors.Is(err, psrp.ErrMessageTooLarge) {
+				err = &LimitError{Limit: "MaximumReceivedObjectSize", Max: int64(s.maxObject()), Err: err}
+			}
+			c.finish(err, false)
+			return
+		}
+		if rr.CommandState.Done() {
+			// Free the command on the server, as PowerShell does.
+			_ = s.signal(s.ctx, c.id, wsman.SignalTerminate)
+			s.mu.Lock()
+			if c.pl != nil && !c.pl.State().Terminal() {
+				c.pl.Abandon(nil)
+			}
+			s.mu.Unlock()
+			c.finish(nil, true)
+			return
+		}
+	}
+}
+
+func (s *Session) closedErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == StateBroken {
+		return errors.Join(ErrBroken, s.reason)
+	}
+	return ErrClosed
+}
+
+// deliver turns events into Results and gives them to the consumer.
+func (s *Session) deliver(c *RunningCommand, k sink, ev []psrp.Event) bool {
+	for _, e := range ev {
+		r, ok, err := s.toResult(e)
+		if err != nil {
+			s.log.Debug("undecodable record", "id", s.id, "err", err)
+			continue
+		}
+		if he, isHost := e.(psrp.HostCallReceived); isHost {
+			s.answerHostCall(s.ctx, c, he)
+		}
+		if pe, isState := e.(psrp.PipelineStateChanged); isState && pe.New.Terminal() {
+			s.mu.Lock()
+			c.state = pe.New
+			s.mu.Unlock()
+		}
+		if !ok {
+			continue
+		}
+		r.CommandID = c.id
+		if k == nil || !k.emit(s.ctx, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// toResult converts one event; ok false for events that are not results.
+func (s *Session) toResult(e psrp.Event) (r Result, ok bool, err error) {
+	r = Result{ComputerName: s.computer, SessionName: s.Name(), SessionInstanceID: s.instanceID}
+	switch e := e.(type) {
+	case psrp.PipelineOutputReceived:
+		v, err := clixml.Unmarshal(e.Message.Data)
+		if err != nil {
+			return r, false, err
+		}
+		r.Kind, r.Output = KindOutput, v
+	case psrp.ErrorRecordReceived:
+		v, err := clixml.Unmarshal(e.Message.Data)
+		if err != nil {
+			return r, false, err
+		}
+		rec, err := psrp.DecodeErrorRecord(v)
+		if err != nil {
+			return r, false, err
+		}
+		r.Kind, r.Error = KindError, rec
+	case psrp.InformationalRecordReceived:
+		v, err := clixml.Unmarshal(e.Message.Data)
+		if err != nil {
+			return r, false, err
+		}
+		switch e.Message.Type {
+		case psrp.MessageProgressRecord:
+			p, err := psrp.DecodeProgressRecord(v)
+			if err != nil {
+				return r, false, err
+			}
+			r.Kind, r.Progress = KindProgress, p
+		case psrp.MessageInformationRecord:
+			p, err := psrp.DecodeInformationRecord(v)
+			if err != nil {
+				return r, false, err
+			}
+			r.Kind, r.Information = KindInformation, p
+		default:
+			p, err := psrp.DecodeInformationalRecord(v)
+			if err != nil {
+				return r, false, err
+			}
+			r.Record = p
+			switch e.Message.Type {
+			case psrp.MessageWarningRecord:
+				r.Kind = KindWarning
+			case psrp.MessageVerboseRecord:
+				r.Kind = KindVerbose
+			default:
+				r.Kind = KindDebug
+			}
+		}
+	case psrp.PipelineStateChanged:
+		if !e.New.Terminal() {
+			return r, false, nil
+		}
+		r.Kind, r.State = KindState, e.New
+		if e.Info != nil {
+			r.StateReason = e.Info.Error
+		}
+	case psrp.HostCallReceived:
+		v, err := clixml.Unmarshal(e.Message.Data)
+		if err != nil {
+			return r, false, err
+		}
+		hc, err := psrp.DecodeHostCall(v)
+		if err != nil {
+			return r, false, err
+		}
+		r.Kind, r.HostCall = KindHostCall, hc
+	default:
+		return r, false, nil
+	}
+	return r, true, nil
+}
