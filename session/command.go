@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psremoting/psremoting/job"
 	"github.com/psremoting/psremoting/psrp"
 )
 
@@ -29,6 +30,7 @@ type RunningCommand struct {
 	state    psrp.PSInvocationState
 	received int64
 	job      *Job
+	producer *job.Producer[Result]
 	done     chan struct{}
 	err      error
 	once     sync.Once

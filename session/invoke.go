@@ -95,7 +95,7 @@ func (s *Session) InvokeAsJob(ctx context.Context, p Pipeline, o JobOptions) (*J
 	c.asJob = true
 	j, k := newCommandJob(c, o.JobName, o.Table)
 	s.mu.Lock()
-	c.job = j
+	c.job, c.producer = j, k.p
 	s.mu.Unlock()
 	if err := s.attach(c, k); err != nil {
 		return nil, err

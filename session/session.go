@@ -60,7 +60,8 @@ type Session struct {
 	ctx            context.Context // ends the session's goroutines
 	cancel         context.CancelFunc
 	wg             sync.WaitGroup
-	reason         error // why the session broke or closed
+	reason         error        // why the session broke or closed
+	server         *wsman.Shell // what the server last reported
 }
 
 // Hooks are optional callbacks for state changes. They are called from
@@ -180,7 +181,7 @@ func (s *Session) open(ctx context.Context, o NewOptions) error {
 	}
 	s.ref.ShellID = resp.ShellID()
 	if resp.Shell != nil {
-		s.applyShell(resp.Shell)
+		s.setServerInfo(resp.Shell)
 	}
 	if err := s.flush(ctx, psrp.PoolTarget, ""); err != nil {
 		s.setBroken(err)
@@ -500,4 +501,3 @@ func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false 
 func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
 func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
-

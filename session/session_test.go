@@ -39,7 +39,6 @@ func TestNewInvokeClose(t *testing.T) {
 	assert.Equal(t, session.KindState, last.Kind)
 	assert.Equal(t, psrp.PSInvocationCompleted, last.State)
 
-
 	require.NoError(t, s.Close(ctx))
 	assert.Equal(t, session.StateClosed, s.State())
 	assert.Empty(t, tab.List())
