@@ -99,7 +99,6 @@ type Stream struct {
 	err       error
 	closed    bool
 	quitOnce  sync.Once
-	onClose   []func()
 	finalized chan struct{}
 }
 
