@@ -112,4 +112,3 @@ func FromToken(t Token, o NewOptions) (*Session, error) {
 	s.table.add(s)
 	return s, nil
 }
-
