@@ -78,6 +78,11 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	s.drainPolls()
 	s.mu.Lock()
 	_, _ = s.pool.DisconnectCompleted()
+	for _, c := range s.cmds {
+		if !c.finished && c.pl != nil {
+			c.state = c.pl.State()
+		}
+	}
 	if d.IdleTimeout > 0 {
 		s.idleTimeout = d.IdleTimeout
 	}
@@ -175,6 +180,11 @@ func (s *Session) reconnect(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	_, _ = s.pool.ReconnectCompleted()
+	for _, c := range s.cmds {
+		if !c.finished && c.pl != nil {
+			c.state = c.pl.State()
+		}
+	}
 	s.otherClient = false
 	s.mu.Unlock()
 	s.connected()
