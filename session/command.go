@@ -31,9 +31,15 @@ type RunningCommand struct {
 	received int64
 	job      *Job
 	producer *job.Producer[Result]
-	done     chan struct{}
-	err      error
-	once     sync.Once
+	// pending are results received but not delivered (their consumer went
+	// away); serverDone says the server reported the command Done (or its
+	// results failed with doneErr) and only pending remains.
+	pending    []Result
+	serverDone bool
+	doneErr    error
+	done       chan struct{}
+	err        error
+	once       sync.Once
 }
 
 // ID is the command id (the PSRP pipeline id and WSMan CommandId).

@@ -201,16 +201,31 @@ func (s *Session) command(id uuid.UUID) *RunningCommand {
 // connected. It fails if the command already has a consumer.
 func (s *Session) attach(c *RunningCommand, k sink) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if c.finished {
+		s.mu.Unlock()
 		return fmt.Errorf("session: command %s has finished", upper(c.id))
 	}
 	if c.sink != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("session: command %s already delivers its results to another consumer", upper(c.id))
 	}
 	c.sink = k
 	s.startPumpLocked(c)
+	s.mu.Unlock()
+	if ss, ok := k.(streamSink); ok {
+		ss.st.onClose(func() { s.detach(c, k) })
+	}
 	return nil
+}
+
+// detach removes consumer k from c (its Stream was closed): results
+// received from now on wait in c.pending for the next consumer.
+func (s *Session) detach(c *RunningCommand, k sink) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.sink == k {
+		c.sink = nil
+	}
 }
 
 func (s *Session) startPumpLocked(c *RunningCommand) {
@@ -223,6 +238,8 @@ func (s *Session) startPumpLocked(c *RunningCommand) {
 }
 
 // pump receives one command's results and delivers them to its consumer.
+// Results received but not delivered (the consumer went away) are kept in
+// c.pending for the next consumer: nothing taken from the server is lost.
 func (s *Session) pump(c *RunningCommand) {
 	defer s.wg.Done()
 	s.mu.Lock()
@@ -234,10 +251,27 @@ func (s *Session) pump(c *RunningCommand) {
 	cid := upper(c.id)
 	limit := s.conn.SessionOption.MaximumReceivedDataSizePerCommand
 	for {
+		// Deliver what an earlier consumer left, then end if the server
+		// already said Done.
+		s.mu.Lock()
+		sk := c.sink
+		var pending []Result
+		if sk != nil {
+			pending, c.pending = c.pending, nil
+		}
+		s.mu.Unlock()
+		if len(pending) > 0 && !s.deliver(c, sk, pending) {
+			continue
+		}
 		s.mu.Lock()
 		if c.finished || c.sink == nil {
 			c.pumping = false
 			s.mu.Unlock()
+			return
+		}
+		if c.serverDone && len(c.pending) == 0 {
+			s.mu.Unlock()
+			c.finish(c.doneErr, c.doneErr == nil)
 			return
 		}
 		if s.state != StateOpened || s.ctx.Err() != nil {
@@ -282,7 +316,6 @@ func (s *Session) pump(c *RunningCommand) {
 		if c.pl != nil {
 			c.state = c.pl.State()
 		}
-		sk := c.sink
 		s.mu.Unlock()
 		s.release() // only now: Disconnect waits for data received before it to be applied
 		if over {
@@ -291,34 +324,35 @@ func (s *Session) pump(c *RunningCommand) {
 			c.finish(&LimitError{Limit: "MaximumReceivedDataSizePerCommand", Max: limit}, false)
 			return
 		}
-		if !s.deliver(c, sk, ev) {
-			// The consumer went away: leave the rest on the server.
-			s.mu.Lock()
-			if c.sink == sk {
-				c.sink = nil
-			}
-			c.pumping = false
-			s.mu.Unlock()
-			return
+		rs, derr := s.results(c, ev)
+		if err == nil {
+			err = derr
 		}
-		if err != nil {
-			if errors.Is(err, psrp.ErrMessageTooLarge) {
-				err = &LimitError{Limit: "MaximumReceivedObjectSize", Max: int64(s.maxObject()), Err: err}
-			}
-			c.finish(err, false)
-			return
+		if errors.Is(err, psrp.ErrMessageTooLarge) {
+			err = &LimitError{Limit: "MaximumReceivedObjectSize", Max: int64(s.maxObject()), Err: err}
 		}
-		if rr.CommandState.Done() {
-			// Free the command on the server, as PowerShell does.
-			_ = s.signal(s.ctx, c.id, wsman.SignalTerminate)
+		if err != nil || rr.CommandState.Done() {
+			if err == nil {
+				// Free the command on the server, as PowerShell does.
+				_ = s.signal(s.ctx, c.id, wsman.SignalTerminate)
+			}
 			s.mu.Lock()
 			if c.pl != nil && !c.pl.State().Terminal() {
-				c.pl.Abandon(nil)
+				c.pl.Abandon(err)
 			}
+			c.serverDone, c.doneErr = true, err
 			s.mu.Unlock()
-			c.finish(nil, true)
-			return
 		}
+		s.mu.Lock()
+		sk = c.sink
+		s.mu.Unlock()
+		if sk == nil {
+			s.mu.Lock()
+			c.pending = append(c.pending, rs...)
+			s.mu.Unlock()
+			continue
+		}
+		s.deliver(c, sk, rs)
 	}
 }
 
@@ -331,13 +365,31 @@ func (s *Session) closedErr() error {
 	return ErrClosed
 }
 
-// deliver turns events into Results and gives them to the consumer.
-func (s *Session) deliver(c *RunningCommand, k sink, ev []psrp.Event) bool {
+// deliver gives results to the consumer k. When k goes away, the rest is
+// kept in c.pending, k is detached, and deliver returns false.
+func (s *Session) deliver(c *RunningCommand, k sink, rs []Result) bool {
+	for i, r := range rs {
+		if !k.emit(s.ctx, r) {
+			s.mu.Lock()
+			c.pending = append(rs[i:len(rs):len(rs)], c.pending...)
+			if c.sink == k {
+				c.sink = nil
+			}
+			s.mu.Unlock()
+			return false
+		}
+	}
+	return true
+}
+
+// results turns a command's events into Results, answering host calls.
+// An undecodable record ends the command's results with its error.
+func (s *Session) results(c *RunningCommand, ev []psrp.Event) ([]Result, error) {
+	var out []Result
 	for _, e := range ev {
 		r, ok, err := s.toResult(e)
 		if err != nil {
-			s.log.Debug("undecodable record", "id", s.id, "err", err)
-			continue
+			return out, fmt.Errorf("session: command %s: undecodable %s: %w", upper(c.id), eventName(e), err)
 		}
 		if he, isHost := e.(psrp.HostCallReceived); isHost {
 			s.answerHostCall(s.ctx, c, he)
@@ -347,15 +399,26 @@ func (s *Session) deliver(c *RunningCommand, k sink, ev []psrp.Event) bool {
 			c.state = pe.New
 			s.mu.Unlock()
 		}
-		if !ok {
-			continue
-		}
-		r.CommandID = c.id
-		if k == nil || !k.emit(s.ctx, r) {
-			return false
+		if ok {
+			r.CommandID = c.id
+			out = append(out, r)
 		}
 	}
-	return true
+	return out, nil
+}
+
+func eventName(e psrp.Event) string {
+	switch e := e.(type) {
+	case psrp.PipelineOutputReceived:
+		return "output"
+	case psrp.ErrorRecordReceived:
+		return "error record"
+	case psrp.InformationalRecordReceived:
+		return e.Message.Type.String()
+	case psrp.HostCallReceived:
+		return "host call"
+	}
+	return fmt.Sprintf("%T", e)
 }
 
 // toResult converts one event; ok false for events that are not results.

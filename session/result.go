@@ -98,6 +98,7 @@ type Stream struct {
 	producers int
 	err       error
 	closed    bool
+	detach    []func()
 	quitOnce  sync.Once
 	finalized chan struct{}
 }
@@ -170,7 +171,31 @@ func (st *Stream) Collect(ctx context.Context) ([]Result, error) {
 // commands, which keep running on the server, their further output left
 // there (a later Receive gets it). Results not read yet are lost.
 func (st *Stream) Close() {
-	st.quitOnce.Do(func() { close(st.quit) })
+	st.quitOnce.Do(func() {
+		close(st.quit)
+		st.mu.Lock()
+		fs := st.detach
+		st.detach = nil
+		st.mu.Unlock()
+		for _, f := range fs {
+			f()
+		}
+	})
+}
+
+// onClose registers f to run when the reader closes the stream (at once
+// if it already has).
+func (st *Stream) onClose(f func()) {
+	st.mu.Lock()
+	select {
+	case <-st.quit:
+		st.mu.Unlock()
+		f()
+		return
+	default:
+	}
+	st.detach = append(st.detach, f)
+	st.mu.Unlock()
 }
 
 // emit delivers r, waiting while the reader lags. It returns false when

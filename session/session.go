@@ -167,8 +167,8 @@ func (s *Session) open(ctx context.Context, o NewOptions) error {
 	}
 	s.mu.Lock()
 	s.pool = pool
-	s.state = StateOpening
 	s.mu.Unlock()
+	s.setState(StateOpening, nil)
 	so := o.SessionOption
 	resp, err := s.wc.CreatePowerShell(ctx, wsman.PowerShellShell{
 		ConfigurationName: s.conn.ConfigurationName, ShellID: s.ref.ShellID, Name: s.name,
