@@ -109,8 +109,10 @@ func (s *Server) psConnectLocked(sh *shell, req *request, connectXML []byte) ([]
 	if err != nil {
 		return nil, faultPSRP(err)
 	}
-	// The new client's first pool Receive gets APPLICATION_PRIVATE_DATA.
-	if err := pool.SendApplicationPrivateData(s.applicationPrivateData()); err != nil {
+	// The new client's first pool Receive gets APPLICATION_PRIVATE_DATA
+	// when the pool has pipelines, else RUNSPACEPOOL_STATE Opened again,
+	// as Windows does.
+	if err := pool.SendConnectAnnouncement(s.applicationPrivateData()); err != nil {
 		return nil, faultPSRP(err)
 	}
 	return resp, nil
