@@ -3,6 +3,7 @@ package wsmantest
 import (
 	"context"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -40,6 +41,7 @@ func (f HandlerFunc) Run(ctx context.Context, inv *Invocation) error { return f(
 type Mux struct {
 	mu       sync.RWMutex
 	byName   map[string]Handler // lower-case name
+	display  map[string]string  // lower-case name → name as registered
 	byScript map[string]Handler // trimmed script text
 	patterns []patternHandler
 }
@@ -51,7 +53,7 @@ type patternHandler struct {
 
 // NewMux returns an empty Mux.
 func NewMux() *Mux {
-	return &Mux{byName: map[string]Handler{}, byScript: map[string]Handler{}}
+	return &Mux{byName: map[string]Handler{}, display: map[string]string{}, byScript: map[string]Handler{}}
 }
 
 // Handle registers h for a command name, compared case-insensitively: a
@@ -63,6 +65,7 @@ func (m *Mux) Handle(name string, h Handler) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.byName[normName(name)] = h
+	m.display[normName(name)] = strings.TrimSpace(name)
 }
 
 // HandleFunc registers f for a command name, like Handle.
@@ -230,4 +233,20 @@ func isCommandWord(w string) bool {
 		return len(w) > 1 && (w[1] == '\\' || w[1] == '/')
 	}
 	return true
+}
+
+// names returns the command names handlers were registered for with Handle
+// (as registered), sorted case-insensitively.
+func (m *Mux) names() []string {
+	if m == nil {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.byName))
+	for n := range m.byName {
+		out = append(out, m.display[n])
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
 }

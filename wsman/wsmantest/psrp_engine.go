@@ -133,17 +133,13 @@ func (s *Server) psEventsLocked(sh *shell, c *command, events []psrp.Event) *Fau
 		case psrp.CreatePipelineReceived:
 			err = s.psStartLocked(sh, c, ev.Pipeline, ev.Message)
 		case psrp.GetCommandMetadataReceived:
-			// Command metadata is not modelled: the pipeline completes
-			// with no output.
 			if c != nil {
 				c.ps.pid = ev.Pipeline
 				c.ps.started = true
 				c.running = false
 				c.finished = true
 			}
-			if pl := pool.Pipeline(ev.Pipeline); pl != nil {
-				err = pl.SetState(psrp.PSInvocationCompleted, nil)
-			}
+			err = s.psCommandMetadataLocked(pool, ev)
 		case psrp.PipelineInputReceived:
 			if pc := s.psCommandFor(sh, c, ev.Pipeline); pc != nil {
 				v, derr := clixml.Unmarshal(ev.Message.Data)
@@ -193,6 +189,34 @@ func (s *Server) psEventsLocked(sh *shell, c *command, events []psrp.Event) *Fau
 	}
 	sh.broadcast()
 	return nil
+}
+
+// psCommandMetadataLocked answers GET_COMMAND_METADATA as Windows does: a
+// CommandMetadataCount, one CommandMetadata per matching command (see
+// commandMetadata), then Completed.
+func (s *Server) psCommandMetadataLocked(pool *psrp.ServerPool, ev psrp.GetCommandMetadataReceived) error {
+	pl := pool.Pipeline(ev.Pipeline)
+	if pl == nil {
+		return nil
+	}
+	v, err := clixml.Unmarshal(ev.Message.Data)
+	if err != nil {
+		return err
+	}
+	req, err := psrp.DecodeGetCommandMetadata(v)
+	if err != nil {
+		return err
+	}
+	cmds := s.commandMetadata(req)
+	if err := pl.WriteOutput((&psrp.CommandMetadataCount{Count: int32(len(cmds))}).ToCLIXML()); err != nil {
+		return err
+	}
+	for _, m := range cmds {
+		if err := pl.WriteOutput(m.ToCLIXML()); err != nil {
+			return err
+		}
+	}
+	return pl.SetState(psrp.PSInvocationCompleted, nil)
 }
 
 // psCommandFor finds the command a pipeline message belongs to: the
