@@ -32,9 +32,13 @@
 // runspace pool open (APPLICATION_PRIVATE_DATA carries a Windows
 // PowerShell 5.1 PSVersionTable), pipelines with all seven streams, input,
 // host calls, stop (the crtl_c signal), SET_MAX/MIN_RUNSPACES and the
-// session key exchange, and connect from a new client (CONNECT_RUNSPACEPOOL
-// answered with SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA, then
-// APPLICATION_PRIVATE_DATA on the next pool Receive).
+// session key exchange, command metadata (GET_COMMAND_METADATA answered with
+// a count and one CommandMetadata per built-in cmdlet, alias or command
+// registered by name that matches the request's filters), and connect from
+// a new client (CONNECT_RUNSPACEPOOL answered with SESSION_CAPABILITY and
+// RUNSPACEPOOL_INIT_DATA; the next pool Receive gets APPLICATION_PRIVATE_DATA
+// when the pool has pipelines, else RUNSPACEPOOL_STATE Opened again, as
+// Windows does).
 //
 // # Disconnected sessions
 //
@@ -99,7 +103,8 @@
 //
 // # Not modelled, or not verified against Windows
 //
-// GET_COMMAND_METADATA completes with no output. The envelopes of the busy,
+// Command metadata has no HelpUri or OutputType, and commands registered by
+// name are described as functions without parameters. The envelopes of the busy,
 // session-mismatch, disconnected-shell, access-denied, unknown-resource and
 // quota faults use Windows's codes but were not captured from a real server
 // (protocol.md §6). The output buffer size of Windows is not documented;

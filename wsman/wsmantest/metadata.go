@@ -103,8 +103,8 @@ func (s *Server) knownCommands() []*psrp.CommandMetadata {
 }
 
 // commandMetadata returns the commands matching a GET_COMMAND_METADATA
-// request: a Name pattern (none means "*"), a CommandType flag (0 means
-// all) and, when Namespace is given, a Namespace pattern. Patterns are
+// request: a Name pattern (none means "*"), a CommandType flag (0, which
+// no recorded client sends, is taken as all) and, when Namespace is given, a Namespace pattern. Patterns are
 // PowerShell wildcards, compared case-insensitively.
 func (s *Server) commandMetadata(req *psrp.GetCommandMetadata) []*psrp.CommandMetadata {
 	names := req.Name
