@@ -139,9 +139,10 @@ func (j *Job[T]) State() State {
 	return j.state
 }
 
-// Reason returns why the job failed (PowerShell's JobStateInfo.Reason), or
-// nil. It is kept once the job has failed. For a parent it joins the
-// reasons of its failed children.
+// Reason returns the reason given with the job's current state
+// (PowerShell's JobStateInfo.Reason): why it failed, which is kept since
+// Failed is final, or for example why it was disconnected; nil if none. For
+// a parent it joins the reasons of its failed children once it has failed.
 func (j *Job[T]) Reason() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()

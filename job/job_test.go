@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -547,4 +548,43 @@ func TestReasonForOtherStates(t *testing.T) {
 	if !strings.Contains(ErrNotFinished.Error(), "force") {
 		t.Error("ErrNotFinished does not say how to proceed")
 	}
+}
+
+func TestFinish(t *testing.T) {
+	j, p, _ := newTest(t, nil, 0)
+	if err := p.Finish(nil); err != nil || j.State() != Completed {
+		t.Fatalf("Finish(nil) = %v, state %v", err, j.State())
+	}
+	if err := p.Finish(nil); !errors.Is(err, ErrFinished) {
+		t.Fatalf("second Finish = %v", err)
+	}
+	j2, p2, _ := newTest(t, nil, 0)
+	errX := errors.New("x")
+	if err := p2.Finish(errX); err != nil || j2.State() != Failed || !errors.Is(j2.Reason(), errX) {
+		t.Fatalf("Finish(err) = %v, %v %v", err, j2.State(), j2.Reason())
+	}
+	if p2.Job() != j2 {
+		t.Fatal("Producer.Job is not its job")
+	}
+}
+
+// TestNoGoroutineLeft runs the operations that wait or start goroutines
+// (parent Stop, Results broken early, Receive -Wait and Wait ended by ctx)
+// and checks that the goroutine count returns to where it was.
+func TestNoGoroutineLeft(t *testing.T) {
+	before := runtime.NumGoroutine()
+	f := newFamily(t, "A", "B", "C")
+	mustEmit(t, f.prods[0], "x", "y")
+	for range f.parent.Results(testCtx(t), ReceiveOptions{Wait: true}) {
+		break
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = f.parent.Receive(ctx, ReceiveOptions{Wait: true})
+	_, _ = f.parent.Wait(ctx)
+	_, _ = f.parent.WaitPersistent(ctx)
+	if err := f.parent.Stop(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "back to the goroutines before", func() bool { return runtime.NumGoroutine() <= before })
 }

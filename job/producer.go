@@ -82,6 +82,15 @@ func (p *Producer[T]) SetState(s State, reason error) error {
 	return nil
 }
 
+// Finish ends the job: Completed if err is nil, else Failed with err as
+// its Reason. It is SetState(Completed, nil) or SetState(Failed, err).
+func (p *Producer[T]) Finish(err error) error {
+	if err != nil {
+		return p.SetState(Failed, err)
+	}
+	return p.SetState(Completed, nil)
+}
+
 // transitionLocked moves the job to state s with reason, queues the
 // notification and wakes waiters. j.mu must be held; call afterChange once
 // it is released.
