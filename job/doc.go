@@ -40,6 +40,8 @@
 // Receive-Job maps to Job.Receive and Job.Results with ReceiveOptions:
 //   - -Job, -Id, -Name, -InstanceId: the job value; find it with Table.Get,
 //     ByName, ByInstanceID or Lookup.
+//   - a failed job's Reason, which Receive-Job writes as an error record
+//     after the results: Receive returns a *FailedError with the results.
 //   - -Keep: ReceiveOptions.Keep. -Wait: Wait. -Force: Force.
 //     -AutoRemoveJob: AutoRemove (requires Wait, as in PowerShell).
 //   - -Location, -ComputerName: ReceiveOptions.Location (the children's

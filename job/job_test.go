@@ -109,11 +109,32 @@ func TestFailedKeepsReasonAndResults(t *testing.T) {
 	if !j.HasMoreData() {
 		t.Error("HasMoreData false with results held")
 	}
-	if got := mustReceive(t, j, ReceiveOptions{}); !slices.Equal(got, []int{1, 2}) {
-		t.Fatalf("Receive = %v, want [1 2]", got)
+	// Receive-Job returns the results and then the Reason as an error, on
+	// every Receive of a failed job.
+	got, err := j.Receive(testCtx(t), ReceiveOptions{})
+	var fe *FailedError
+	if !slices.Equal(got, []int{1, 2}) || !errors.As(err, &fe) || !errors.Is(err, errLost) {
+		t.Fatalf("Receive = %v, %v; want [1 2] and the failure", got, err)
+	}
+	if fe.JobID != j.ID() || fe.Location != "Server01" || fe.Name != j.Name() {
+		t.Fatalf("FailedError = %+v", fe)
+	}
+	if want := fmt.Sprintf("job: %s (Id %d) on Server01 failed: connection lost", j.Name(), j.ID()); err.Error() != want {
+		t.Fatalf("error text %q, want %q", err.Error(), want)
 	}
 	if j.HasMoreData() {
 		t.Error("HasMoreData true after every result was received")
+	}
+	got, err = j.Receive(testCtx(t), ReceiveOptions{Wait: true})
+	if len(got) != 0 || !errors.Is(err, errLost) {
+		t.Fatalf("second Receive = %v, %v", got, err)
+	}
+	var seq []string
+	for v, err := range j.Results(testCtx(t), ReceiveOptions{}) {
+		seq = append(seq, fmt.Sprint(v, err))
+	}
+	if want := []string{"0 " + err.Error()}; !slices.Equal(seq, want) {
+		t.Fatalf("Results = %q, want %q", seq, want)
 	}
 	if err := p.SetState(Running, nil); !errors.Is(err, ErrFinished) {
 		t.Fatalf("SetState after Failed = %v", err)

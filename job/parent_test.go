@@ -136,6 +136,11 @@ func TestParentStateFollowsChildren(t *testing.T) {
 	if !errors.Is(f.parent.Reason(), errBoom) {
 		t.Fatalf("parent Reason = %v", f.parent.Reason())
 	}
+	got, err := f.parent.Receive(testCtx(t), ReceiveOptions{})
+	var fe *FailedError
+	if len(got) != 0 || !errors.As(err, &fe) || fe.JobID != f.children[0].ID() || fe.Location != "A" {
+		t.Fatalf("parent Receive = %v, %v; want the failed child's error", got, err)
+	}
 	want := []State{Running, Disconnected, Running, Blocked, Running, Failed}
 	if !slices.Equal(seen, want) {
 		t.Fatalf("parent changes %v, want %v", seen, want)

@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 )
@@ -40,14 +41,16 @@ type ReceiveOptions struct {
 // follow the ones returned before them, so children interleave as results
 // arrive).
 //
-// A failed job's results that were emitted before the failure are returned
-// as any others; Receive does not return the job's Reason as its error
-// (check Reason or State: the producer delivers the failure's error record
-// as a result, as PowerShell writes it to the job's Error stream).
+// A failed job's results (those emitted before the failure) are returned
+// as any others, and then, as Receive-Job writes a failed job's Reason as
+// an error record after its results, Receive returns a *FailedError that
+// wraps the Reason (errors.Join of one per failed child for a parent) as
+// its error, with the results: on every Receive of a failed job, like
+// Receive-Job. A job that failed with a nil Reason gives no error.
 //
-// The error is non-nil only if ctx ended while waiting (then the results
-// received until then are returned with it; without Keep they have been
-// taken from the job) or for invalid options.
+// Otherwise the error is non-nil only if ctx ended while waiting (then the
+// results received until then are returned with it; without Keep they have
+// been taken from the job) or for invalid options.
 func (j *Job[T]) Receive(ctx context.Context, opts ReceiveOptions) ([]T, error) {
 	var out []T
 	err := j.receive(ctx, opts, 0, func(vals []T) bool {
@@ -60,7 +63,8 @@ func (j *Job[T]) Receive(ctx context.Context, opts ReceiveOptions) ([]T, error) 
 // Results is Receive as an iterator: it yields the results one by one
 // (with Wait, until the job has finished, as they come) and ends. If ctx
 // ends while it waits, or the options are invalid, it yields the zero T
-// with the error and ends. Without Keep a result is taken from the job only
+// with the error and ends; likewise, after the results of a failed job, it
+// yields the zero T with the *FailedError (see Receive). Without Keep a result is taken from the job only
 // when it is yielded, so a consumer that stops early leaves the results it
 // did not see in the job. The iterator starts no goroutine.
 func (j *Job[T]) Results(ctx context.Context, opts ReceiveOptions) iter.Seq2[T, error] {
@@ -84,6 +88,27 @@ func (j *Job[T]) Results(ctx context.Context, opts ReceiveOptions) iter.Seq2[T, 
 	}
 }
 
+// FailedError is the error Receive returns (with the results) for a job
+// that has failed: Receive-Job writes a failed job's Reason as an error
+// record (JobStateFailed) after its results. It wraps the job's Reason.
+type FailedError struct {
+	JobID    int    // Id of the failed job (the child, for a parent)
+	Name     string // its Name
+	Location string // its Location
+	Reason   error  // its Reason
+}
+
+func (e *FailedError) Error() string {
+	where := ""
+	if e.Location != "" {
+		where = " on " + e.Location
+	}
+	return fmt.Sprintf("job: %s (Id %d)%s failed: %v", e.Name, e.JobID, where, e.Reason)
+}
+
+// Unwrap returns the job's Reason.
+func (e *FailedError) Unwrap() error { return e.Reason }
+
 var errConsumerStopped = errors.New("job: consumer stopped")
 
 // receive runs Receive-Job over j: it takes results (at most batch at a
@@ -106,7 +131,14 @@ func (j *Job[T]) receive(ctx context.Context, opts ReceiveOptions, batch int, em
 
 		// st was read before taking: a job takes no results after it has
 		// finished, so when st is final this pass takes everything.
+		var failed []error
 		for i, l := range leaves {
+			l.mu.Lock()
+			lst, reason := l.state, l.reason
+			l.mu.Unlock()
+			if lst == Failed && reason != nil {
+				failed = append(failed, &FailedError{JobID: l.id, Name: l.info.Name, Location: l.info.Location, Reason: reason})
+			}
 			for {
 				vals, next := l.take(cursors[i], opts.Keep, batch)
 				if len(vals) == 0 {
@@ -119,13 +151,13 @@ func (j *Job[T]) receive(ctx context.Context, opts ReceiveOptions, batch int, em
 			}
 		}
 		if !opts.Wait {
-			return nil
+			return errors.Join(failed...)
 		}
 		if st.IsFinished() || (!opts.Force && st.IsPersistent()) {
 			if opts.AutoRemove && st.IsFinished() {
 				j.unregister()
 			}
-			return nil
+			return errors.Join(failed...)
 		}
 		select {
 		case <-ch:
