@@ -42,12 +42,7 @@ func NewParent[T any](info Info, opts Options, children ...*Job[T]) *Job[T] {
 		}
 		p.info.Location = strings.Join(locs, ",")
 	}
-	for _, c := range p.children {
-		c.mu.Lock()
-		c.parents = append(c.parents, p)
-		c.mu.Unlock()
-		c.unregister()
-	}
+	// The initial state, without notification (nobody can have subscribed).
 	p.mu.Lock()
 	s, r := p.deriveLocked()
 	p.state, p.reason = s, r
@@ -55,6 +50,13 @@ func NewParent[T any](info Info, opts Options, children ...*Job[T]) *Job[T] {
 		close(p.done)
 	}
 	p.mu.Unlock()
+	for _, c := range p.children {
+		c.mu.Lock()
+		c.parents = append(c.parents, p)
+		c.mu.Unlock()
+		c.unregister()
+	}
+	p.recompute() // a child may have changed before it knew its parent
 	t := opts.Table
 	if t == nil {
 		t = Default

@@ -289,3 +289,47 @@ func TestParentWaitPersistent(t *testing.T) {
 		t.Fatalf("WaitPersistent = %v", st)
 	}
 }
+
+func TestParentOfFinishedChildren(t *testing.T) {
+	tb := &Table{}
+	a, pa := New[int](Info{}, nil, Options{Table: tb})
+	b, pb := New[int](Info{}, nil, Options{Table: tb})
+	mustEmit(t, pa, 1)
+	mustSet(t, pa, Completed, nil)
+	mustSet(t, pb, Stopped, nil)
+	p := NewParent(Info{}, Options{Table: tb}, a, b)
+	select {
+	case <-p.Done():
+	default:
+		t.Fatal("Done not closed")
+	}
+	if p.State() != Stopped || !p.HasMoreData() {
+		t.Fatalf("parent %v %v", p.State(), p.HasMoreData())
+	}
+	if got := mustReceive(t, p, ReceiveOptions{Wait: true}); !slices.Equal(got, []int{1}) || p.HasMoreData() {
+		t.Fatalf("Receive = %v, HasMoreData %v", got, p.HasMoreData())
+	}
+}
+
+// TestParentBuiltWhileChildrenChange makes parents while their children
+// change state concurrently: the parent must end in the state derived from
+// its children, whatever the interleaving.
+func TestParentBuiltWhileChildrenChange(t *testing.T) {
+	for range 50 {
+		tb := &Table{}
+		a, pa := New[int](Info{}, nil, Options{Table: tb})
+		b, pb := New[int](Info{}, nil, Options{Table: tb})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = pa.SetState(Running, nil)
+			_ = pa.SetState(Completed, nil)
+			_ = pb.SetState(Completed, nil)
+		}()
+		p := NewParent(Info{}, Options{Table: tb}, a, b)
+		<-done
+		if st, err := p.Wait(testCtx(t)); st != Completed || err != nil {
+			t.Fatalf("parent Wait = %v %v", st, err)
+		}
+	}
+}
