@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -68,9 +69,18 @@ func mustReceive[T any](t testing.TB, j *Job[T], opts ReceiveOptions) []T {
 	return got
 }
 
+// emitBlocked returns a channel closed when an Emit on j first waits for
+// room. Call it before the Emit.
+func emitBlocked[T any](j *Job[T]) <-chan struct{} {
+	ch := make(chan struct{})
+	var once sync.Once
+	j.emitWaits = func() { once.Do(func() { close(ch) }) }
+	return ch
+}
+
 // waitUntil polls cond, yielding the processor, until it holds or the hang
-// guard expires. It waits for a state another goroutine reaches (e.g. being
-// blocked in Emit), not for time to pass.
+// guard expires. It is only for conditions that no event announces (the
+// number of goroutines); it waits for the condition, not for time to pass.
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(hangGuard)

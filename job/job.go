@@ -74,6 +74,10 @@ type Job[T any] struct {
 	parents  []*Job[T]     // parent jobs to wake on change
 	stopping chan struct{} // non-nil while a Stop is in progress; closed when it ends
 
+	// emitWaits, if set (by tests, before use), is called each time Emit
+	// is about to wait for room.
+	emitWaits func()
+
 	// state-change notification, see notify.go
 	subs       map[int]func(StateChange)
 	nextSub    int

@@ -499,9 +499,10 @@ func TestStop(t *testing.T) {
 func TestStopUnblocksEmit(t *testing.T) {
 	j, p, _ := newTest(t, nil, 1)
 	mustEmit(t, p, 1)
+	blocked := emitBlocked(j)
 	errc := make(chan error, 1)
 	go func() { errc <- p.Emit(testCtx(t), 2) }()
-	waitUntil(t, "blocked in Emit", func() bool { j.mu.Lock(); defer j.mu.Unlock(); return j.sig != nil })
+	<-blocked
 	if err := j.Stop(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}

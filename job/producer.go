@@ -32,6 +32,9 @@ func (p *Producer[T]) Emit(ctx context.Context, v T) error {
 		}
 		ch := j.waitChLocked()
 		j.mu.Unlock()
+		if j.emitWaits != nil {
+			j.emitWaits()
+		}
 		select {
 		case <-ch:
 		case <-ctx.Done():

@@ -98,6 +98,7 @@ type FailedError struct {
 	Reason   error  // its Reason
 }
 
+// Error says which job failed, where, and why.
 func (e *FailedError) Error() string {
 	where := ""
 	if e.Location != "" {

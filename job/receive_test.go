@@ -184,9 +184,10 @@ func TestBackPressure(t *testing.T) {
 		t.Fatalf("Emit at the bound = %v, want it to wait and end with ctx", err)
 	}
 	// A blocked Emit goes on when a Receive takes results.
+	blocked := emitBlocked(j)
 	errc := make(chan error, 1)
 	go func() { errc <- p.Emit(testCtx(t), 3) }()
-	waitUntil(t, "blocked in Emit", func() bool { j.mu.Lock(); defer j.mu.Unlock(); return j.sig != nil })
+	<-blocked
 	select {
 	case err := <-errc:
 		t.Fatalf("Emit returned %v at the bound", err)
