@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 )
 
@@ -34,12 +35,13 @@ type ReceiveOptions struct {
 }
 
 // Receive returns the job's results, as Receive-Job does; see
-// ReceiveOptions for Keep and Wait. Results come in the order they were
-// emitted. For a parent, Receive returns its children's results: each
-// child's in order, and the children in the order given to NewParent for
-// the results available at a time (with Wait, results that arrive later
-// follow the ones returned before them, so children interleave as results
-// arrive).
+// ReceiveOptions for Keep and Wait. Without Wait it returns the results the
+// job holds when it starts and does not wait. Results come in the order
+// they were emitted. For a parent, Receive returns its children's results:
+// each child's in emission order, the children in the order given to
+// NewParent, taking at most the child's MaxBuffered results from one child
+// before turning to the next (so with Wait, children that keep producing
+// interleave and none starves the others).
 //
 // A failed job's results (those emitted before the failure) are returned
 // as any others, and then, as Receive-Job writes a failed job's Reason as
@@ -131,34 +133,51 @@ func (j *Job[T]) receive(ctx context.Context, opts ReceiveOptions, batch int, em
 		j.mu.Unlock()
 
 		// st was read before taking: a job takes no results after it has
-		// finished, so when st is final this pass takes everything.
+		// finished, so when st is final a pass that takes everything ends it.
 		var failed []error
+		full := false // a job gave its quota: the pass did not take everything
 		for i, l := range leaves {
 			l.mu.Lock()
 			lst, reason := l.state, l.reason
+			upto := uint64(math.MaxUint64)
+			if !opts.Wait {
+				// Receive without Wait returns what the job holds now,
+				// not what arrives while it takes.
+				upto = l.base + uint64(len(l.results))
+			}
 			l.mu.Unlock()
 			if lst == Failed && reason != nil {
 				failed = append(failed, &FailedError{JobID: l.id, Name: l.info.Name, Location: l.info.Location, Reason: reason})
 			}
-			for {
-				vals, next := l.take(cursors[i], opts.Keep, batch)
+			// At most maxBuf results from one job per pass, so that a
+			// child that keeps producing does not starve its siblings.
+			for taken := 0; ; {
+				if opts.Wait && taken >= l.maxBuf {
+					full = true
+					break
+				}
+				vals, next := l.take(cursors[i], upto, opts.Keep, batch)
 				if len(vals) == 0 {
 					break
 				}
+				taken += len(vals)
 				cursors[i] = next
 				if !emit(vals) {
 					return errConsumerStopped
 				}
 			}
 		}
+		if full {
+			continue
+		}
 		if !opts.Wait {
-			return errors.Join(failed...)
+			return joinFailed(failed)
 		}
 		if st.IsFinished() || (!opts.Force && st.IsPersistent()) {
 			if opts.AutoRemove && st.IsFinished() {
 				j.unregister()
 			}
-			return errors.Join(failed...)
+			return joinFailed(failed)
 		}
 		select {
 		case <-ch:
@@ -166,6 +185,14 @@ func (j *Job[T]) receive(ctx context.Context, opts ReceiveOptions, batch int, em
 			return ctx.Err()
 		}
 	}
+}
+
+// joinFailed returns nil, the one *FailedError, or several joined.
+func joinFailed(failed []error) error {
+	if len(failed) == 1 {
+		return failed[0]
+	}
+	return errors.Join(failed...)
 }
 
 // leaves returns the jobs that hold results for a Receive on j.
@@ -193,11 +220,11 @@ func containsFold(list []string, s string) bool {
 }
 
 // take returns the results of a job made by New from sequence number from
-// on (or from the oldest it holds), at most max of them (0: all), and the
-// sequence number after the last one returned. With keep they stay in the
+// on (or from the oldest it holds) and before upto, at most limit of them
+// (limit; 0: all), and the sequence number after the last one returned. With keep they stay in the
 // job (marked received); without it they are removed, and then from must
 // not be past the oldest held result.
-func (j *Job[T]) take(from uint64, keep bool, max int) ([]T, uint64) {
+func (j *Job[T]) take(from, upto uint64, keep bool, limit int) ([]T, uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	start := 0
@@ -208,8 +235,17 @@ func (j *Job[T]) take(from uint64, keep bool, max int) ([]T, uint64) {
 		start = 0
 	}
 	end := len(j.results)
-	if max > 0 && start+max < end {
-		end = start + max
+	if upto < j.base+uint64(end) {
+		end = 0
+		if upto > j.base {
+			end = int(upto - j.base)
+		}
+	}
+	if end < start {
+		end = start
+	}
+	if limit > 0 && start+limit < end {
+		end = start + limit
 	}
 	if start == end {
 		return nil, from
@@ -226,19 +262,12 @@ func (j *Job[T]) take(from uint64, keep bool, max int) ([]T, uint64) {
 	clear(j.results[:end])
 	j.results = j.results[end:]
 	j.base += uint64(end)
-	j.kept = max0(j.kept - end)
+	j.kept = max(0, j.kept-end)
 	if len(j.results) == 0 {
 		j.results = nil // let the array go
 	}
 	j.broadcastLocked()
 	return out, next
-}
-
-func max0(n int) int {
-	if n < 0 {
-		return 0
-	}
-	return n
 }
 
 // Wait waits until the job has finished (Completed, Failed or Stopped) and

@@ -246,3 +246,53 @@ func TestDefaultMaxBuffered(t *testing.T) {
 		t.Fatalf("got %d", len(got))
 	}
 }
+
+// TestReceiveWithoutWaitTakesWhatIsHeld: without Wait, Receive returns the
+// results held when it starts, not those that arrive while it runs.
+func TestReceiveWithoutWaitTakesWhatIsHeld(t *testing.T) {
+	j, p, _ := newTest(t, nil, 0)
+	mustEmit(t, p, 1, 2)
+	var got []int
+	for v, err := range j.Results(testCtx(t), ReceiveOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == 1 {
+			mustEmit(t, p, 3)
+		}
+		got = append(got, v)
+	}
+	if !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("Results = %v, want [1 2]", got)
+	}
+	if rest := mustReceive(t, j, ReceiveOptions{}); !slices.Equal(rest, []int{3}) {
+		t.Fatalf("then %v", rest)
+	}
+}
+
+// TestParentReceiveWaitIsFair: with Wait, a parent takes at most MaxBuffered
+// results from one child before it turns to the next, so a child that keeps
+// producing does not starve its siblings.
+func TestParentReceiveWaitIsFair(t *testing.T) {
+	const m = 3
+	tb := &Table{}
+	a, pa := New[string](Info{}, nil, Options{MaxBuffered: m, Table: tb})
+	b, pb := New[string](Info{}, nil, Options{MaxBuffered: m, Table: tb})
+	mustEmit(t, pa, "a0", "a1", "a2")
+	mustReceive(t, a, ReceiveOptions{Keep: true}) // kept: room for three more
+	mustEmit(t, pa, "a3", "a4", "a5")
+	mustEmit(t, pb, "b0")
+	mustSet(t, pa, Completed, nil)
+	mustSet(t, pb, Completed, nil)
+	parent := NewParent(Info{}, Options{Table: tb}, a, b)
+	var got []string
+	for v, err := range parent.Results(testCtx(t), ReceiveOptions{Wait: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if want := []string{"a0", "a1", "a2", "b0", "a3", "a4", "a5"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
