@@ -219,11 +219,12 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// take returns the results of a job made by New from sequence number from
-// on (or from the oldest it holds) and before upto, at most limit of them
-// (limit; 0: all), and the sequence number after the last one returned. With keep they stay in the
-// job (marked received); without it they are removed, and then from must
-// not be past the oldest held result.
+// take returns results of a job made by New, with sequence numbers below
+// upto, at most limit of them (0: no limit), and the sequence number after
+// the last one returned. With keep it returns them from sequence number
+// from on (or from the oldest it holds) and leaves them in the job, marked
+// received; without keep it takes them from the oldest on (from is
+// ignored) and removes them.
 func (j *Job[T]) take(from, upto uint64, keep bool, limit int) ([]T, uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
