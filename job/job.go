@@ -21,7 +21,8 @@ type Info struct {
 	// Command is the command the job runs (PowerShell's Job.Command).
 	Command string
 	// Location is where the job runs, e.g. the computer name (Job.Location).
-	// For a parent job, empty means the children's locations joined by ", ".
+	// For a parent job, empty means the children's locations joined by ","
+	// (as PSRemotingJob shows them).
 	Location string
 	// TypeName is PowerShell's PSJobTypeName, e.g. "RemoteJob".
 	TypeName string
