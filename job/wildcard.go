@@ -1,0 +1,164 @@
+package job
+
+import (
+	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrBadPattern is returned by Table.ByName for a malformed wildcard pattern.
+var ErrBadPattern = errors.New("job: malformed wildcard pattern")
+
+// A wildcard is a compiled PowerShell wildcard pattern (WildcardPattern with
+// IgnoreCase): a sequence of elements.
+type wildcard []wildElem
+
+type wildKind int
+
+const (
+	wildLiteral wildKind = iota // one given character
+	wildOne                     // ? : any one character
+	wildAny                     // * : any run of characters
+	wildSet                     // [...] : one character of a set
+)
+
+type wildElem struct {
+	kind   wildKind
+	r      rune      // wildLiteral
+	ranges [][2]rune // wildSet: inclusive ranges (a single character is [c, c])
+}
+
+// compileWildcard parses pattern. A backtick escapes the next character
+// (outside and inside brackets); a trailing backtick stands for itself.
+func compileWildcard(pattern string) (wildcard, error) {
+	rs := []rune(pattern)
+	var w wildcard
+	for i := 0; i < len(rs); i++ {
+		switch r := rs[i]; r {
+		case '`':
+			if i+1 < len(rs) {
+				i++
+				w = append(w, wildElem{kind: wildLiteral, r: rs[i]})
+			} else {
+				w = append(w, wildElem{kind: wildLiteral, r: r})
+			}
+		case '?':
+			w = append(w, wildElem{kind: wildOne})
+		case '*':
+			if len(w) == 0 || w[len(w)-1].kind != wildAny {
+				w = append(w, wildElem{kind: wildAny})
+			}
+		case '[':
+			e := wildElem{kind: wildSet}
+			j := i + 1
+			closed := false
+			for j < len(rs) {
+				c := rs[j]
+				if c == ']' {
+					closed = true
+					break
+				}
+				if c == '`' && j+1 < len(rs) {
+					j++
+					c = rs[j]
+				}
+				if j+2 < len(rs) && rs[j+1] == '-' && rs[j+2] != ']' {
+					hi := rs[j+2]
+					if hi == '`' && j+3 < len(rs) {
+						j++
+						hi = rs[j+2]
+					}
+					e.ranges = append(e.ranges, [2]rune{c, hi})
+					j += 3
+					continue
+				}
+				e.ranges = append(e.ranges, [2]rune{c, c})
+				j++
+			}
+			if !closed || len(e.ranges) == 0 {
+				return nil, fmt.Errorf("%w: %q: unclosed or empty [ at offset %d", ErrBadPattern, pattern, i)
+			}
+			w = append(w, e)
+			i = j
+		default:
+			w = append(w, wildElem{kind: wildLiteral, r: r})
+		}
+	}
+	return w, nil
+}
+
+// match reports whether s matches the whole pattern, ignoring case.
+func (w wildcard) match(s string) bool {
+	rs := make([]rune, 0, utf8.RuneCountInString(s))
+	for _, r := range s {
+		rs = append(rs, r)
+	}
+	// Classic backtracking over the last *: linear for patterns with one *,
+	// O(len(w)*len(s)) at worst.
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(rs) {
+		if pi < len(w) && w[pi].kind != wildAny && w[pi].matches(rs[si]) {
+			pi++
+			si++
+			continue
+		}
+		if pi < len(w) && w[pi].kind == wildAny {
+			star, mark = pi, si
+			pi++
+			continue
+		}
+		if star >= 0 {
+			pi = star + 1
+			mark++
+			si = mark
+			continue
+		}
+		return false
+	}
+	for pi < len(w) && w[pi].kind == wildAny {
+		pi++
+	}
+	return pi == len(w)
+}
+
+// matches reports whether one non-* element matches r, ignoring case.
+func (e wildElem) matches(r rune) bool {
+	switch e.kind {
+	case wildOne:
+		return true
+	case wildLiteral:
+		return foldEq(e.r, r)
+	case wildSet:
+		for _, rg := range e.ranges {
+			for _, c := range caseVariants(r) {
+				if c >= rg[0] && c <= rg[1] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func foldEq(a, b rune) bool {
+	if a == b {
+		return true
+	}
+	for c := unicode.SimpleFold(a); c != a; c = unicode.SimpleFold(c) {
+		if c == b {
+			return true
+		}
+	}
+	return false
+}
+
+// caseVariants returns r and the characters it folds to.
+func caseVariants(r rune) []rune {
+	out := []rune{r}
+	for c := unicode.SimpleFold(r); c != r; c = unicode.SimpleFold(c) {
+		out = append(out, c)
+	}
+	return out
+}
