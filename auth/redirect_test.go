@@ -82,8 +82,8 @@ func TestNetHTTPRedirectToAnotherHostGetsNoCredentials(t *testing.T) {
 				got := append([]string(nil), seen...)
 				mu.Unlock()
 				if !optIn {
-					require.ErrorIs(t, err, ErrCrossHostRedirect)
 					assert.Empty(t, got, "credentials reached the other host")
+					require.ErrorIs(t, err, ErrCrossHostRedirect)
 					return
 				}
 				require.NotEmpty(t, got, "opted in: the credentials follow")

@@ -78,8 +78,8 @@ func TestRedirectCredentialsStayOnHost(t *testing.T) {
 				err := c.Delete(context.Background(), testRef)
 				require.Error(t, err, "the other host refuses every request")
 				if !optIn {
-					require.ErrorIs(t, err, ErrCrossHostRedirect)
 					assert.Empty(t, other.headers(), "credentials reached the other host")
+					require.ErrorIs(t, err, ErrCrossHostRedirect)
 					return
 				}
 				got := other.headers()
