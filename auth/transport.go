@@ -104,13 +104,9 @@ func responseLimit(own, caller int64) int64 {
 	return DefaultMaxResponseBytes
 }
 
-// readLimited reads at most limit bytes of r and closes it.
-func readLimited(rc io.ReadCloser, limit int64) ([]byte, error) {
-	return readLimitedSize(rc, limit, -1)
-}
-
-// readLimitedSize is readLimited with the expected size (a Content-Length;
-// negative when unknown): a size above limit fails before reading, and up
+// readLimitedSize reads at most limit bytes of rc and closes it. size is
+// the expected size (a Content-Length; negative when unknown): a size above
+// limit fails before reading, and up
 // to maxReserve of it is reserved at once; beyond that the buffer grows as
 // bytes arrive, so a Content-Length alone reserves little.
 func readLimitedSize(rc io.ReadCloser, limit, size int64) ([]byte, error) {
