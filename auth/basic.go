@@ -58,7 +58,7 @@ func (t *basicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (t *basicTransport) roundTrip(req *http.Request) (*http.Response, error) {
 	if err := checkRedirect(req, t.opts); err != nil {
-		return nil, &AuthError{Scheme: "Basic", Reason: "not sent", Err: err}
+		return nil, err
 	}
 	if !isHTTPS(req) && !t.opts.AllowUnencrypted {
 		if req.Body != nil {

@@ -119,7 +119,6 @@ func (t *kerberosTransport) bindingsFrom(cs *tls.ConnectionState) []byte {
 // RoundTrip implements http.RoundTripper.
 func (t *kerberosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := checkRedirect(req, t.opts); err != nil {
-		err = &KerberosError{Op: "request", Principal: t.k.principal, Err: err}
 		logFailure(t.opts.Logger, req, t.scheme, err)
 		return nil, err
 	}

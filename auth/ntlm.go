@@ -190,7 +190,7 @@ func (t *ntlmTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (t *ntlmTransport) roundTripPooled(req *http.Request) (*http.Response, error) {
 	if err := checkRedirect(req, t.opts); err != nil {
-		return nil, t.authErr(0, "not sent", err)
+		return nil, err
 	}
 	body, err := readRequestBody(req)
 	if err != nil {

@@ -84,6 +84,7 @@ func TestNetHTTPRedirectToAnotherHostGetsNoCredentials(t *testing.T) {
 				if !optIn {
 					assert.Empty(t, got, "credentials reached the other host")
 					require.ErrorIs(t, err, ErrCrossHostRedirect)
+					assert.NotErrorIs(t, err, ErrUnauthorized, "nothing was refused by a server")
 					return
 				}
 				require.NotEmpty(t, got, "opted in: the credentials follow")
@@ -91,5 +92,47 @@ func TestNetHTTPRedirectToAnotherHostGetsNoCredentials(t *testing.T) {
 				assert.True(t, strings.HasPrefix(got[0], want), got[0])
 			})
 		}
+	}
+}
+
+// The same for Kerberos with message encryption: after a genuine
+// authentication the server redirects to another host, which gets no
+// Kerberos token unless the caller opted in.
+func TestKerberosNetHTTPRedirectToAnotherHostGetsNoToken(t *testing.T) {
+	k := testKDC(t)
+	testPrincipal(t, k, "alice", "Alice-Pass-1")
+	for _, optIn := range []bool{false, true} {
+		var mu sync.Mutex
+		var seen []string
+		other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h := r.Header.Get("Authorization"); h != "" {
+				mu.Lock()
+				seen = append(seen, h)
+				mu.Unlock()
+			}
+			w.Header().Set("WWW-Authenticate", "Negotiate")
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		t.Cleanup(other.Close)
+		srv := newKRBEncServer(t, testServiceKeytab(t, k))
+		srv.respond = func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/wsman", http.StatusTemporaryRedirect)
+		}
+		a, err := NewKerberosWithPassword("alice", "", "Alice-Pass-1", krbConfig(t, k))
+		require.NoError(t, err)
+		defer a.Close()
+		c := wrapClient(t, srv.Server, a, WrapOptions{AllowCrossHostRedirect: optIn})
+		_, err = post(context.Background(), c, srv.URL, "<a/>")
+		require.Error(t, err)
+		mu.Lock()
+		got := append([]string(nil), seen...)
+		mu.Unlock()
+		if !optIn {
+			assert.Empty(t, got, "a Kerberos token reached the other host")
+			require.ErrorIs(t, err, ErrCrossHostRedirect)
+			continue
+		}
+		require.NotEmpty(t, got, "opted in: the token follows")
+		assert.True(t, strings.HasPrefix(got[0], "Negotiate "), got[0])
 	}
 }
