@@ -420,9 +420,11 @@ func (c *Client) roundTrip(ctx context.Context, env *Envelope) (*Envelope, error
 
 // logFailure writes a debug line for a failed request (transport error,
 // refused authentication, HTTP error, fault): the action, the URL without
-// user info and the error, which never holds credentials.
+// user info and the error, which never holds credentials. The w:TimedOut
+// fault that ends a Receive long poll is not a failure (Receive reports it
+// as ReceiveResponse.TimedOut) and gets no such line.
 func (c *Client) logFailure(ctx context.Context, action string, err error) {
-	if c.log == nil {
+	if c.log == nil || (action == ActionReceive && errors.Is(err, ErrOperationTimeout)) {
 		return
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "wsman request failed",

@@ -148,3 +148,20 @@ func TestFailuresAreLoggedWithoutCredentials(t *testing.T) {
 		})
 	}
 }
+
+// The w:TimedOut that ends a Receive long poll is "nothing yet", not a
+// failure: it gets the request's debug line but no failure line.
+func TestReceiveTimedOutIsNotLoggedAsFailure(t *testing.T) {
+	srv := soapServer(t, func(req *Envelope) (int, *Envelope) {
+		return 500, NewFaultResponse(req, TimedOutFault("m"))
+	})
+	h := &captureHandler{}
+	c := newTestClient(t, srv.URL, Config{Logger: slog.New(h)})
+	rr, err := c.Receive(context.Background(), testRef, &Receive{CommandID: "abc"})
+	require.NoError(t, err)
+	require.True(t, rr.TimedOut)
+	_, ok := h.find("wsman request")
+	assert.True(t, ok)
+	_, ok = h.find("wsman request failed")
+	assert.False(t, ok, "a long poll that timed out logged as a failure")
+}
