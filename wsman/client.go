@@ -111,7 +111,11 @@ type Config struct {
 	// MaxEnvelopeSize is the initial wsman:MaxEnvelopeSize in bytes
 	// (DefaultMaxEnvelopeSize when zero); see SetMaxEnvelopeSize.
 	MaxEnvelopeSize int
-	// MaxResponseBytes caps a response body (DefaultMaxResponseBytes).
+	// MaxResponseBytes caps a response body (DefaultMaxResponseBytes when
+	// zero). It is passed to Auth (auth.WrapOptions.MaxResponseBytes), so
+	// the NTLM and Kerberos transports, which buffer and unseal encrypted
+	// bodies, stop at it too; beyond it a request fails with
+	// ErrResponseTooLarge.
 	MaxResponseBytes int64
 	// Limits bound response XML parsing (MaxBytes defaults to
 	// MaxResponseBytes).
