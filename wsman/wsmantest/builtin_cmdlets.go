@@ -790,7 +790,19 @@ func invokeExpression(x *cmdRun, in clixml.Value, hasInput bool) error {
 		}
 		return scriptError(err)
 	}
-	return x.ip.runScript(s, x.emit)
+	err = x.ip.runScript(s, x.emit)
+	var se *statementError
+	if x.ip.commands && errors.As(err, &se) && !strings.Contains(se.rec.FullyQualifiedErrorID, ",") {
+		// The error leaves the cmdlet, which names itself in the record
+		// (test_client_execute_ps_failure.yml:
+		// "CommandNotFoundException,Microsoft.PowerShell.Commands.InvokeExpressionCommand",
+		// activity Invoke-Expression).
+		rec := *se.rec
+		rec.FullyQualifiedErrorID += "," + x.def.typeName
+		rec.CategoryActivity = x.def.name
+		return &statementError{rec: &rec}
+	}
+	return err
 }
 
 // outStringProcess collects (or, with -Stream, writes line by line) the

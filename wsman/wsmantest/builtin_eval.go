@@ -105,6 +105,9 @@ type interp struct {
 	depth int // scripts being run, nested
 	// textBytes counts the bytes of strings the script made
 	textBytes int
+	// commands is set for a pipeline sent as commands (AddCommand): an
+	// error that ends a statement fails the pipeline (see runBuiltinMode).
+	commands bool
 }
 
 func newInterp(host scriptHost, lim builtinLimits) *interp {
@@ -166,7 +169,7 @@ func (ip *interp) runScript(s *bScript, out emitFn) error {
 		}
 		err := ip.runStatement(st, out)
 		var se *statementError
-		if errors.As(err, &se) {
+		if errors.As(err, &se) && !ip.commands {
 			err = ip.writeError(se.rec, ip.pref("erroractionpreference"))
 		}
 		if err != nil {

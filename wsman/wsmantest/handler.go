@@ -131,6 +131,9 @@ var builtin BuiltinResolver
 // resolve picks the handler for inv: the server's Mux, then the built-ins
 // (unless disabled), then the command-not-found handler.
 func (s *Server) resolve(inv *Invocation) Handler {
+	if inv.Kind == KindPowerShell && len(inv.Statements) > 1 {
+		return HandlerFunc(s.runStatements)
+	}
 	if h, ok := s.mux.Lookup(inv); ok {
 		return h
 	}
