@@ -188,7 +188,7 @@ func TestRoundTripAllFields(t *testing.T) {
 		&psrp.InformationalRecord{Type: psrp.MessageDebugRecord, Message: "dbg"},
 		&psrp.InformationalRecord{Type: psrp.MessageVerboseRecord, Message: "vrb"},
 		&psrp.CreatePipeline{PowerShell: psrp.PowerShell{IsNested: true, History: "h", RedirectShellErrorOutputPipe: true,
-			Cmds:      []psrp.Command{{Cmd: "a", MergeMyResult: psrp.PipelineResultError, MergeToResult: psrp.PipelineResultOutput}},
+			Cmds: []psrp.Command{{Cmd: "a", MergeMyResult: psrp.PipelineResultError, MergeToResult: psrp.PipelineResultOutput}},
 			ExtraCmds: [][]psrp.Command{{{Cmd: "a", MergeMyResult: psrp.PipelineResultError, MergeToResult: psrp.PipelineResultOutput}},
 				{{Cmd: "b", IsScript: true, MergePreviousResults: psrp.PipelineResultOutput | psrp.PipelineResultError}}}},
 			AddToHistory: true, IsNested: true, HostInfo: psrp.NoHost()},
