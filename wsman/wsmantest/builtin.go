@@ -23,7 +23,8 @@ import (
 //     backtick line continuation, a newline allowed after "|";
 //   - literals: 'single' and "double" quoted strings (a doubled quote
 //     stands for itself; backtick escapes; $name, ${name} and $_ expanded
-//     in double quotes), integers (Int32, Int64), decimals (Double), $true, $false, $null,
+//     in double quotes), integers (Int32, Int64), decimals (Double), $true, $false, $null
+//     (a bare $null statement writes $null, as in PowerShell),
 //     comma lists, ranges N..M (also with $variables);
 //   - variables: assignment "$x = <pipeline>", and the preference variables
 //     $ErrorActionPreference, $WarningPreference, $VerbosePreference,
@@ -41,7 +42,10 @@ import (
 //     (Foreach-Object, %, foreach; -Process, -Begin, -End, several
 //     positional blocks), Invoke-Expression (iex), Out-String (-Stream;
 //     objects as their ToString text, not PowerShell's table formatting),
-//     Out-Null;
+//     Out-Null, Read-Host (-Prompt; a ReadLine or Prompt host call the
+//     client's host answers, its answer written as output; the call is
+//     sent whatever host the client declared, so a client without a host
+//     must not run it);
 //   - a pipeline sent as commands (AddCommand) of these cmdlets with their
 //     parameters, optionally after one script; client input (PIPELINE_INPUT)
 //     is the pipeline input of the first command, and $input in a script.

@@ -197,6 +197,12 @@ func init() {
 			end:     outStringEnd,
 		},
 		{
+			name: "Read-Host", typeName: "Microsoft.PowerShell.Commands.ReadHostCommand",
+			params:  []paramDef{{name: "Prompt", position: 0, remaining: true, typeName: "System.Object"}},
+			start:   readHostStart,
+			process: func(*cmdRun, clixml.Value, bool) error { return nil },
+		},
+		{
 			name: "Out-Null", typeName: "Microsoft.PowerShell.Commands.OutNullCommand",
 			params:  []paramDef{{name: "InputObject", position: -1, pipeline: true, typeName: "System.Management.Automation.PSObject"}},
 			process: func(*cmdRun, clixml.Value, bool) error { return nil },
