@@ -128,8 +128,10 @@ type BuiltinResolver func(inv *Invocation) Handler
 // are no built-ins and unmatched commands fail with "command not found".
 var builtin BuiltinResolver
 
-// resolve picks the handler for inv: the server's Mux, then the built-ins
-// (unless disabled), then the command-not-found handler.
+// resolve picks the handler for inv: for a pipeline of several statements,
+// the one that runs each statement on its own (runStatements); otherwise
+// the server's Mux, then the built-ins (unless disabled), then the
+// command-not-found handler.
 func (s *Server) resolve(inv *Invocation) Handler {
 	if inv.Kind == KindPowerShell && len(inv.Statements) > 1 {
 		return HandlerFunc(s.runStatements)
