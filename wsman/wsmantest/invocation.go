@@ -84,10 +84,11 @@ type Invocation struct {
 	// hold that statement alone. The first statement reads the pipeline
 	// input; the others read none. Their output goes to the pipeline's
 	// output in order. A statement that fails writes its error record and
-	// the next statement runs, unless it failed because of an action
-	// preference of Stop (an ActionPreferenceStopException record, or an
-	// error under -ErrorAction Stop in the built-in subset), which fails
-	// the pipeline; the pipeline then completes.
+	// the next statement runs (as PowerShell runs a batch of statements),
+	// unless it failed because of an action preference of Stop (an
+	// ActionPreferenceStopException record, or an error under -ErrorAction
+	// Stop in the built-in subset), which fails the pipeline at once. When
+	// every statement has run, the pipeline completes.
 	Statements [][]Command
 	// NoInput is true when the client said the pipeline takes no input.
 	NoInput bool
