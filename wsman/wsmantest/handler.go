@@ -131,9 +131,14 @@ type BuiltinResolver func(inv *Invocation) Handler
 // are no built-ins and unmatched commands fail with "command not found".
 var builtin BuiltinResolver
 
-// resolve picks the handler for inv: the server's Mux, then the built-ins
-// (unless disabled), then the command-not-found handler.
+// resolve picks the handler for inv: for a pipeline of several statements,
+// the one that runs each statement on its own (runStatements); otherwise
+// the server's Mux, then the built-ins (unless disabled), then the
+// command-not-found handler.
 func (s *Server) resolve(inv *Invocation) Handler {
+	if inv.Kind == KindPowerShell && len(inv.Statements) > 1 {
+		return HandlerFunc(s.runStatements)
+	}
 	if h, ok := s.mux.Lookup(inv); ok {
 		return h
 	}
@@ -143,15 +148,6 @@ func (s *Server) resolve(inv *Invocation) Handler {
 		}
 	}
 	return HandlerFunc(commandNotFound)
-}
-
-// hasHandler reports whether a registered handler or a built-in handles
-// inv (rather than the command-not-found fallback).
-func (s *Server) hasHandler(inv *Invocation) bool {
-	if _, ok := s.mux.Lookup(inv); ok {
-		return true
-	}
-	return !s.opts.DisableBuiltins && builtin != nil && builtin(inv) != nil
 }
 
 // commandNotFound is the fallback handler: it fails the way PowerShell fails

@@ -250,15 +250,21 @@ func (s *Server) psStartLocked(sh *shell, c *command, pid uuid.UUID, m *psrp.Mes
 	c.ps.started = true
 	inv := &Invocation{Kind: KindPowerShell, ShellID: sh.id, CommandID: c.id, ConfigurationName: sh.config,
 		User: sh.owner, NoInput: cp.NoInput, CommandLine: c.commandLine}
-	stmts := append([][]psrp.Command{cp.PowerShell.Cmds}, cp.PowerShell.ExtraCmds...)
-	for _, stmt := range stmts {
+	// Several statements: ExtraCmds lists them all and Cmds repeats the
+	// first (test_psrp_long_running_cmdlet.yml); each runs on its own.
+	for _, stmt := range cp.PowerShell.Statements() {
+		cmds := make([]Command, 0, len(stmt))
 		for _, pc := range stmt {
 			cmd := Command{Name: pc.Cmd, IsScript: pc.IsScript}
 			for _, a := range pc.Args {
 				cmd.Parameters = append(cmd.Parameters, Parameter{Name: a.Name, Value: a.Value})
 			}
-			inv.Pipeline = append(inv.Pipeline, cmd)
+			cmds = append(cmds, cmd)
 		}
+		inv.Statements = append(inv.Statements, cmds)
+	}
+	if len(inv.Statements) > 0 {
+		inv.Pipeline = inv.Statements[0]
 	}
 	if cp.NoInput {
 		c.ps.inputEOF = true
