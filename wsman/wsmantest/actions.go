@@ -163,7 +163,7 @@ func (s *Server) shellElementLocked(sh *shell, view int) *wsman.Element {
 		add("Name", sh.name)
 	}
 	add("ResourceUri", sh.resourceURI)
-	add("Owner", sh.owner)
+	add("Owner", s.ownerName(sh.owner))
 	add("ClientIP", sh.clientIP)
 	if sh.workingDir != "" {
 		add("WorkingDirectory", sh.workingDir)
