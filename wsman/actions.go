@@ -204,6 +204,16 @@ func (c *Client) Signal(ctx context.Context, ref ShellRef, commandID, code strin
 	return err
 }
 
+// StopPipeline stops a running PowerShell pipeline, as PowerShell's own
+// client does: a Signal to the command with exactly SignalPowerShellStop
+// (MS-PSRP 3.1.5.3.9). The command stays until it is terminated
+// (SignalTerminate), so its remaining output and final PIPELINE_STATE can
+// still be received. Any other code, such as SignalCtrlC, makes a Windows
+// server close the command instead.
+func (c *Client) StopPipeline(ctx context.Context, ref ShellRef, commandID string) error {
+	return c.Signal(ctx, ref, commandID, SignalPowerShellStop)
+}
+
 // Delete deletes (closes) a shell.
 func (c *Client) Delete(ctx context.Context, ref ShellRef) error {
 	_, err := c.call(ctx, &Request{Action: ActionDelete, ResourceURI: ref.ResourceURI, Selectors: ref.selectors()})
