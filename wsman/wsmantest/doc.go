@@ -101,8 +101,8 @@
 //
 // GET_COMMAND_METADATA completes with no output. The envelopes of the busy,
 // session-mismatch, disconnected-shell, access-denied, unknown-resource and
-// quota faults use Windows's codes but were not captured from a real server
-// (protocol.md §6). The output buffer size of Windows is not documented;
+// quota faults use Windows's codes (wsmerror constants) but no recording
+// holds them. The output buffer size of Windows is not documented;
 // the default here is 1 MiB. The inactivity window default (4 minutes) is a
 // guess within the 1–4 minutes reported by users. Shell Name is echoed for
 // PowerShell shells only.
