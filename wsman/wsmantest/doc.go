@@ -26,12 +26,16 @@
 // available or the request's OperationTimeout (capped by
 // Options.MaxOperationTimeout) passes, then answers the w:TimedOut fault
 // 2150858793. Get of http://schemas.microsoft.com/wbem/wsman/1/config returns
-// the WinRM configuration, so clients can read MaxEnvelopeSizekb.
+// the WinRM configuration, so clients can read MaxEnvelopeSizekb. As on
+// Windows, each rsp:Stream of a PowerShell Receive carries one PSRP fragment
+// (Options.PackFragments packs several), Owner is MACHINE\user or
+// DOMAIN\user, and an Enumerate with no items leaves w:Items out.
 //
 // The PowerShell side runs on psrp.ServerPool: capability negotiation,
 // runspace pool open (APPLICATION_PRIVATE_DATA carries a Windows
 // PowerShell 5.1 PSVersionTable), pipelines with all seven streams, input,
-// host calls, stop (the crtl_c signal), SET_MAX/MIN_RUNSPACES and the
+// host calls, stop (only PowerShell's exact powershell/signal/crtl_c code:
+// any other Signal code closes the command), SET_MAX/MIN_RUNSPACES and the
 // session key exchange, and connect from a new client (CONNECT_RUNSPACEPOOL
 // answered with SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA, then
 // APPLICATION_PRIVATE_DATA on the next pool Receive).
