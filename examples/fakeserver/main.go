@@ -50,12 +50,42 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
+	status := exitStatus(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(status)
+}
+
+// usageError is a command-line mistake: the exit status is 2. When
+// reported is set, the flag package has already printed it with the usage.
+type usageError struct {
+	err      error
+	reported bool
+}
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError with a formatted message.
+func usagef(format string, args ...any) error {
+	return usageError{err: fmt.Errorf(format, args...)}
+}
+
+// exitStatus prints err on stderr and returns the exit status, by the flag
+// package's convention: 0 on success and for -h (the usage is printed), 2
+// for a usage error, 1 for any other failure.
+func exitStatus(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		if !ue.reported {
+			fmt.Fprintln(stderr, "fakeserver:", err)
 		}
-		fmt.Fprintln(os.Stderr, "fakeserver:", err)
-		os.Exit(1)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "fakeserver:", err)
+		return 1
 	}
 }
 
@@ -79,13 +109,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noBuiltins := fs.Bool("no-builtins", false, "disable the built-in script subset")
 	verbose := fs.Bool("v", false, "log requests to stderr")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err: err, reported: true}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return usagef("unexpected arguments: %q", fs.Args())
 	}
 	if (*user == "") != (*password == "") {
-		return errors.New("-user and -password go together")
+		return usagef("-user and -password go together")
 	}
 	opts := wsmantest.Options{
 		Addr:                *addr,
@@ -115,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthNTLM)
 		case "certificate", "cert":
 			if !*useTLS {
-				return errors.New("-auth certificate needs -tls")
+				return usagef("-auth certificate needs -tls")
 			}
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthCertificate)
 			if *user != "" {
@@ -123,7 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		case "":
 		default:
-			return fmt.Errorf("unknown -auth method %q (want basic, ntlm or certificate)", m)
+			return usagef("unknown -auth method %q (want basic, ntlm or certificate)", m)
 		}
 	}
 	if *verbose {

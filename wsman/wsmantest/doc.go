@@ -26,12 +26,16 @@
 // available or the request's OperationTimeout (capped by
 // Options.MaxOperationTimeout) passes, then answers the w:TimedOut fault
 // 2150858793. Get of http://schemas.microsoft.com/wbem/wsman/1/config returns
-// the WinRM configuration, so clients can read MaxEnvelopeSizekb.
+// the WinRM configuration, so clients can read MaxEnvelopeSizekb. As on
+// Windows, each rsp:Stream of a PowerShell Receive carries one PSRP fragment
+// (Options.PackFragments packs several), Owner is MACHINE\user or
+// DOMAIN\user, and an Enumerate with no items leaves w:Items out.
 //
 // The PowerShell side runs on psrp.ServerPool: capability negotiation,
 // runspace pool open (APPLICATION_PRIVATE_DATA carries a Windows
 // PowerShell 5.1 PSVersionTable), pipelines with all seven streams, input,
-// host calls, stop (the crtl_c signal), SET_MAX/MIN_RUNSPACES and the
+// host calls, stop (only PowerShell's exact powershell/signal/crtl_c code:
+// any other Signal code closes the command), SET_MAX/MIN_RUNSPACES and the
 // session key exchange, command metadata (GET_COMMAND_METADATA answered with
 // a count and one CommandMetadata per built-in cmdlet, alias or command
 // registered by name that matches the request's filters), and connect from
@@ -108,8 +112,8 @@
 // Command metadata has no HelpUri or OutputType, and commands registered by
 // name are described as functions without parameters. The envelopes of the busy,
 // session-mismatch, disconnected-shell, access-denied, unknown-resource and
-// quota faults use Windows's codes but were not captured from a real server
-// (protocol.md §6). The output buffer size of Windows is not documented;
+// quota faults use Windows's codes (wsmerror constants) but no recording
+// holds them. The output buffer size of Windows is not documented;
 // the default here is 1 MiB. The inactivity window default (4 minutes) is a
 // guess within the 1–4 minutes reported by users. Shell Name is echoed for
 // PowerShell shells only.

@@ -36,7 +36,7 @@ func TestEnumeratePullHonoursMaxElements(t *testing.T) {
 		sh, err := wsman.ParseShell(it)
 		require.NoError(t, err)
 		got = append(got, sh.ShellID)
-		assert.Equal(t, "alice", sh.Owner)
+		assert.Equal(t, `WSMANTEST\alice`, sh.Owner)
 	}
 	assert.Equal(t, ids, got, "only alice's shells, all of them, in creation order")
 	pulls := 0

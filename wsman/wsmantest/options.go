@@ -106,6 +106,15 @@ type Options struct {
 	// MaxShellsPerUser bounds the shells one user may have (default 1000);
 	// Create beyond it gets the Windows quota fault.
 	MaxShellsPerUser int
+	// PackFragments makes a PowerShell Receive response pack several PSRP
+	// fragments into one rsp:Stream element (as many whole fragments as fit
+	// in the fragment size). Windows never does: every Stream element it
+	// sends carries exactly one fragment (all 473 PowerShell stdout Stream
+	// elements in the pypsrp recordings), and so does this server by
+	// default. Packing is for testing that a client concatenates the
+	// elements' data before defragmenting (the fragments of successive
+	// elements form one sequence); responses get smaller.
+	PackFragments bool
 
 	// ComputerName is the machine name shown in Owner ("NAME\user") and
 	// faults (default "WSMANTEST").

@@ -19,6 +19,8 @@ import (
 // directly, so Drop can discard whole messages (ServerPool.DropOldest).
 type psShell struct {
 	pool *psrp.ServerPool
+	// out is the pool's output not received yet (see psTakeLocked).
+	out psOutbox
 }
 
 // psCommand is the PSRP state of one pipeline.
@@ -313,39 +315,54 @@ func psTarget(c *command) psrp.Target {
 	return psrp.Target{Pipeline: c.ps.pid}
 }
 
+// streamElementCost is what one rsp:Stream element adds to a Receive
+// response besides its base64 text (its tags and the Name and CommandId
+// attributes, about 90 bytes, plus base64 padding), counted generously in
+// payload bytes (3 payload bytes are 4 bytes of base64).
+const streamElementCost = 96
+
 // psTakeLocked takes up to maxBytes of queued PSRP output for the pool or a
-// command, one rsp:Stream per payload.
+// command. As Windows does, every rsp:Stream element carries one fragment
+// (all 473 PowerShell stdout Stream elements in the pypsrp recordings hold
+// exactly one), so a client that decodes one fragment per
+// element works; with Options.PackFragments an element holds as many whole
+// fragments as fit in the fragment size. maxBytes counts each element's
+// markup (streamElementCost) too, so the response stays within the
+// envelope size however small the fragments are.
 func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Stream {
 	pool := sh.ps.pool
 	t := psTarget(c)
 	if c != nil && (c.ps == nil || !c.ps.started) {
 		return nil
 	}
-	var out []wsman.Stream
+	pack := s.opts.PackFragments
 	frag := s.fragmentSize()
+	ob := &sh.ps.out
 	if c != nil {
 		s.psDrainLocked(c)
-		for budget := maxBytes; budget > 0 && !c.ps.out.empty(); {
-			b := c.ps.out.take(max(min(frag, budget), psrp.MinFragmentSize), frag)
-			if len(b) == 0 {
+		ob = &c.ps.out
+	} else {
+		s.psDrainTo(pool, t, ob)
+	}
+	var out []wsman.Stream
+	for budget := maxBytes; !ob.empty(); {
+		// The element's payload: at most a fragment size and what is left
+		// of the budget after its markup; the first element always gets a
+		// smallest fragment, so that a Receive makes progress.
+		n := min(frag, budget-streamElementCost)
+		if n < psrp.MinFragmentSize {
+			if len(out) > 0 {
 				break
 			}
-			out = append(out, wsman.Stream{Name: wsman.StreamStdout, CommandID: c.id, Data: b})
-			budget -= len(b)
+			n = psrp.MinFragmentSize
 		}
-		return out
-	}
-	// PendingMessages is O(1); Pending walks the queue.
-	for budget := maxBytes; budget > 0 && pool.PendingMessages(t) > 0; {
-		n := frag
-		if n > budget {
-			n = budget
+		var b []byte
+		if pack {
+			b = ob.take(n, frag)
+		} else {
+			b = ob.takeOne(n, frag)
 		}
-		if n < psrp.FragmentHeaderSize+1 {
-			n = psrp.FragmentHeaderSize + 1
-		}
-		b, err := pool.NextPayload(t, n)
-		if err != nil || len(b) == 0 {
+		if len(b) == 0 {
 			break
 		}
 		st := wsman.Stream{Name: wsman.StreamStdout, Data: b}
@@ -353,7 +370,7 @@ func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Strea
 			st.CommandID = c.id
 		}
 		out = append(out, st)
-		budget -= len(b)
+		budget -= len(b) + streamElementCost
 	}
 	return out
 }
