@@ -59,13 +59,9 @@ func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
 // DefaultMaxResponseBytes bounds the responses the NTLM transport buffers.
 const DefaultMaxResponseBytes = 64 << 20
 
-// readLimited reads at most limit bytes of r and closes it.
-func readLimited(rc io.ReadCloser, limit int64) ([]byte, error) {
-	return readLimitedSize(rc, limit, -1)
-}
-
-// readLimitedSize is readLimited with the expected size (a Content-Length;
-// negative when unknown), so that the buffer is allocated once.
+// readLimitedSize reads at most limit bytes of rc and closes it. size is the
+// expected size (a Content-Length; negative when unknown), so that the buffer
+// is allocated once.
 func readLimitedSize(rc io.ReadCloser, limit, size int64) ([]byte, error) {
 	defer rc.Close()
 	if size > limit {

@@ -166,13 +166,6 @@ func (p *ClientPool) setState(next RunspacePoolState, info *RunspacePoolStateInf
 	return RunspacePoolStateChanged{Old: old, New: next, Info: info, Reason: reason}
 }
 
-func (p *ClientPool) transition(op string, next RunspacePoolState) error {
-	if !p.state.CanTransition(next) {
-		return p.stateErr(op, 0, fmt.Sprintf("cannot move to %s", next))
-	}
-	return nil
-}
-
 // queue encodes d and queues it on f, addressed to the server.
 func (p *ClientPool) queue(f *Fragmenter, pid uuid.UUID, d MessageData) error {
 	data, err := encodeData(d)

@@ -142,15 +142,6 @@ func (s *Server) resolve(inv *Invocation) Handler {
 	return HandlerFunc(commandNotFound)
 }
 
-// hasHandler reports whether a registered handler or a built-in handles
-// inv (rather than the command-not-found fallback).
-func (s *Server) hasHandler(inv *Invocation) bool {
-	if _, ok := s.mux.Lookup(inv); ok {
-		return true
-	}
-	return !s.opts.DisableBuiltins && builtin != nil && builtin(inv) != nil
-}
-
 // commandNotFound is the fallback handler: it fails the way PowerShell fails
 // for an unknown command, and the way cmd.exe does on a cmd shell.
 func commandNotFound(_ context.Context, inv *Invocation) error {
