@@ -83,9 +83,12 @@
 // NTLM (NTLMv2, checked by auth/ntlm, with WinRM message encryption over
 // plain HTTP and channel binding over HTTPS) and, on TLS servers, client
 // certificates mapped to users by their subject common name
-// (Options.CertificateUsers) are accepted; anything else gets 401. Unlike a
-// default Windows server, Basic and unencrypted NTLM are accepted over plain
-// HTTP: this is a test server. SPNEGO-wrapped tokens (Kerberos) are not
+// (Options.CertificateUsers) are accepted; anything else gets 401. Like a
+// default Windows server (AllowUnencrypted=false), a plain HTTP server
+// refuses Basic and NTLM-authenticated messages without WinRM message
+// encryption with 401, so that a client that stopped sealing fails its
+// tests; Options.AllowUnencrypted accepts them (and the winrm/config the
+// server returns says which). SPNEGO-wrapped tokens (Kerberos) are not
 // supported.
 //
 // # Tests
