@@ -225,7 +225,7 @@ type session struct {
 // openSession creates a PowerShell shell and opens its runspace pool.
 func openSession(ctx context.Context, wc *wsman.Client, name string) (*session, error) {
 	id := uuid.New()
-	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id, ResponseLimit: wc.MaxResponseBytes()})
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +258,7 @@ func connectSession(ctx context.Context, wc *wsman.Client, sh *wsman.Shell) (*se
 	if err != nil {
 		return nil, fmt.Errorf("shell id %q: %w", sh.ShellID, err)
 	}
-	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id, ResponseLimit: wc.MaxResponseBytes()})
 	if err != nil {
 		return nil, err
 	}
@@ -363,13 +363,13 @@ func (s *session) receiveCommand(ctx context.Context, id uuid.UUID) (*results, e
 		for _, e := range events {
 			switch e := e.(type) {
 			case psrp.PipelineOutputReceived:
-				v, err := clixml.Unmarshal(e.Message.Data)
+				v, err := s.pool.CLIXMLOptions().Unmarshal(e.Message.Data)
 				if err != nil {
 					return nil, err
 				}
 				res.output = append(res.output, v)
 			case psrp.ErrorRecordReceived:
-				v, err := clixml.Unmarshal(e.Message.Data)
+				v, err := s.pool.CLIXMLOptions().Unmarshal(e.Message.Data)
 				if err != nil {
 					return nil, err
 				}
