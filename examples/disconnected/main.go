@@ -390,12 +390,25 @@ func (s *session) receiveCommand(ctx context.Context, id uuid.UUID) (*results, e
 	}
 }
 
+// displayBudget bounds the tree a displayed value may expand to (see
+// clixml.Expansion): about one screenful of text.
+const displayBudget = 64 << 10
+
 // display renders a value as PowerShell's default view would for simple
-// values.
+// values. The value comes from the server: shared references can make a
+// tree walk of it (fmt.Sprint of clixml.ToGo's result) exponential, so a
+// value beyond displayBudget is shown in its JSON form, whose size is
+// linear in the value's.
 func display(v clixml.Value) string {
 	if o, ok := v.(*clixml.Object); ok && o.HasToString {
 		return o.ToString
 	}
-	g := clixml.ToGo(v)
-	return fmt.Sprint(g)
+	if g, err := (clixml.ConvertOptions{MaxExpansion: displayBudget}).ToGo(v); err == nil {
+		return fmt.Sprint(g)
+	}
+	js, err := clixml.JSON(v)
+	if err != nil {
+		return fmt.Sprintf("(cannot display: %v)", err)
+	}
+	return string(js)
 }
