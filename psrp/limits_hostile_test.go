@@ -56,22 +56,31 @@ func heapInUse() uint64 {
 // the stream with a typed error once it holds about that limit (the
 // Defragmenter defaults follow ClientPoolConfig.ResponseLimit), and the
 // memory it pins stays in proportion.
+//
+// With a caller's limit of 2 MiB the fragments come from a hostile WinRM
+// server through wsman.Client; with the default limit (16 MiB) they are fed
+// to the pool directly, which is the same to the pool and keeps the test
+// quick under the race detector.
 func TestHostileServerCannotPinMoreThanTheResponseLimit(t *testing.T) {
+	require.EqualValues(t, wsman.DefaultMaxResponseBytes, psrp.DefaultResponseLimit,
+		"psrp's defaults are sized for wsman's default response limit")
 	for _, tc := range []struct {
 		name     string
 		maxResp  int64 // wsman.Config.MaxResponseBytes; 0 = the default
+		overHTTP bool  // through a hostile server and wsman.Client
 		endless  bool  // one endless message, else many unfinished ones
 		wantErrs []error
 	}{
-		{"endless message, default limit", 0, true, []error{psrp.ErrMessageTooLarge, psrp.ErrTooMuchBuffered}},
-		{"unfinished messages, default limit", 0, false, []error{psrp.ErrTooMuchBuffered}},
-		{"endless message, 2 MiB limit", 2 << 20, true, []error{psrp.ErrMessageTooLarge, psrp.ErrTooMuchBuffered}},
-		{"unfinished messages, 2 MiB limit", 2 << 20, false, []error{psrp.ErrTooMuchBuffered}},
+		{"endless message, default limit", 0, false, true, []error{psrp.ErrMessageTooLarge, psrp.ErrTooMuchBuffered}},
+		{"unfinished messages, default limit", 0, false, false, []error{psrp.ErrTooMuchBuffered}},
+		{"endless message, 2 MiB limit, over HTTP", 2 << 20, true, true, []error{psrp.ErrMessageTooLarge, psrp.ErrTooMuchBuffered}},
+		{"unfinished messages, 2 MiB limit, over HTTP", 2 << 20, true, false, []error{psrp.ErrTooMuchBuffered}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wc, err := wsman.NewClient("http://127.0.0.1:1/wsman", wsman.Config{MaxResponseBytes: tc.maxResp})
-			require.NoError(t, err)
-			limit := wc.MaxResponseBytes()
+			limit := tc.maxResp
+			if limit == 0 {
+				limit = wsman.DefaultMaxResponseBytes
+			}
 			// Each response carries a quarter of the limit in fragments
 			// (at most 1 MiB), so that base64 and SOAP fit in the limit.
 			perResponse := int(min(limit/4, 1<<20))
@@ -91,28 +100,36 @@ func TestHostileServerCannotPinMoreThanTheResponseLimit(t *testing.T) {
 				}
 				return p
 			}
-			srv := hostileReceiveServer(t, next)
-			wc, err = wsman.NewClient(srv.URL, wsman.Config{MaxResponseBytes: tc.maxResp, Proxy: wsman.NoProxy})
-			require.NoError(t, err)
-			t.Cleanup(wc.CloseIdleConnections)
-
-			pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: uuid.New(), ResponseLimit: wc.MaxResponseBytes()})
+			cfg := psrp.ClientPoolConfig{RunspacePoolID: uuid.New()} // ResponseLimit 0: the default
+			receive := next
+			if tc.overHTTP {
+				srv := hostileReceiveServer(t, next)
+				wc, err := wsman.NewClient(srv.URL, wsman.Config{MaxResponseBytes: tc.maxResp, Proxy: wsman.NoProxy})
+				require.NoError(t, err)
+				t.Cleanup(wc.CloseIdleConnections)
+				require.Equal(t, limit, wc.MaxResponseBytes())
+				cfg.ResponseLimit = wc.MaxResponseBytes()
+				ref := wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(""), ShellID: strings.ToUpper(cfg.RunspacePoolID.String())}
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				t.Cleanup(cancel)
+				receive = func() []byte {
+					rr, err := wc.Receive(ctx, ref, &wsman.Receive{})
+					require.NoError(t, err)
+					return rr.StreamData(wsman.StreamStdout, "")
+				}
+			}
+			pool, err := psrp.NewClientPool(cfg)
 			require.NoError(t, err)
 			require.NoError(t, pool.Open())
-			ref := wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(""), ShellID: strings.ToUpper(pool.ID().String())}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
 
 			base := heapInUse()
 			var fed int64
 			var pinned uint64
-			for i := 0; ; i++ {
+			for {
 				// A hang guard, far beyond any limit: the old defaults
 				// (256 MiB) are reached long before.
 				require.Less(t, fed, 64*limit, "the hostile stream was never refused")
-				rr, err := wc.Receive(ctx, ref, &wsman.Receive{})
-				require.NoError(t, err)
-				data := rr.StreamData(wsman.StreamStdout, "")
+				data := receive()
 				_, err = pool.ReceiveData(data)
 				if err != nil {
 					var fe *psrp.FragmentError
