@@ -108,5 +108,8 @@
 // (protocol.md §6). The output buffer size of Windows is not documented;
 // the default here is 1 MiB. The inactivity window default (4 minutes) is a
 // guess within the 1–4 minutes reported by users. Shell Name is echoed for
-// PowerShell shells only.
+// PowerShell shells only. The 401 (empty body) for Basic and for unsealed
+// NTLM messages over plain HTTP without AllowUnencrypted follows public
+// reports of Windows's answer (hashicorp/packer#6205, diyan/pywinrm#154),
+// not a recording.
 package wsmantest
