@@ -110,6 +110,7 @@
 // guess within the 1–4 minutes reported by users. Shell Name is echoed for
 // PowerShell shells only. The 401 (empty body) for Basic and for unsealed
 // NTLM messages over plain HTTP without AllowUnencrypted follows public
-// reports of Windows's answer (hashicorp/packer#6205, diyan/pywinrm#154),
-// not a recording.
+// reports of Windows's answer (hashicorp/packer#6205 for unsealed NTLM,
+// masterzen/winrm#75 for Basic; diyan/pywinrm#129 saw a 500 for unsealed
+// Kerberos, which the fake server does not offer), not a recording.
 package wsmantest
