@@ -259,7 +259,7 @@ type session struct {
 // openSession creates a PowerShell shell and opens its runspace pool.
 func openSession(ctx context.Context, wc *wsman.Client, name string) (*session, error) {
 	id := uuid.New()
-	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id, ResponseLimit: wc.MaxResponseBytes()})
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func connectSession(ctx context.Context, wc *wsman.Client, sh *wsman.Shell) (*se
 	if err != nil {
 		return nil, fmt.Errorf("shell id %q: %w", sh.ShellID, err)
 	}
-	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id, ResponseLimit: wc.MaxResponseBytes()})
 	if err != nil {
 		return nil, err
 	}
@@ -397,13 +397,13 @@ func (s *session) receiveCommand(ctx context.Context, id uuid.UUID) (*results, e
 		for _, e := range events {
 			switch e := e.(type) {
 			case psrp.PipelineOutputReceived:
-				v, err := clixml.Unmarshal(e.Message.Data)
+				v, err := s.pool.CLIXMLOptions().Unmarshal(e.Message.Data)
 				if err != nil {
 					return nil, err
 				}
 				res.output = append(res.output, v)
 			case psrp.ErrorRecordReceived:
-				v, err := clixml.Unmarshal(e.Message.Data)
+				v, err := s.pool.CLIXMLOptions().Unmarshal(e.Message.Data)
 				if err != nil {
 					return nil, err
 				}
@@ -424,12 +424,25 @@ func (s *session) receiveCommand(ctx context.Context, id uuid.UUID) (*results, e
 	}
 }
 
+// displayBudget bounds the tree a displayed value may expand to (see
+// clixml.Expansion): about one screenful of text.
+const displayBudget = 64 << 10
+
 // display renders a value as PowerShell's default view would for simple
-// values.
+// values. The value comes from the server: shared references can make a
+// tree walk of it (fmt.Sprint of clixml.ToGo's result) exponential, so a
+// value beyond displayBudget is shown in its JSON form, whose size is
+// linear in the value's.
 func display(v clixml.Value) string {
 	if o, ok := v.(*clixml.Object); ok && o.HasToString {
 		return o.ToString
 	}
-	g := clixml.ToGo(v)
-	return fmt.Sprint(g)
+	if g, err := (clixml.ConvertOptions{MaxExpansion: displayBudget}).ToGo(v); err == nil {
+		return fmt.Sprint(g)
+	}
+	js, err := clixml.JSON(v)
+	if err != nil {
+		return fmt.Sprintf("(cannot display: %v)", err)
+	}
+	return string(js)
 }

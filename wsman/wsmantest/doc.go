@@ -93,9 +93,12 @@
 // NTLM (NTLMv2, checked by auth/ntlm, with WinRM message encryption over
 // plain HTTP and channel binding over HTTPS) and, on TLS servers, client
 // certificates mapped to users by their subject common name
-// (Options.CertificateUsers) are accepted; anything else gets 401. Unlike a
-// default Windows server, Basic and unencrypted NTLM are accepted over plain
-// HTTP: this is a test server. SPNEGO-wrapped tokens (Kerberos) are not
+// (Options.CertificateUsers) are accepted; anything else gets 401. Like a
+// default Windows server (AllowUnencrypted=false), a plain HTTP server
+// refuses Basic and NTLM-authenticated messages without WinRM message
+// encryption with 401, so that a client that stopped sealing fails its
+// tests; Options.AllowUnencrypted accepts them (and the winrm/config the
+// server returns says which). SPNEGO-wrapped tokens (Kerberos) are not
 // supported.
 //
 // # Tests
@@ -116,5 +119,9 @@
 // holds them. The output buffer size of Windows is not documented;
 // the default here is 1 MiB. The inactivity window default (4 minutes) is a
 // guess within the 1–4 minutes reported by users. Shell Name is echoed for
-// PowerShell shells only.
+// PowerShell shells only. The 401 (empty body) for Basic and for unsealed
+// NTLM messages over plain HTTP without AllowUnencrypted follows public
+// reports of Windows's answer (hashicorp/packer#6205 for unsealed NTLM,
+// masterzen/winrm#75 for Basic; diyan/pywinrm#129 saw a 500 for unsealed
+// Kerberos, which the fake server does not offer), not a recording.
 package wsmantest

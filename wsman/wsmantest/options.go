@@ -57,6 +57,14 @@ type Options struct {
 	// AnonymousUser is the user of unauthenticated servers (default
 	// "user").
 	AnonymousUser string
+	// AllowUnencrypted is WinRM's Service AllowUnencrypted: it lets a plain
+	// HTTP server accept Basic authentication and NTLM-authenticated
+	// requests without WinRM message encryption (and answer them in
+	// plaintext). Off by default, as on Windows: such requests get 401 and
+	// are not handled. It changes nothing over HTTPS, nor for a server
+	// without Users (unauthenticated, which no Windows server is). The
+	// winrm/config the server returns shows it.
+	AllowUnencrypted bool
 
 	// ConfigurationNames are the PowerShell endpoints (session
 	// configurations) served, each at
