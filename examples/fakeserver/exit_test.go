@@ -24,7 +24,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"-h"}, 0, "-addr"},
 		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{[]string{"extra"}, 2, "unexpected arguments"},
-		{[]string{"-user", "x"}, 2, "-user and -password go together"},
+		{[]string{"-user", "x"}, 2, "-user needs its password in $PSREMOTING_PASSWORD"},
 		{[]string{"-auth", "kerberos"}, 2, "unknown -auth method"},
 		{[]string{"-auth", "certificate"}, 2, "-auth certificate needs -tls"},
 		{[]string{"-addr", "256.0.0.1:99999"}, 1, "fakeserver:"},

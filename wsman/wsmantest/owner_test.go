@@ -54,7 +54,7 @@ func TestOwnerAsWindowsShowsIt(t *testing.T) {
 			key = user
 		}
 		t.Run(tc.recording+"/"+key, func(t *testing.T) {
-			srv := wsmantest.NewServer(wsmantest.Options{ComputerName: machine, Users: map[string]string{key: "pw"}})
+			srv := wsmantest.NewServer(wsmantest.Options{ComputerName: machine, Users: map[string]string{key: "pw"}, AllowUnencrypted: true})
 			defer srv.Close()
 			wc := newWSManClient(t, srv, key, "pw", "")
 			ctx := testCtx(t)
