@@ -46,7 +46,20 @@ func closeIdle(rt http.RoundTripper) {
 	}
 }
 
+// RoundTrip adds the credentials and sends req. A failure is logged at
+// debug level (without credentials) when WrapOptions.Logger is set.
 func (t *basicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.roundTrip(req)
+	if err != nil {
+		logFailure(t.opts.Logger, req, "Basic", err)
+	}
+	return resp, err
+}
+
+func (t *basicTransport) roundTrip(req *http.Request) (*http.Response, error) {
+	if err := checkRedirect(req, t.opts); err != nil {
+		return nil, err
+	}
 	if !isHTTPS(req) && !t.opts.AllowUnencrypted {
 		if req.Body != nil {
 			_ = req.Body.Close()

@@ -170,7 +170,7 @@ func (c *Certificate) Wrap(next http.RoundTripper, opts WrapOptions) (http.Round
 	if opts.Logger != nil {
 		opts.Logger.Debug("auth: client certificate", "thumbprint", c.thumbprint, "subject", c.leaf.Subject.String())
 	}
-	return &certificateTransport{c: c, next: next}, nil
+	return &certificateTransport{c: c, next: next, opts: opts}, nil
 }
 
 func transportHasClientCert(tr *http.Transport) bool {
@@ -181,14 +181,27 @@ func transportHasClientCert(tr *http.Transport) bool {
 type certificateTransport struct {
 	c    *Certificate
 	next http.RoundTripper
+	opts WrapOptions
 }
 
 // CloseIdleConnections closes the idle connections of the wrapped
 // transport (http.Client.CloseIdleConnections reaches it through this).
 func (t *certificateTransport) CloseIdleConnections() { closeIdle(t.next) }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. A failure is logged at debug
+// level when WrapOptions.Logger is set.
 func (t *certificateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.roundTrip(req)
+	if err != nil {
+		logFailure(t.opts.Logger, req, "Certificate", err)
+	}
+	return resp, err
+}
+
+func (t *certificateTransport) roundTrip(req *http.Request) (*http.Response, error) {
+	if err := checkRedirect(req, t.opts); err != nil {
+		return nil, err
+	}
 	if req.URL.Scheme != "https" {
 		if req.Body != nil {
 			req.Body.Close()

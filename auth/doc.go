@@ -6,6 +6,29 @@
 // Kerberos over plain HTTP use message encryption, and credentials never
 // appear in logs or error strings.
 //
+// # Redirects, limits, logs and errors
+//
+// An authenticator sends credentials on a redirect that net/http follows
+// (http.Request.Response set) only to the origin (scheme, host and port) of
+// the request that began the chain, unless WrapOptions.AllowCrossHostRedirect
+// is set; otherwise the request fails with ErrCrossHostRedirect before
+// anything is sent. (The wsman client follows redirects itself and applies
+// the same rule first; see wsman.Config.AllowRedirection. PowerShell's
+// -AllowRedirection has no such check.)
+//
+// The NTLM and Kerberos transports buffer each response; they apply the
+// smaller of WrapOptions.MaxResponseBytes (the caller's limit) and their
+// own MaxResponseBytes to the plaintext, and that limit plus a few KiB of
+// framing to a sealed body as it arrives. A Content-Length above it fails
+// before any read; below it, at most 1 MiB is reserved before the bytes
+// arrive. Either way the error is ErrResponseTooLarge.
+//
+// With WrapOptions.Logger set, every failed request or authentication
+// leaves a debug line (scheme, URL without user info, error). An
+// authentication failure is an *AuthError (also wsman.AuthError), a
+// *KerberosError or a *CertificateError; errors.Is(err, ErrUnauthorized)
+// matches all three when the server refused the credentials.
+//
 // # NTLM
 //
 // [NTLM] uses two code paths. Without message encryption (https:// by

@@ -59,8 +59,10 @@ type KerberosConfig struct {
 	// long-polling Receives outstanding must keep their number below the
 	// limit for its other requests to get through. Negative is an error.
 	MaxConnections int
-	// MaxResponseBytes bounds each response body as received (sealed
-	// bodies included); 0 means DefaultMaxResponseBytes.
+	// MaxResponseBytes bounds each response body (a sealed body may exceed
+	// it by a few KiB of framing). The smaller of it and
+	// WrapOptions.MaxResponseBytes applies; 0 leaves the latter, or
+	// DefaultMaxResponseBytes when neither is set.
 	MaxResponseBytes int64
 }
 

@@ -124,7 +124,8 @@ func (t *kerberosTransport) sendSealed(c *krbConn, req *http.Request, body []byt
 // encrypted and is not is an error, never trusted as plaintext; it resets
 // the connection, as does a response that cannot be unsealed.
 func (t *kerberosTransport) finishSealed(c *krbConn, resp *http.Response) (*http.Response, error) {
-	raw, err := readLimitedSize(resp.Body, t.maxResp, resp.ContentLength)
+	limit := t.maxResp + encryptedFraming
+	raw, err := readLimitedSize(resp.Body, limit, resp.ContentLength)
 	if err != nil {
 		c.reset(true)
 		return nil, err
@@ -142,10 +143,13 @@ func (t *kerberosTransport) finishSealed(c *krbConn, resp *http.Response) (*http
 		c.reset(true)
 		return nil, &EncryptedBodyError{Reason: "unexpected protocol " + protocol}
 	}
-	plain, origType, err := UnsealBody(c.state, protocol, raw, int(t.maxResp))
+	plain, origType, err := UnsealBody(c.state, protocol, raw, int(limit))
 	if err != nil {
 		c.reset(true)
 		return nil, err
+	}
+	if int64(len(plain)) > t.maxResp {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, t.maxResp)
 	}
 	if origType == "" {
 		origType = SOAPContentType

@@ -228,6 +228,9 @@ type krbEncServer struct {
 	onRequest func(r *http.Request, body string)
 	// contextsOn counts the contexts set up per remote address.
 	contextsOn map[string]int
+	// respond, if set, answers every unsealed request instead of the
+	// sealed echo (a hostile server after a genuine authentication).
+	respond func(w http.ResponseWriter, r *http.Request)
 }
 
 func newKRBEncServer(t testing.TB, kt *keytab.Keytab) *krbEncServer {
@@ -284,6 +287,10 @@ func (s *krbEncServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.onRequest != nil {
 		s.onRequest(r, string(plain))
+	}
+	if s.respond != nil {
+		s.respond(w, r)
+		return
 	}
 	s.mu.Lock()
 	s.bodies = append(s.bodies, string(plain))

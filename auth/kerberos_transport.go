@@ -61,10 +61,7 @@ func newKerberosTransport(k *Kerberos, next http.RoundTripper, opts WrapOptions,
 	if max <= 0 {
 		max = DefaultKerberosMaxConnections
 	}
-	maxResp := k.cfg.MaxResponseBytes
-	if maxResp <= 0 {
-		maxResp = DefaultMaxResponseBytes
-	}
+	maxResp := responseLimit(k.cfg.MaxResponseBytes, opts.MaxResponseBytes)
 	return &kerberosTransport{k: k, next: next, opts: opts, scheme: scheme, fallback: fallback, maxResp: maxResp,
 		pool: newConnPool[*kerberosSealer](next, max)}
 }
@@ -121,6 +118,18 @@ func (t *kerberosTransport) bindingsFrom(cs *tls.ConnectionState) []byte {
 
 // RoundTrip implements http.RoundTripper.
 func (t *kerberosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := checkRedirect(req, t.opts); err != nil {
+		logFailure(t.opts.Logger, req, t.scheme, err)
+		return nil, err
+	}
+	resp, err := t.roundTrip(req)
+	if err != nil {
+		logFailure(t.opts.Logger, req, t.scheme, err)
+	}
+	return resp, err
+}
+
+func (t *kerberosTransport) roundTrip(req *http.Request) (*http.Response, error) {
 	if mode, _ := t.state(); mode == krbModeFallback {
 		return t.fallback.RoundTrip(req)
 	}

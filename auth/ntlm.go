@@ -103,8 +103,10 @@ type NTLM struct {
 	Encryption Encryption
 	// DisableChannelBinding leaves channel bindings out over https://.
 	DisableChannelBinding bool
-	// MaxResponseBytes bounds each response body as received (sealed
-	// bodies included); 0 means DefaultMaxResponseBytes.
+	// MaxResponseBytes bounds each response body (a sealed body may exceed
+	// it by a few KiB of framing). The smaller of it and
+	// WrapOptions.MaxResponseBytes applies; 0 leaves the latter, or
+	// DefaultMaxResponseBytes when neither is set.
 	MaxResponseBytes int64
 	// MaxConnections bounds the authenticated connections used at the same
 	// time (and so the requests in flight); 0 means
@@ -132,9 +134,7 @@ func (n *NTLM) Wrap(next http.RoundTripper, opts WrapOptions) (http.RoundTripper
 		next = http.DefaultTransport
 	}
 	cfg := *n
-	if cfg.MaxResponseBytes <= 0 {
-		cfg.MaxResponseBytes = DefaultMaxResponseBytes
-	}
+	cfg.MaxResponseBytes = responseLimit(n.MaxResponseBytes, opts.MaxResponseBytes)
 	if cfg.MaxConnections == 0 {
 		cfg.MaxConnections = DefaultNTLMMaxConnections
 	}
@@ -181,6 +181,17 @@ func (t *ntlmTransport) CloseIdleConnections() {
 // RoundTrip sends one request on a pooled connection, authenticating it
 // first when needed.
 func (t *ntlmTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.roundTripPooled(req)
+	if err != nil {
+		logFailure(t.log, req, "NTLM", err)
+	}
+	return resp, err
+}
+
+func (t *ntlmTransport) roundTripPooled(req *http.Request) (*http.Response, error) {
+	if err := checkRedirect(req, t.opts); err != nil {
+		return nil, err
+	}
 	body, err := readRequestBody(req)
 	if err != nil {
 		return nil, err
@@ -260,7 +271,11 @@ func (t *ntlmTransport) send(c *ntlmConn, req *http.Request, body []byte, encryp
 // finish buffers the response (so the connection is free for the next
 // request) and, on the encrypted path, unseals it.
 func (t *ntlmTransport) finish(c *ntlmConn, resp *http.Response, encrypt bool) (*http.Response, error) {
-	raw, err := readLimitedSize(resp.Body, t.cfg.MaxResponseBytes, resp.ContentLength)
+	limit := t.cfg.MaxResponseBytes
+	if encrypt {
+		limit += encryptedFraming
+	}
+	raw, err := readLimitedSize(resp.Body, limit, resp.ContentLength)
 	if err != nil {
 		c.reset(true)
 		return nil, err
@@ -283,10 +298,13 @@ func (t *ntlmTransport) finish(c *ntlmConn, resp *http.Response, encrypt bool) (
 		c.reset(true)
 		return nil, &EncryptedBodyError{Reason: "unexpected protocol " + protocol}
 	}
-	plain, origType, err := UnsealBody(c.state, protocol, raw, int(t.cfg.MaxResponseBytes))
+	plain, origType, err := UnsealBody(c.state, protocol, raw, int(limit))
 	if err != nil {
 		c.reset(true)
 		return nil, err
+	}
+	if int64(len(plain)) > t.cfg.MaxResponseBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, t.cfg.MaxResponseBytes)
 	}
 	if origType == "" {
 		origType = SOAPContentType

@@ -22,27 +22,45 @@ var (
 	// WrapOptions.AllowUnencrypted is off.
 	ErrInsecureTransport = errors.New("auth: refusing to send credentials or unencrypted messages over plain http:// (use https://, message encryption, or set AllowUnencrypted)")
 	// ErrResponseTooLarge means a response body exceeded the configured
-	// limit.
-	ErrResponseTooLarge = errors.New("auth: response body too large")
+	// limit (WrapOptions.MaxResponseBytes, or the authenticator's own
+	// MaxResponseBytes when smaller). It is the one sentinel for this at
+	// every layer: wsman.ErrResponseTooLarge is the same value.
+	ErrResponseTooLarge = errors.New("auth: response body exceeds the configured limit")
 )
 
-// AuthError is an authentication failure. It never contains credentials.
+// AuthError is an authentication failure: an authenticator's refusal or
+// failed handshake, or an HTTP 401 that reached the wsman client (which
+// returns this same type as wsman.AuthError), so one errors.As finds
+// either. It never contains credentials.
 type AuthError struct {
-	// Scheme is the authenticator's scheme ("Basic", "NTLM").
+	// Scheme is the authentication method ("Basic", "NTLM", ...); empty
+	// when none was configured.
 	Scheme string
 	// StatusCode is the HTTP status of the last response, 0 if none.
 	StatusCode int
 	// Reason says what failed.
 	Reason string
+	// Offered lists the schemes of the server's WWW-Authenticate headers
+	// (never their tokens), when known.
+	Offered []string
 	// Err is an underlying cause, if any.
 	Err error
 }
 
 // Error describes the failure without credentials.
 func (e *AuthError) Error() string {
-	s := "auth: " + e.Scheme + " authentication failed: " + e.Reason
+	s := "auth: authentication failed"
+	if e.Scheme != "" {
+		s = "auth: " + e.Scheme + " authentication failed"
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
 	if e.StatusCode != 0 {
 		s += " (HTTP " + strconv.Itoa(e.StatusCode) + ")"
+	}
+	if len(e.Offered) > 0 {
+		s += "; server offers " + strings.Join(e.Offered, ", ")
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -56,16 +74,41 @@ func (e *AuthError) Unwrap() error { return e.Err }
 // Is matches ErrUnauthorized.
 func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
 
-// DefaultMaxResponseBytes bounds the responses the NTLM transport buffers.
+// DefaultMaxResponseBytes bounds the responses the NTLM and Kerberos
+// transports buffer when neither WrapOptions.MaxResponseBytes nor their own
+// MaxResponseBytes is set.
 const DefaultMaxResponseBytes = 64 << 20
 
-// readLimited reads at most limit bytes of r and closes it.
-func readLimited(rc io.ReadCloser, limit int64) ([]byte, error) {
-	return readLimitedSize(rc, limit, -1)
+// maxReserve bounds the buffer reserved for a response before its bytes
+// arrive: a server that announces a large Content-Length and then stalls
+// holds no more than this per request (the buffer grows as bytes arrive).
+const maxReserve = 1 << 20
+
+// encryptedFraming is the room allowed for the multipart/encrypted framing
+// (MIME headers, boundaries, signature) around a sealed body of at most the
+// response limit: the caller's limit applies to the plaintext.
+const encryptedFraming = 4 << 10
+
+// responseLimit returns the limit a transport applies to a response: the
+// smaller of its own setting and the caller's (WrapOptions), whichever are
+// set, else DefaultMaxResponseBytes.
+func responseLimit(own, caller int64) int64 {
+	switch {
+	case own > 0 && caller > 0:
+		return min(own, caller)
+	case own > 0:
+		return own
+	case caller > 0:
+		return caller
+	}
+	return DefaultMaxResponseBytes
 }
 
-// readLimitedSize is readLimited with the expected size (a Content-Length;
-// negative when unknown), so that the buffer is allocated once.
+// readLimitedSize reads at most limit bytes of rc and closes it. size is
+// the expected size (a Content-Length; negative when unknown): a size above
+// limit fails before reading, and up
+// to maxReserve of it is reserved at once; beyond that the buffer grows as
+// bytes arrive, so a Content-Length alone reserves little.
 func readLimitedSize(rc io.ReadCloser, limit, size int64) ([]byte, error) {
 	defer rc.Close()
 	if size > limit {
@@ -74,7 +117,7 @@ func readLimitedSize(rc io.ReadCloser, limit, size int64) ([]byte, error) {
 	var b []byte
 	if size >= 0 {
 		var buf bytes.Buffer
-		buf.Grow(int(size) + bytes.MinRead) // room for the read that sees EOF
+		buf.Grow(int(min(size, maxReserve)) + bytes.MinRead) // room for the read that sees EOF
 		if _, err := buf.ReadFrom(io.LimitReader(rc, limit+1)); err != nil {
 			return nil, err
 		}

@@ -40,6 +40,8 @@
 // Receive-Job maps to Job.Receive and Job.Results with ReceiveOptions:
 //   - -Job, -Id, -Name, -InstanceId: the job value; find it with Table.Get,
 //     ByName, ByInstanceID or Lookup.
+//   - a failed job's Reason, which Receive-Job writes as an error record
+//     after the results: Receive returns a *FailedError with the results.
 //   - -Keep: ReceiveOptions.Keep. -Wait: Wait. -Force: Force.
 //     -AutoRemoveJob: AutoRemove (requires Wait, as in PowerShell).
 //   - -Location, -ComputerName: ReceiveOptions.Location (the children's
@@ -69,7 +71,10 @@
 // Remove-Job maps to Table.Remove: an unfinished job is refused
 // (ErrNotFinished) unless force is set, which stops it first (-Force).
 // Child jobs are removed with their parent. Jobs are in Default unless
-// Options.Table names another table.
+// Options.Table names another table; as in a PowerShell session, a table
+// keeps its jobs (and their results) until they are removed, so a
+// long-running program removes the jobs it is done with (or receives with
+// AutoRemove).
 //
 // Each job has an Id that increases across the process (PowerShell's Ids
 // increase per session), a random InstanceId, a Name ("Job<Id>" by

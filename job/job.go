@@ -21,7 +21,8 @@ type Info struct {
 	// Command is the command the job runs (PowerShell's Job.Command).
 	Command string
 	// Location is where the job runs, e.g. the computer name (Job.Location).
-	// For a parent job, empty means the children's locations joined by ", ".
+	// For a parent job, empty means the children's locations joined by ","
+	// (as PSRemotingJob shows them).
 	Location string
 	// TypeName is PowerShell's PSJobTypeName, e.g. "RemoteJob".
 	TypeName string
@@ -73,6 +74,10 @@ type Job[T any] struct {
 	done     chan struct{} // closed on reaching a finished state
 	parents  []*Job[T]     // parent jobs to wake on change
 	stopping chan struct{} // non-nil while a Stop is in progress; closed when it ends
+
+	// emitWaits, if set (by tests, before use), is called each time Emit
+	// is about to wait for room.
+	emitWaits func()
 
 	// state-change notification, see notify.go
 	subs       map[int]func(StateChange)
@@ -139,9 +144,10 @@ func (j *Job[T]) State() State {
 	return j.state
 }
 
-// Reason returns why the job failed (PowerShell's JobStateInfo.Reason), or
-// nil. It is kept once the job has failed. For a parent it joins the
-// reasons of its failed children.
+// Reason returns the reason given with the job's current state
+// (PowerShell's JobStateInfo.Reason): why it failed, which is kept since
+// Failed is final, or for example why it was disconnected; nil if none. For
+// a parent it joins the reasons of its failed children once it has failed.
 func (j *Job[T]) Reason() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -13,8 +13,13 @@ import (
 //
 //   - no children: Completed;
 //   - every child finished: Failed if any failed (Reason joins their
-//     reasons), else Stopped if any was stopped, else Completed;
-//   - else Blocked if any child is Blocked, else AtBreakpoint if any is;
+//     reasons; PowerShell leaves the parent's Reason empty), else Stopped
+//     if any was stopped (PowerShell: if Stop was called on the parent),
+//     else Completed;
+//   - else Blocked if any child is Blocked, else AtBreakpoint if any is
+//     (PowerShell's PSRemotingJob decides by the order of the changes when
+//     children are Blocked and Disconnected at once: the last change wins;
+//     this rule depends on the states only);
 //   - else, if every unfinished child is Disconnected: Disconnected
 //     (likewise Suspended, Stopping, Suspending);
 //   - else NotStarted if no child has started, else Running.
@@ -37,12 +42,7 @@ func NewParent[T any](info Info, opts Options, children ...*Job[T]) *Job[T] {
 		}
 		p.info.Location = strings.Join(locs, ",")
 	}
-	for _, c := range p.children {
-		c.mu.Lock()
-		c.parents = append(c.parents, p)
-		c.mu.Unlock()
-		c.unregister()
-	}
+	// The initial state, without notification (nobody can have subscribed).
 	p.mu.Lock()
 	s, r := p.deriveLocked()
 	p.state, p.reason = s, r
@@ -50,6 +50,13 @@ func NewParent[T any](info Info, opts Options, children ...*Job[T]) *Job[T] {
 		close(p.done)
 	}
 	p.mu.Unlock()
+	for _, c := range p.children {
+		c.mu.Lock()
+		c.parents = append(c.parents, p)
+		c.mu.Unlock()
+		c.unregister()
+	}
+	p.recompute() // a child may have changed before it knew its parent
 	t := opts.Table
 	if t == nil {
 		t = Default

@@ -32,6 +32,9 @@ func (p *Producer[T]) Emit(ctx context.Context, v T) error {
 		}
 		ch := j.waitChLocked()
 		j.mu.Unlock()
+		if j.emitWaits != nil {
+			j.emitWaits()
+		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -80,6 +83,15 @@ func (p *Producer[T]) SetState(s State, reason error) error {
 	j.mu.Unlock()
 	j.afterChange()
 	return nil
+}
+
+// Finish ends the job: Completed if err is nil, else Failed with err as
+// its Reason. It is SetState(Completed, nil) or SetState(Failed, err).
+func (p *Producer[T]) Finish(err error) error {
+	if err != nil {
+		return p.SetState(Failed, err)
+	}
+	return p.SetState(Completed, nil)
 }
 
 // transitionLocked moves the job to state s with reason, queues the

@@ -3,7 +3,9 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"math"
 	"strings"
 )
 
@@ -33,21 +35,24 @@ type ReceiveOptions struct {
 }
 
 // Receive returns the job's results, as Receive-Job does; see
-// ReceiveOptions for Keep and Wait. Results come in the order they were
-// emitted. For a parent, Receive returns its children's results: each
-// child's in order, and the children in the order given to NewParent for
-// the results available at a time (with Wait, results that arrive later
-// follow the ones returned before them, so children interleave as results
-// arrive).
+// ReceiveOptions for Keep and Wait. Without Wait it returns the results the
+// job holds when it starts and does not wait. Results come in the order
+// they were emitted. For a parent, Receive returns its children's results:
+// each child's in emission order, the children in the order given to
+// NewParent, taking at most the child's MaxBuffered results from one child
+// before turning to the next (so with Wait, children that keep producing
+// interleave and none starves the others).
 //
-// A failed job's results that were emitted before the failure are returned
-// as any others; Receive does not return the job's Reason as its error
-// (check Reason or State: the producer delivers the failure's error record
-// as a result, as PowerShell writes it to the job's Error stream).
+// A failed job's results (those emitted before the failure) are returned
+// as any others, and then, as Receive-Job writes a failed job's Reason as
+// an error record after its results, Receive returns a *FailedError that
+// wraps the Reason (errors.Join of one per failed child for a parent) as
+// its error, with the results: on every Receive of a failed job, like
+// Receive-Job. A job that failed with a nil Reason gives no error.
 //
-// The error is non-nil only if ctx ended while waiting (then the results
-// received until then are returned with it; without Keep they have been
-// taken from the job) or for invalid options.
+// Otherwise the error is non-nil only if ctx ended while waiting (then the
+// results received until then are returned with it; without Keep they have
+// been taken from the job) or for invalid options.
 func (j *Job[T]) Receive(ctx context.Context, opts ReceiveOptions) ([]T, error) {
 	var out []T
 	err := j.receive(ctx, opts, 0, func(vals []T) bool {
@@ -60,7 +65,8 @@ func (j *Job[T]) Receive(ctx context.Context, opts ReceiveOptions) ([]T, error) 
 // Results is Receive as an iterator: it yields the results one by one
 // (with Wait, until the job has finished, as they come) and ends. If ctx
 // ends while it waits, or the options are invalid, it yields the zero T
-// with the error and ends. Without Keep a result is taken from the job only
+// with the error and ends; likewise, after the results of a failed job, it
+// yields the zero T with the *FailedError (see Receive). Without Keep a result is taken from the job only
 // when it is yielded, so a consumer that stops early leaves the results it
 // did not see in the job. The iterator starts no goroutine.
 func (j *Job[T]) Results(ctx context.Context, opts ReceiveOptions) iter.Seq2[T, error] {
@@ -84,6 +90,28 @@ func (j *Job[T]) Results(ctx context.Context, opts ReceiveOptions) iter.Seq2[T, 
 	}
 }
 
+// FailedError is the error Receive returns (with the results) for a job
+// that has failed: Receive-Job writes a failed job's Reason as an error
+// record (JobStateFailed) after its results. It wraps the job's Reason.
+type FailedError struct {
+	JobID    int    // Id of the failed job (the child, for a parent)
+	Name     string // its Name
+	Location string // its Location
+	Reason   error  // its Reason
+}
+
+// Error says which job failed, where, and why.
+func (e *FailedError) Error() string {
+	where := ""
+	if e.Location != "" {
+		where = " on " + e.Location
+	}
+	return fmt.Sprintf("job: %s (Id %d)%s failed: %v", e.Name, e.JobID, where, e.Reason)
+}
+
+// Unwrap returns the job's Reason.
+func (e *FailedError) Unwrap() error { return e.Reason }
+
 var errConsumerStopped = errors.New("job: consumer stopped")
 
 // receive runs Receive-Job over j: it takes results (at most batch at a
@@ -105,27 +133,51 @@ func (j *Job[T]) receive(ctx context.Context, opts ReceiveOptions, batch int, em
 		j.mu.Unlock()
 
 		// st was read before taking: a job takes no results after it has
-		// finished, so when st is final this pass takes everything.
+		// finished, so when st is final a pass that takes everything ends it.
+		var failed []error
+		full := false // a job gave its quota: the pass did not take everything
 		for i, l := range leaves {
-			for {
-				vals, next := l.take(cursors[i], opts.Keep, batch)
+			l.mu.Lock()
+			lst, reason := l.state, l.reason
+			upto := uint64(math.MaxUint64)
+			if !opts.Wait {
+				// Receive without Wait returns what the job holds now,
+				// not what arrives while it takes.
+				upto = l.base + uint64(len(l.results))
+			}
+			l.mu.Unlock()
+			if lst == Failed && reason != nil {
+				failed = append(failed, &FailedError{JobID: l.id, Name: l.info.Name, Location: l.info.Location, Reason: reason})
+			}
+			// At most maxBuf results from one job per pass, so that a
+			// child that keeps producing does not starve its siblings.
+			for taken := 0; ; {
+				if opts.Wait && taken >= l.maxBuf {
+					full = true
+					break
+				}
+				vals, next := l.take(cursors[i], upto, opts.Keep, batch)
 				if len(vals) == 0 {
 					break
 				}
+				taken += len(vals)
 				cursors[i] = next
 				if !emit(vals) {
 					return errConsumerStopped
 				}
 			}
 		}
+		if full {
+			continue
+		}
 		if !opts.Wait {
-			return nil
+			return joinFailed(failed)
 		}
 		if st.IsFinished() || (!opts.Force && st.IsPersistent()) {
 			if opts.AutoRemove && st.IsFinished() {
 				j.unregister()
 			}
-			return nil
+			return joinFailed(failed)
 		}
 		select {
 		case <-ch:
@@ -133,6 +185,14 @@ func (j *Job[T]) receive(ctx context.Context, opts ReceiveOptions, batch int, em
 			return ctx.Err()
 		}
 	}
+}
+
+// joinFailed returns nil, the one *FailedError, or several joined.
+func joinFailed(failed []error) error {
+	if len(failed) == 1 {
+		return failed[0]
+	}
+	return errors.Join(failed...)
 }
 
 // leaves returns the jobs that hold results for a Receive on j.
@@ -159,12 +219,13 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// take returns the results of a job made by New from sequence number from
-// on (or from the oldest it holds), at most max of them (0: all), and the
-// sequence number after the last one returned. With keep they stay in the
-// job (marked received); without it they are removed, and then from must
-// not be past the oldest held result.
-func (j *Job[T]) take(from uint64, keep bool, max int) ([]T, uint64) {
+// take returns results of a job made by New, with sequence numbers below
+// upto, at most limit of them (0: no limit), and the sequence number after
+// the last one returned. With keep it returns them from sequence number
+// from on (or from the oldest it holds) and leaves them in the job, marked
+// received; without keep it takes them from the oldest on (from is
+// ignored) and removes them.
+func (j *Job[T]) take(from, upto uint64, keep bool, limit int) ([]T, uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	start := 0
@@ -175,8 +236,17 @@ func (j *Job[T]) take(from uint64, keep bool, max int) ([]T, uint64) {
 		start = 0
 	}
 	end := len(j.results)
-	if max > 0 && start+max < end {
-		end = start + max
+	if upto < j.base+uint64(end) {
+		end = 0
+		if upto > j.base {
+			end = int(upto - j.base)
+		}
+	}
+	if end < start {
+		end = start
+	}
+	if limit > 0 && start+limit < end {
+		end = start + limit
 	}
 	if start == end {
 		return nil, from
@@ -193,19 +263,12 @@ func (j *Job[T]) take(from uint64, keep bool, max int) ([]T, uint64) {
 	clear(j.results[:end])
 	j.results = j.results[end:]
 	j.base += uint64(end)
-	j.kept = max0(j.kept - end)
+	j.kept = max(0, j.kept-end)
 	if len(j.results) == 0 {
 		j.results = nil // let the array go
 	}
 	j.broadcastLocked()
 	return out, next
-}
-
-func max0(n int) int {
-	if n < 0 {
-		return 0
-	}
-	return n
 }
 
 // Wait waits until the job has finished (Completed, Failed or Stopped) and

@@ -27,7 +27,9 @@ func (p *ClientPool) NewPipeline(id uuid.UUID, create *CreatePipeline) (*ClientP
 }
 
 // NewCommandMetadataPipeline registers a pipeline that Invoke starts with
-// GET_COMMAND_METADATA (the Get-Command of a remote session).
+// GET_COMMAND_METADATA (the Get-Command of a remote session; set
+// req.CommandType, usually int32(CommandTypeAll) as clients send it). Its
+// PIPELINE_OUTPUT values, in order, decode with DecodeCommandMetadataResult.
 func (p *ClientPool) NewCommandMetadataPipeline(id uuid.UUID, req *GetCommandMetadata) (*ClientPipeline, error) {
 	return p.newPipeline("NewCommandMetadataPipeline", id, req)
 }

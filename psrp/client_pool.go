@@ -46,8 +46,22 @@ type ClientPoolConfig struct {
 	// DefaultMaxFragmentSize). Raise it with SetMaxFragmentSize once the
 	// envelope size is known.
 	MaxFragmentSize int
-	// Defragmenter bounds what is held while reassembling received messages.
+	// Defragmenter bounds what is held while reassembling received
+	// messages. Zero fields take DefragmenterOptionsFor(ResponseLimit).
 	Defragmenter DefragmenterOptions
+	// ResponseLimit is the largest response body the caller's transport
+	// accepts (wsman.Client.MaxResponseBytes); the Defragmenter limits
+	// left zero are sized from it, so that a hostile server can make the
+	// pool hold about one response limit, not more. Zero means
+	// DefaultResponseLimit (the wsman default, 16 MiB).
+	ResponseLimit int64
+	// CLIXML bounds the decoding of the messages the pool decodes itself
+	// (SESSION_CAPABILITY, RUNSPACEPOOL_STATE, RUNSPACEPOOL_INIT_DATA,
+	// PIPELINE_STATE, host calls, ...); zero fields take the clixml
+	// defaults. Output and records (PipelineOutputReceived and the like)
+	// are decoded by the caller, who can use the same options
+	// (ClientPool.CLIXMLOptions).
+	CLIXML clixml.DecoderOptions
 }
 
 // ClientPool is the client side of one runspace pool: a sans-IO state
@@ -106,13 +120,21 @@ func NewClientPool(cfg ClientPoolConfig) (*ClientPool, error) {
 		cfg.Capability = &SessionCapability{ProtocolVersion: DefaultProtocolVersion, PSVersion: DefaultPSVersion,
 			SerializationVersion: DefaultSerializationVersion}
 	}
-	p := &ClientPool{cfg: cfg, id: cfg.RunspacePoolID, defrag: NewDefragmenter(cfg.Defragmenter),
+	defrag := NewDefragmenter(cfg.Defragmenter.or(DefragmenterOptionsFor(cfg.ResponseLimit)))
+	p := &ClientPool{cfg: cfg, id: cfg.RunspacePoolID, defrag: defrag,
 		pipes: make(map[uuid.UUID]*ClientPipeline)}
 	p.out = *NewFragmenter(cfg.MaxFragmentSize, &p.ids)
 	p.outPR = *NewFragmenter(cfg.MaxFragmentSize, &p.ids)
 	p.maxFrag = p.out.MaxFragmentSize()
 	return p, nil
 }
+
+// DefragmenterOptions returns the reassembly limits in effect.
+func (p *ClientPool) DefragmenterOptions() DefragmenterOptions { return p.defrag.Options() }
+
+// CLIXMLOptions returns ClientPoolConfig.CLIXML, the decoder options the pool
+// decodes its messages with; callers can decode output data with them.
+func (p *ClientPool) CLIXMLOptions() clixml.DecoderOptions { return p.cfg.CLIXML }
 
 // ID returns the runspace pool id (RPID).
 func (p *ClientPool) ID() uuid.UUID { return p.id }
@@ -164,13 +186,6 @@ func (p *ClientPool) setState(next RunspacePoolState, info *RunspacePoolStateInf
 	old := p.state
 	p.state = next
 	return RunspacePoolStateChanged{Old: old, New: next, Info: info, Reason: reason}
-}
-
-func (p *ClientPool) transition(op string, next RunspacePoolState) error {
-	if !p.state.CanTransition(next) {
-		return p.stateErr(op, 0, fmt.Sprintf("cannot move to %s", next))
-	}
-	return nil
 }
 
 // queue encodes d and queues it on f, addressed to the server.

@@ -78,7 +78,7 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		if p.state != RunspacePoolOpening && p.state != RunspacePoolConnecting {
 			return ev, p.unexpected(m)
 		}
-		c, err := decodeMessageData(m, DecodeSessionCapability)
+		c, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeSessionCapability)
 		if err != nil {
 			return ev, err
 		}
@@ -89,14 +89,14 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		if !p.live() && p.state != RunspacePoolOpening && p.state != RunspacePoolConnecting {
 			return ev, p.unexpected(m)
 		}
-		d, err := decodeMessageData(m, DecodeApplicationPrivateData)
+		d, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeApplicationPrivateData)
 		if err != nil {
 			return ev, err
 		}
 		return append(ev, ApplicationPrivateDataReceived{Data: d}), nil
 
 	case MessageRunspacePoolState:
-		info, err := decodeMessageData(m, DecodeRunspacePoolStateInfo)
+		info, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeRunspacePoolStateInfo)
 		if err != nil {
 			return ev, err
 		}
@@ -109,7 +109,7 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		if !late && (p.state != RunspacePoolConnecting || !p.awaitingInit) {
 			return ev, p.unexpected(m)
 		}
-		d, err := decodeMessageData(m, DecodeRunspacePoolInitData)
+		d, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeRunspacePoolInitData)
 		if err != nil {
 			return ev, err
 		}
@@ -126,7 +126,7 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		if !p.live() {
 			return ev, p.unexpected(m)
 		}
-		d, err := decodeMessageData(m, DecodeRunspaceAvailability)
+		d, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeRunspaceAvailability)
 		if err != nil {
 			return ev, err
 		}
@@ -142,7 +142,7 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		if !p.live() && p.state != RunspacePoolOpening {
 			return ev, p.unexpected(m)
 		}
-		c, err := decodeMessageData(m, DecodeHostCall)
+		c, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeHostCall)
 		if err != nil {
 			return ev, err
 		}
@@ -164,7 +164,7 @@ func (p *ClientPool) applyPool(ev []Event, m *Message) ([]Event, error) {
 		if !p.live() || p.kex == nil {
 			return ev, p.stateErr("ReceiveData", m.Type, "no PUBLIC_KEY was sent")
 		}
-		k, err := decodeMessageData(m, DecodeEncryptedSessionKey)
+		k, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeEncryptedSessionKey)
 		if err != nil {
 			return ev, err
 		}
@@ -234,13 +234,13 @@ func (p *ClientPool) applyPipeline(ev []Event, m *Message) ([]Event, error) {
 		MessageProgressRecord:
 		return append(ev, InformationalRecordReceived{Pipeline: pl.id, Message: m}), nil
 	case MessagePipelineHostCall:
-		c, err := decodeMessageData(m, DecodeHostCall)
+		c, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodeHostCall)
 		if err != nil {
 			return ev, err
 		}
 		return append(ev, HostCallReceived{Pipeline: pl.id, CallID: c.CallID, Method: c.MethodID, Message: m}), nil
 	case MessagePipelineState:
-		info, err := decodeMessageData(m, DecodePipelineStateInfo)
+		info, err := decodeMessageDataWith(p.cfg.CLIXML, m, DecodePipelineStateInfo)
 		if err != nil {
 			return ev, err
 		}

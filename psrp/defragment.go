@@ -2,30 +2,70 @@ package psrp
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
-// Defaults for DefragmenterOptions.
+// DefaultResponseLimit is the response size the package's memory defaults
+// are sized for: 16 MiB, the default of wsman.Config.MaxResponseBytes
+// (wsman.DefaultMaxResponseBytes). psrp does not import wsman: a caller
+// whose transport has another limit passes it down
+// (ClientPoolConfig.ResponseLimit, DefragmenterOptionsFor), so that what a
+// hostile server can make the client hold stays in proportion to the one
+// limit the caller chose.
+const DefaultResponseLimit = 16 << 20
+
+// Defaults for DefragmenterOptions, sized for DefaultResponseLimit (see
+// DefragmenterOptionsFor): a peer can make a Defragmenter hold at most
+// about one response limit in incomplete messages, and no message larger
+// than that is reassembled. PowerShell's own client refuses objects above
+// 10 MB by default (MaximumReceivedObjectSize).
 const (
-	DefaultMaxMessageSize     = 64 << 20
+	DefaultMaxMessageSize     = DefaultResponseLimit
 	DefaultMaxPartialMessages = 1024
-	DefaultMaxBufferedBytes   = 256 << 20
+	DefaultMaxBufferedBytes   = DefaultResponseLimit
 )
 
 // DefragmenterOptions bounds what a Defragmenter holds. Zero fields take the
 // defaults.
 type DefragmenterOptions struct {
 	// MaxMessageSize is the largest reassembled message accepted, in bytes
-	// (default DefaultMaxMessageSize, 64 MiB).
+	// (default DefaultMaxMessageSize, 16 MiB).
 	MaxMessageSize int
 	// MaxPartialMessages is the most incomplete messages held at one time
 	// (default DefaultMaxPartialMessages, 1024).
 	MaxPartialMessages int
 	// MaxBufferedBytes is the most bytes held in incomplete messages
-	// altogether (default DefaultMaxBufferedBytes, 256 MiB). Each non-empty
+	// altogether (default DefaultMaxBufferedBytes, 16 MiB). Each non-empty
 	// fragment held counts its blob plus BufferedFragmentOverhead, so that a
 	// stream of tiny fragments cannot hold much more memory than this.
 	MaxBufferedBytes int
+}
+
+// DefragmenterOptionsFor returns the default limits for a transport whose
+// responses are at most responseLimit bytes (wsman.Client.MaxResponseBytes):
+// MaxMessageSize and MaxBufferedBytes equal to it, MaxPartialMessages
+// DefaultMaxPartialMessages. responseLimit <= 0 means DefaultResponseLimit.
+func DefragmenterOptionsFor(responseLimit int64) DefragmenterOptions {
+	if responseLimit <= 0 {
+		responseLimit = DefaultResponseLimit
+	}
+	n := int(min(responseLimit, math.MaxInt))
+	return DefragmenterOptions{MaxMessageSize: n, MaxPartialMessages: DefaultMaxPartialMessages, MaxBufferedBytes: n}
+}
+
+// or fills the zero fields of o from d.
+func (o DefragmenterOptions) or(d DefragmenterOptions) DefragmenterOptions {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = d.MaxMessageSize
+	}
+	if o.MaxPartialMessages <= 0 {
+		o.MaxPartialMessages = d.MaxPartialMessages
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = d.MaxBufferedBytes
+	}
+	return o
 }
 
 // BufferedFragmentOverhead is what each non-empty fragment held in an
@@ -35,16 +75,8 @@ type DefragmenterOptions struct {
 const BufferedFragmentOverhead = 48
 
 func (o DefragmenterOptions) withDefaults() DefragmenterOptions {
-	if o.MaxMessageSize <= 0 {
-		o.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if o.MaxPartialMessages <= 0 {
-		o.MaxPartialMessages = DefaultMaxPartialMessages
-	}
-	if o.MaxBufferedBytes <= 0 {
-		o.MaxBufferedBytes = DefaultMaxBufferedBytes
-	}
-	return o
+	return o.or(DefragmenterOptions{MaxMessageSize: DefaultMaxMessageSize,
+		MaxPartialMessages: DefaultMaxPartialMessages, MaxBufferedBytes: DefaultMaxBufferedBytes})
 }
 
 // Defragmenter reassembles PSRP messages from fragments, keyed by ObjectId.

@@ -163,9 +163,12 @@ func TestDefragmenterTruncatedPayload(t *testing.T) {
 
 func TestDefragmenterDefaults(t *testing.T) {
 	o := psrp.NewDefragmenter(psrp.DefragmenterOptions{}).Options()
-	assert.Equal(t, 64<<20, o.MaxMessageSize)
+	assert.Equal(t, 16<<20, o.MaxMessageSize, "the wsman response limit")
 	assert.Equal(t, 1024, o.MaxPartialMessages)
-	assert.Equal(t, 256<<20, o.MaxBufferedBytes)
+	assert.Equal(t, 16<<20, o.MaxBufferedBytes, "the wsman response limit")
+	assert.Equal(t, o, psrp.DefragmenterOptionsFor(0))
+	assert.Equal(t, psrp.DefragmenterOptions{MaxMessageSize: 1 << 20, MaxPartialMessages: 1024, MaxBufferedBytes: 1 << 20},
+		psrp.DefragmenterOptionsFor(1<<20))
 }
 
 func TestDefragmenterFeedMessagesBadHeader(t *testing.T) {

@@ -12,7 +12,8 @@ import (
 
 // RunspacePoolState is the state of a runspace pool
 // (System.Management.Automation.Runspaces.RunspacePoolState). Servers send
-// 0-5 in RUNSPACEPOOL_STATE; 6-8 are client-local states (protocol.md §3.1).
+// 0-5 in RUNSPACEPOOL_STATE; 6-8 are client-local states that a .NET server
+// never sends (MS-PSRP 3.2.5.4.9 lists the states a server sends).
 //
 // Note that MS-PSRP 2.2.3.4 numbers the states above Broken differently
 // (6=NegotiationSent ... 9=Disconnected); the values here follow .NET, which

@@ -30,8 +30,10 @@ type SessionCapabilityReceived struct {
 }
 
 // ApplicationPrivateDataReceived: the server's APPLICATION_PRIVATE_DATA. After
-// a connect from a new client it is the first pool message, in place of a
-// RUNSPACEPOOL_STATE.
+// a connect from a new client Windows sends it as the first pool message
+// when the pool has pipelines; for a pool without, it sends
+// RUNSPACEPOOL_STATE Opened again instead, which changes nothing (the
+// connect response's RUNSPACEPOOL_INIT_DATA already opened the pool).
 type ApplicationPrivateDataReceived struct {
 	// Data is the APPLICATION_PRIVATE_DATA, decoded.
 	Data *ApplicationPrivateData
@@ -169,7 +171,9 @@ type CreatePipelineReceived struct {
 }
 
 // GetCommandMetadataReceived: GET_COMMAND_METADATA, a pipeline that lists
-// commands.
+// commands. Answer as Windows does with ServerPipeline.WriteOutput of a
+// CommandMetadataCount and of one CommandMetadata per command, then
+// SetState(Completed).
 type GetCommandMetadataReceived struct {
 	// Pipeline is the new pipeline's id (the WSMan CommandId).
 	Pipeline uuid.UUID

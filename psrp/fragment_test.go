@@ -21,7 +21,8 @@ import (
 	"github.com/psremoting/psremoting/psrp"
 )
 
-// The worked example of protocol.md §1.1: the first fragment of a Create.
+// The first fragment of a Create (test_psrp_disconnect_runspaces, exchange
+// 0), in the MS-PSRP 2.2.4 layout.
 func TestFragmentHeaderWorkedExample(t *testing.T) {
 	hdr, _ := hex.DecodeString("0000000000000001" + "0000000000000000" + "03" + "000000C7")
 	payload := append(hdr, make([]byte, 199)...)

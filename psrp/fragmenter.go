@@ -8,7 +8,7 @@ import (
 // DefaultMaxFragmentSize is the fragment size a Fragmenter uses until told
 // otherwise: 32 KiB, the .NET server default (BaseTransportManager
 // DefaultFragmentSize). Clients normally set it from the negotiated
-// MaxEnvelopeSize (see protocol.md §5).
+// MaxEnvelopeSize (MS-WSMV 3.1.4.1.7; see PayloadSizeForEnvelope).
 const DefaultMaxFragmentSize = 32 << 10
 
 // ObjectIDCounter hands out fragment ObjectIds. One counter serves a whole
@@ -207,7 +207,7 @@ func (f *Fragmenter) Reset() {
 // maxEnvelopeSize bytes of which envelopeOverhead bytes are taken by the
 // rest of the SOAP message: floor((maxEnvelopeSize-envelopeOverhead)/4)*3.
 // PSWSMan reserves 2048 bytes of overhead; pypsrp the size of its Send
-// envelope skeleton plus 256 (protocol.md §5). The result is at least
+// envelope skeleton plus 256. The result is at least
 // MinFragmentSize.
 func PayloadSizeForEnvelope(maxEnvelopeSize, envelopeOverhead int) int {
 	n := (maxEnvelopeSize - envelopeOverhead) / 4 * 3

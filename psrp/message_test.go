@@ -13,7 +13,7 @@ import (
 	"github.com/psremoting/psremoting/psrp"
 )
 
-// The worked example of protocol.md §1.2: ShellId/RPID
+// The GUID layout of MS-PSRP 2.2.1 (.NET Guid.ToByteArray): ShellId/RPID
 // B6631D8E-65A0-49F2-9053-A1B156C95777 travels as
 // 8E 1D 63 B6 A0 65 F2 49 90 53 A1 B1 56 C9 57 77.
 func TestGUIDByteOrderWorkedExample(t *testing.T) {

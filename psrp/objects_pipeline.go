@@ -132,12 +132,23 @@ func DecodeCommand(v clixml.Value) (*Command, error) {
 
 // PowerShell is the pipeline description inside CREATE_PIPELINE (MS-PSRP
 // 2.2.3.11).
+//
+// A pipeline has one or more statements (PowerShell.AddStatement), each a
+// list of commands that the server runs on its own, in order, the output of
+// every statement going to the pipeline's output. Windows PowerShell clients
+// encode several statements as the recordings show
+// (test_psrp_long_running_cmdlet.yml, test_client_execute_ps_environment.yml):
+// ExtraCmds lists ALL statements, the first one included, and Cmds repeats
+// the first statement (for servers that do not run statements). A single
+// statement is in Cmds alone, with ExtraCmds <Nil>. Use NewPowerShell or
+// SetStatements to fill both fields that way, and Statements to read them.
 type PowerShell struct {
-	// Cmds is the first statement; ExtraCmds holds further statements (each
-	// a list of commands), as added by AddStatement.
+	// Cmds is the wire Cmds property: the first (or only) statement.
 	Cmds []Command
-	// ExtraCmds holds the statements after the first; nil is written as
-	// <Nil>.
+	// ExtraCmds is the wire ExtraCmds property: nil (written as <Nil>) for a
+	// single statement; with several statements, every statement in order,
+	// the first one included (it is also in Cmds). A Windows server runs
+	// ExtraCmds, not Cmds, when ExtraCmds is not empty.
 	ExtraCmds [][]Command
 	// IsNested is the PowerShell object's IsNested property: whether it
 	// runs nested in another pipeline of the runspace.
@@ -150,6 +161,43 @@ type PowerShell struct {
 	Raw                          *clixml.Object // decoded value, nil when built in Go (see MessageData)
 }
 
+// NewPowerShell returns the pipeline description of the given statements,
+// encoded as Windows PowerShell clients do (see SetStatements).
+func NewPowerShell(statements ...[]Command) PowerShell {
+	var p PowerShell
+	p.SetStatements(statements...)
+	return p
+}
+
+// SetStatements sets Cmds and ExtraCmds to the given statements as Windows
+// PowerShell clients send them: one statement goes to Cmds alone (ExtraCmds
+// nil); several go to ExtraCmds, all of them, with the first repeated in
+// Cmds. Raw is cleared, so that ToCLIXML encodes the new statements.
+func (p *PowerShell) SetStatements(statements ...[]Command) {
+	p.Raw = nil
+	p.Cmds, p.ExtraCmds = nil, nil
+	if len(statements) == 0 {
+		return
+	}
+	p.Cmds = statements[0]
+	if len(statements) > 1 {
+		p.ExtraCmds = statements
+	}
+}
+
+// Statements returns the statements the server runs, in order: ExtraCmds
+// when it is not empty, otherwise Cmds as the only statement (nil when both
+// are empty).
+func (p *PowerShell) Statements() [][]Command {
+	if len(p.ExtraCmds) > 0 {
+		return p.ExtraCmds
+	}
+	if len(p.Cmds) == 0 {
+		return nil
+	}
+	return [][]Command{p.Cmds}
+}
+
 func commandList(cmds []Command) *clixml.Object {
 	items := make([]clixml.Value, len(cmds))
 	for i := range cmds {
@@ -158,10 +206,16 @@ func commandList(cmds []Command) *clixml.Object {
 	return listObject(typePSObjectList, items)
 }
 
-// ToCLIXML encodes the pipeline description.
+// ToCLIXML encodes the pipeline description. When ExtraCmds is set and
+// Cmds is empty, the first statement of ExtraCmds is written as Cmds too, as
+// Windows PowerShell clients write it.
 func (p *PowerShell) ToCLIXML() clixml.Value {
 	if unchanged(p, p.Raw, DecodePowerShell) {
 		return p.Raw
+	}
+	cmds := p.Cmds
+	if len(cmds) == 0 && len(p.ExtraCmds) > 0 {
+		cmds = p.ExtraCmds[0]
 	}
 	var extra clixml.Value = clixml.Nil{}
 	if p.ExtraCmds != nil {
@@ -178,7 +232,7 @@ func (p *PowerShell) ToCLIXML() clixml.Value {
 	return keepUnknown(msObject(
 		prop("IsNested", clixml.Bool(p.IsNested)),
 		prop("ExtraCmds", extra),
-		prop("Cmds", commandList(p.Cmds)),
+		prop("Cmds", commandList(cmds)),
 		prop("History", hist),
 		prop("RedirectShellErrorOutputPipe", clixml.Bool(p.RedirectShellErrorOutputPipe)),
 	), p.Raw)

@@ -188,8 +188,9 @@ func TestRoundTripAllFields(t *testing.T) {
 		&psrp.InformationalRecord{Type: psrp.MessageDebugRecord, Message: "dbg"},
 		&psrp.InformationalRecord{Type: psrp.MessageVerboseRecord, Message: "vrb"},
 		&psrp.CreatePipeline{PowerShell: psrp.PowerShell{IsNested: true, History: "h", RedirectShellErrorOutputPipe: true,
-			Cmds:      []psrp.Command{{Cmd: "a", MergeMyResult: psrp.PipelineResultError, MergeToResult: psrp.PipelineResultOutput}},
-			ExtraCmds: [][]psrp.Command{{{Cmd: "b", IsScript: true, MergePreviousResults: psrp.PipelineResultOutput | psrp.PipelineResultError}}}},
+			Cmds: []psrp.Command{{Cmd: "a", MergeMyResult: psrp.PipelineResultError, MergeToResult: psrp.PipelineResultOutput}},
+			ExtraCmds: [][]psrp.Command{{{Cmd: "a", MergeMyResult: psrp.PipelineResultError, MergeToResult: psrp.PipelineResultOutput}},
+				{{Cmd: "b", IsScript: true, MergePreviousResults: psrp.PipelineResultOutput | psrp.PipelineResultError}}}},
 			AddToHistory: true, IsNested: true, HostInfo: psrp.NoHost()},
 	}
 	for _, d := range tests {

@@ -62,6 +62,11 @@ type ServerPool struct {
 	cipher    *SecureStringCipher
 	// setCalls remembers SET_MAX/MIN_RUNSPACES calls until answered.
 	setCalls map[int64]SetRunspacesReceived
+	// openedMsg and openedID are the wire form and ObjectId of the
+	// RUNSPACEPOOL_STATE Opened that opened the pool (see
+	// SendConnectAnnouncement).
+	openedMsg []byte
+	openedID  uint64
 }
 
 // NewServerPool returns a pool in state BeforeOpen for the runspace pool
@@ -138,9 +143,12 @@ func (s *ServerPool) queueOn(f *Fragmenter, rpid, pid uuid.UUID, d MessageData) 
 	return nil
 }
 
-func (s *ServerPool) queueRaw(f *Fragmenter, mt MessageType, rpid, pid uuid.UUID, data []byte) {
+// queueRaw queues a message with data on f and returns its ObjectId and
+// wire form.
+func (s *ServerPool) queueRaw(f *Fragmenter, mt MessageType, rpid, pid uuid.UUID, data []byte) (uint64, []byte) {
 	m := Message{Destination: DestinationClient, Type: mt, RunspacePoolID: rpid, PipelineID: pid, Data: data}
-	f.Queue(AppendMessage(make([]byte, 0, MessageHeaderSize+3+len(data)), &m, true))
+	msg := AppendMessage(make([]byte, 0, MessageHeaderSize+3+len(data)), &m, true)
+	return f.Queue(msg), msg
 }
 
 func (s *ServerPool) requireOpened(op string) error {
@@ -150,8 +158,9 @@ func (s *ServerPool) requireOpened(op string) error {
 	return nil
 }
 
-// SendApplicationPrivateData queues APPLICATION_PRIVATE_DATA: during an open
-// (Opening, before SetState(Opened)) and first thing after a connect.
+// SendApplicationPrivateData queues APPLICATION_PRIVATE_DATA during an open
+// (Opening, before SetState(Opened)); after a connect use
+// SendConnectAnnouncement.
 func (s *ServerPool) SendApplicationPrivateData(d *ApplicationPrivateData) error {
 	if s.state != RunspacePoolOpening && s.state != RunspacePoolOpened {
 		return s.stateErr("SendApplicationPrivateData", 0, "the pool is not opening or opened")
@@ -172,8 +181,14 @@ func (s *ServerPool) SetState(state RunspacePoolState, errRecord *ErrorRecord) e
 	if state > RunspacePoolBroken || !s.state.CanTransition(state) {
 		return s.stateErr("SetState", 0, fmt.Sprintf("cannot move to %s", state))
 	}
-	if err := s.queueOn(&s.out, s.id, uuid.Nil, &RunspacePoolStateInfo{State: state, Error: errRecord}); err != nil {
+	info := &RunspacePoolStateInfo{State: state, Error: errRecord}
+	data, err := encodeData(info)
+	if err != nil {
 		return err
+	}
+	id, msg := s.queueRaw(&s.out, info.MessageType(), s.id, uuid.Nil, data)
+	if state == RunspacePoolOpened {
+		s.openedMsg, s.openedID = msg, id
 	}
 	s.state = state
 	if state.Final() {
@@ -287,8 +302,8 @@ func (s *ServerPool) SendSessionKey(rnd io.Reader) error {
 // ConnectResponse returns the connectResponseXml payload answering a
 // CONNECT_RUNSPACEPOOL: SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA with
 // the pool's counts, as complete fragments whose ObjectIds continue the
-// pool's counter. The pool stays Opened; queue APPLICATION_PRIVATE_DATA
-// next, the first thing the new client's pool Receive gets.
+// pool's counter. The pool stays Opened; call SendConnectAnnouncement next
+// for what the new client's first pool Receive gets.
 func (s *ServerPool) ConnectResponse() ([]byte, error) {
 	if err := s.requireOpened("ConnectResponse"); err != nil {
 		return nil, err
@@ -309,6 +324,34 @@ func (s *ServerPool) ConnectResponse() ([]byte, error) {
 		out = append(out, b...)
 	}
 	return out, nil
+}
+
+// SendConnectAnnouncement queues what Windows sends on a new client's first
+// pool Receive after a connect (after ConnectResponse):
+//
+//   - when the pool holds pipelines (Pipelines is not empty: a pipeline
+//     counts until RemovePipeline), APPLICATION_PRIVATE_DATA d with a new
+//     ObjectId (test_psrp_disconnected_commands.yml, exchanges 14 and 19);
+//   - otherwise the RUNSPACEPOOL_STATE Opened that opened the pool once more,
+//     byte for byte and under the ObjectId it was first sent with
+//     (test_psrp_disconnect_runspaces.yml, exchanges 15 and 17, where it has
+//     ObjectId 3 after the connect response's 4 and 5).
+//
+// The recordings show only a pool with a running pipeline and one that
+// never had any; a pool whose pipelines all finished but were not removed
+// is treated as one with pipelines.
+func (s *ServerPool) SendConnectAnnouncement(d *ApplicationPrivateData) error {
+	if err := s.requireOpened("SendConnectAnnouncement"); err != nil {
+		return err
+	}
+	if len(s.order) > 0 {
+		return s.queueOn(&s.out, s.id, uuid.Nil, d)
+	}
+	if s.openedMsg == nil {
+		return s.queueOn(&s.out, s.id, uuid.Nil, &RunspacePoolStateInfo{State: RunspacePoolOpened})
+	}
+	s.out.queueAs(s.openedMsg, s.openedID)
+	return nil
 }
 
 // NextPayload returns the next payload of at most maxPayload bytes queued

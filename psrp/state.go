@@ -8,7 +8,7 @@ import (
 )
 
 // The transition tables of the runspace pool and pipeline state machines
-// (protocol.md §3, MS-PSRP 3.1.1.3 and 3.2.1.3, .NET RunspacePoolState and
+// (MS-PSRP 3.1.1.3 and 3.2.1.3, .NET RunspacePoolState and
 // PSInvocationState). Both the client and the server machines consult them,
 // so that an illegal step is reported as a *StateError instead of being
 // applied.

@@ -28,7 +28,12 @@ func encodeValue(v clixml.Value) ([]byte, error) {
 // decodeMessageData unmarshals m's CLIXML and decodes it with dec, naming the
 // message type in errors.
 func decodeMessageData[T any](m *Message, dec func(clixml.Value) (*T, error)) (*T, error) {
-	v, err := clixml.Unmarshal(m.Data)
+	return decodeMessageDataWith(clixml.DecoderOptions{}, m, dec)
+}
+
+// decodeMessageDataWith is decodeMessageData with the decoder options o.
+func decodeMessageDataWith[T any](o clixml.DecoderOptions, m *Message, dec func(clixml.Value) (*T, error)) (*T, error) {
+	v, err := o.Unmarshal(m.Data)
 	if err != nil {
 		return nil, fmt.Errorf("psrp: %s data: %w", m.Type, err)
 	}

@@ -28,3 +28,12 @@ func (f *Fragmenter) dropOldestUnsent() bool {
 	}
 	return false
 }
+
+// queueAs queues msg under an ObjectId handed out before, without taking a
+// new one from the counter: a server re-sending a message it already sent
+// (see ServerPool.SendConnectAnnouncement).
+func (f *Fragmenter) queueAs(msg []byte, id uint64) {
+	f.queue = append(f.queue, queuedMessage{objectID: id, data: msg})
+	f.pending += len(msg)
+	f.frags += f.fragCount(len(msg))
+}

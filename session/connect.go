@@ -205,8 +205,7 @@ func (s *Session) connected() {
 // connectNew is the new-client path (MS-PSRP 3.1.4.10.3): Connect with
 // SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL, then each command.
 func (s *Session) connectNew(ctx context.Context) error {
-	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: s.instanceID,
-		Defragmenter: psrp.DefragmenterOptions{MaxMessageSize: s.maxObject()}})
+	pool, err := psrp.NewClientPool(s.poolConfig())
 	if err != nil {
 		return err
 	}

@@ -328,7 +328,7 @@ func (s *Session) pump(c *RunningCommand) {
 		if err == nil {
 			err = derr
 		}
-		if errors.Is(err, psrp.ErrMessageTooLarge) {
+		if errors.Is(err, psrp.ErrMessageTooLarge) || errors.Is(err, psrp.ErrTooMuchBuffered) {
 			err = &LimitError{Limit: "MaximumReceivedObjectSize", Max: int64(s.maxObject()), Err: err}
 		}
 		if err != nil || rr.CommandState.Done() {

@@ -138,9 +138,6 @@ func parseBufferMode(s string) OutputBufferingMode {
 // Defaults of SessionOption fields (PowerShell's New-PSSessionOption
 // defaults where PowerShell has one).
 const (
-	// DefaultMaximumReceivedObjectSize is PowerShell's 200 MB limit on one
-	// received object (a reassembled PSRP message).
-	DefaultMaximumReceivedObjectSize = 200 << 20
 	// DefaultMaximumConnectionRedirectionCount is PowerShell's 5.
 	DefaultMaximumConnectionRedirectionCount = 5
 	// DefaultOperationTimeout is the WSMan OperationTimeout of a Receive
@@ -205,9 +202,13 @@ type SessionOption struct {
 	// (DefaultMaximumConnectionRedirectionCount when zero).
 	MaximumConnectionRedirectionCount int
 
-	// MaximumReceivedObjectSize bounds one received object in bytes
-	// (DefaultMaximumReceivedObjectSize when zero); a larger one ends the
-	// command's results with a *LimitError.
+	// MaximumReceivedObjectSize bounds one received object (a reassembled
+	// PSRP message) in bytes, and what the session holds while reassembling.
+	// Zero means the transport's response limit (16 MiB by default, see
+	// psrp.DefragmenterOptionsFor): smaller than PowerShell's 200 MB, so
+	// that a hostile server cannot make a session hold much more than one
+	// response. A larger object ends the command's results with a
+	// *LimitError.
 	MaximumReceivedObjectSize int
 	// MaximumReceivedDataSizePerCommand bounds the bytes received for one
 	// command (0: no limit, as PowerShell); beyond it the command's results

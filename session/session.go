@@ -151,10 +151,9 @@ func newSession(c ConnectionOptions, t *Table, h Hooks, host HostHandler) (*Sess
 
 // open creates the shell and opens the pool.
 func (s *Session) open(ctx context.Context, o NewOptions) error {
-	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{
-		RunspacePoolID: s.instanceID, MinRunspaces: o.MinRunspaces, MaxRunspaces: o.MaxRunspaces,
-		Defragmenter: psrp.DefragmenterOptions{MaxMessageSize: s.maxObject()},
-	})
+	cfg := s.poolConfig()
+	cfg.MinRunspaces, cfg.MaxRunspaces = o.MinRunspaces, o.MaxRunspaces
+	pool, err := psrp.NewClientPool(cfg)
 	if err != nil {
 		return err
 	}
@@ -227,11 +226,23 @@ func (s *Session) open(ctx context.Context, o NewOptions) error {
 	return nil
 }
 
+// poolConfig is the psrp configuration of the session's pool: received
+// messages are bounded by MaximumReceivedObjectSize, else by the
+// transport's response limit (psrp.DefragmenterOptionsFor).
+func (s *Session) poolConfig() psrp.ClientPoolConfig {
+	cfg := psrp.ClientPoolConfig{RunspacePoolID: s.instanceID, ResponseLimit: s.wc.MaxResponseBytes()}
+	if n := s.conn.SessionOption.MaximumReceivedObjectSize; n > 0 {
+		cfg.Defragmenter = psrp.DefragmenterOptions{MaxMessageSize: n, MaxBufferedBytes: n}
+	}
+	return cfg
+}
+
+// maxObject is the largest received object (message) accepted.
 func (s *Session) maxObject() int {
 	if n := s.conn.SessionOption.MaximumReceivedObjectSize; n > 0 {
 		return n
 	}
-	return DefaultMaximumReceivedObjectSize
+	return psrp.DefragmenterOptionsFor(s.wc.MaxResponseBytes()).MaxMessageSize
 }
 
 // afterOpen sizes envelopes and fragments by the server's protocol

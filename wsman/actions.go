@@ -3,9 +3,12 @@ package wsman
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // ShellRef identifies a shell: its resource URI (the PowerShell
@@ -42,8 +45,14 @@ type PowerShellShell struct {
 	// ConfigurationName selects the session configuration
 	// ("Microsoft.PowerShell" when empty; a full resource URI is allowed).
 	ConfigurationName string
-	// ShellID is the client-chosen shell id (the runspace pool id); it is
-	// sent upper-case.
+	// ShellID is the shell id: it must be the runspace pool id (the RPID
+	// of the messages in CreationXML, as PowerShell's own client sends), in
+	// GUID form; it is sent upper-case. This package knows nothing of PSRP,
+	// so it cannot take it from CreationXML: CreatePowerShell rejects an
+	// empty or malformed ShellID with ErrInvalidShellID. (A server would
+	// choose its own id, and a new client's Connect to the shell would then
+	// fail, because Windows requires the pool id of CONNECT_RUNSPACEPOOL
+	// to equal the shell id.)
 	ShellID string
 	// Name is the session name (shown by Get-PSSession; .NET skips shells
 	// without a name when it lists disconnected sessions).
@@ -62,9 +71,19 @@ type PowerShellShell struct {
 	Options []Option
 }
 
+// ErrInvalidShellID is returned by CreatePowerShell, before anything is
+// sent, when PowerShellShell.ShellID is empty or not a GUID.
+var ErrInvalidShellID = errors.New("wsman: PowerShellShell.ShellID must be the runspace pool id (a GUID)")
+
 // CreatePowerShell creates a PowerShell shell (opens the transport of a
-// runspace pool).
+// runspace pool). p.ShellID must be the runspace pool id (ErrInvalidShellID).
 func (c *Client) CreatePowerShell(ctx context.Context, p PowerShellShell) (*CreateResponse, error) {
+	if p.ShellID == "" {
+		return nil, fmt.Errorf("%w: it is empty", ErrInvalidShellID)
+	}
+	if _, err := uuid.Parse(p.ShellID); err != nil || len(p.ShellID) != 36 {
+		return nil, fmt.Errorf("%w: %q is not a GUID of the form XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX", ErrInvalidShellID, p.ShellID)
+	}
 	pv := p.ProtocolVersion
 	if pv == "" {
 		pv = "2.3"
@@ -202,6 +221,16 @@ func (c *Client) Signal(ctx context.Context, ref ShellRef, commandID, code strin
 		Body: []*Element{(&Signal{CommandID: strings.ToUpper(commandID), Code: code}).Element()},
 	})
 	return err
+}
+
+// StopPipeline stops a running PowerShell pipeline, as PowerShell's own
+// client does: a Signal to the command with exactly SignalPowerShellStop
+// (MS-PSRP 3.1.5.3.9). The command stays until it is terminated
+// (SignalTerminate), so its remaining output and final PIPELINE_STATE can
+// still be received. Any other code, such as SignalCtrlC, makes a Windows
+// server close the command instead.
+func (c *Client) StopPipeline(ctx context.Context, ref ShellRef, commandID string) error {
+	return c.Signal(ctx, ref, commandID, SignalPowerShellStop)
 }
 
 // Delete deletes (closes) a shell.

@@ -71,10 +71,30 @@ type Config struct {
 
 	// AllowRedirection follows HTTP redirects (PowerShell's
 	// -AllowRedirection): for every redirect status (301, 302, 303, 307,
-	// 308) the same envelope is posted again to the Location. A redirect
-	// from https to http is always refused (ErrInsecureRedirect). Without
-	// it a redirect is an *HTTPError carrying the Location.
+	// 308) the same envelope is posted again, with the same
+	// authentication, to the Location. Only a Location on the endpoint's
+	// own origin (same scheme, host and port) is followed; one on another
+	// origin fails with ErrCrossHostRedirect before anything is sent to it
+	// unless AllowCrossHostRedirection is also set. A redirect from https
+	// to http is always refused (ErrInsecureRedirect). Without
+	// AllowRedirection a redirect is an *HTTPError carrying the Location.
+	//
+	// PowerShell's -AllowRedirection has no such host check: it follows a
+	// redirect to any URI (up to MaximumConnectionRedirectionCount, 5 by
+	// default) with the session's credentials. This client is stricter,
+	// as net/http is (it drops Authorization on a redirect to another
+	// host): a server, or whoever can forge its answer over plain http://,
+	// must not be able to collect the credentials (a Basic password, or an
+	// NTLM login followed by sealed traffic) at a host of its choosing.
 	AllowRedirection bool
+	// AllowCrossHostRedirection, with AllowRedirection, also follows a
+	// redirect to another origin (scheme, host or port), sending the
+	// credentials there: what PowerShell's -AllowRedirection does, and
+	// what Exchange Online-style endpoints, which redirect to the server
+	// holding the mailbox, need. Set it only when every host the endpoint
+	// may redirect to is trusted with the credentials. https to http is
+	// refused even then.
+	AllowCrossHostRedirection bool
 	// MaxRedirects bounds the redirects followed for one request
 	// (DefaultMaxRedirects, 5, when zero; PowerShell's
 	// MaximumConnectionRedirectionCount); beyond it the request fails
@@ -91,7 +111,11 @@ type Config struct {
 	// MaxEnvelopeSize is the initial wsman:MaxEnvelopeSize in bytes
 	// (DefaultMaxEnvelopeSize when zero); see SetMaxEnvelopeSize.
 	MaxEnvelopeSize int
-	// MaxResponseBytes caps a response body (DefaultMaxResponseBytes).
+	// MaxResponseBytes caps a response body (DefaultMaxResponseBytes when
+	// zero). It is passed to Auth (auth.WrapOptions.MaxResponseBytes), so
+	// the NTLM and Kerberos transports, which buffer and unseal encrypted
+	// bodies, stop at it too; beyond it a request fails with
+	// ErrResponseTooLarge.
 	MaxResponseBytes int64
 	// Limits bound response XML parsing (MaxBytes defaults to
 	// MaxResponseBytes).
@@ -113,8 +137,9 @@ type Config struct {
 	// implement MS-WSMV robust connections.
 	RequestHook func(ctx context.Context, h *Header)
 
-	// Logger receives debug logs (action, URL, status, timing); nil means
-	// none. Credentials and message bodies are never logged.
+	// Logger receives debug logs (action, URL, status, timing; for a
+	// failed request or failed authentication the action and the error);
+	// nil means none. Credentials and message bodies are never logged.
 	Logger *slog.Logger
 }
 
@@ -181,7 +206,12 @@ func NewClient(endpoint string, cfg Config) (*Client, error) {
 		rt = tr
 	}
 	if cfg.Auth != nil {
-		rt, err = cfg.Auth.Wrap(rt, auth.WrapOptions{AllowUnencrypted: cfg.AllowUnencrypted, Logger: cfg.Logger})
+		rt, err = cfg.Auth.Wrap(rt, auth.WrapOptions{
+			AllowUnencrypted:       cfg.AllowUnencrypted,
+			MaxResponseBytes:       c.cfg.MaxResponseBytes,
+			AllowCrossHostRedirect: cfg.AllowCrossHostRedirection,
+			Logger:                 cfg.Logger,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("wsman: %s authentication: %w", cfg.Auth.Scheme(), err)
 		}
@@ -260,6 +290,10 @@ func (c *Client) redirectTarget(resp *http.Response, n int) (*url.URL, error) {
 	}
 	if (c.url.Scheme == "https" || resp.Request.URL.Scheme == "https") && u.Scheme != "https" {
 		return nil, ErrInsecureRedirect
+	}
+	if !c.cfg.AllowCrossHostRedirection && !auth.SameOrigin(c.url, u) {
+		return nil, fmt.Errorf("%w (%s://%s to %s://%s; set Config.AllowCrossHostRedirection to allow it)",
+			ErrCrossHostRedirect, c.url.Scheme, c.url.Host, u.Scheme, truncate(u.Host, 256))
 	}
 	return u, nil
 }
@@ -378,9 +412,29 @@ func (c *Client) roundTrip(ctx context.Context, env *Envelope) (*Envelope, error
 	}
 	resp, data, err := c.doHTTP(ctx, env.Marshal(), env.Header.Action, timeout)
 	if err != nil {
+		c.logFailure(ctx, env.Header.Action, err)
 		return nil, err
 	}
-	return c.handleResponse(env, resp, data)
+	out, err := c.handleResponse(env, resp, data)
+	if err != nil {
+		c.logFailure(ctx, env.Header.Action, err)
+	}
+	return out, err
+}
+
+// logFailure writes a debug line for a failed request (transport error,
+// refused authentication, HTTP error, fault): the action, the URL without
+// user info and the error, which never holds credentials. The w:TimedOut
+// fault that ends a Receive long poll is not a failure (Receive reports it
+// as ReceiveResponse.TimedOut) and gets no such line.
+func (c *Client) logFailure(ctx context.Context, action string, err error) {
+	if c.log == nil || (action == ActionReceive && errors.Is(err, ErrOperationTimeout)) {
+		return
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "wsman request failed",
+		slog.String("action", shortAction(action)),
+		slog.String("url", c.url.Redacted()),
+		slog.String("error", err.Error()))
 }
 
 // doHTTP posts one SOAP body and reads the (bounded) response.
@@ -468,10 +522,11 @@ func (c *Client) Post(ctx context.Context, envelope []byte) ([]byte, error) {
 		req = &Envelope{}
 	}
 	resp, data, err := c.doHTTP(ctx, envelope, action, timeout)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		_, err = c.classify(req, resp, data)
 	}
-	if _, err := c.classify(req, resp, data); err != nil {
+	if err != nil {
+		c.logFailure(ctx, action, err)
 		return nil, err
 	}
 	return data, nil
@@ -499,9 +554,10 @@ func (c *Client) handleResponse(req *Envelope, resp *http.Response, data []byte)
 // returns the parsed envelope (nil when a 2xx body did not parse).
 func (c *Client) classify(req *Envelope, resp *http.Response, data []byte) (*Envelope, error) {
 	if resp.StatusCode == http.StatusUnauthorized {
-		e := &AuthError{}
+		e := &AuthError{StatusCode: resp.StatusCode, Reason: "no authentication configured"}
 		if c.cfg.Auth != nil {
 			e.Scheme = c.cfg.Auth.Scheme()
+			e.Reason = "the server refused the request"
 		}
 		for _, v := range resp.Header.Values("WWW-Authenticate") {
 			s := v

@@ -28,10 +28,26 @@
 // see ParseConnectionURI and BuildURL) and a Config: an auth.Authenticator
 // (whose RoundTripper wraps the HTTP transport), TLS options (CA pool,
 // client certificates, an explicit InsecureSkipVerify), proxy (environment
-// by default), redirection (off unless AllowRedirection, at most
-// MaxRedirects), a response size cap, OperationTimeout (sent in the header)
-// kept separate from the HTTP deadline, and an optional *slog.Logger.
-// Credentials are never logged or put in errors.
+// by default), redirection (see below), a response size cap
+// (MaxResponseBytes, which the authenticators apply too, to sealed bodies
+// as they arrive), OperationTimeout (sent in the header) kept separate from
+// the HTTP deadline, and an optional *slog.Logger, which gets a debug line
+// for every request and every failure (action and error). Credentials are
+// never logged or put in errors.
+//
+// # Redirects
+//
+// PowerShell follows a redirect only with -AllowRedirection, up to
+// MaximumConnectionRedirectionCount (5) times, and then to any URI, with
+// the session's credentials. This client follows one only with
+// Config.AllowRedirection, at most Config.MaxRedirects (5) times, posting
+// the same envelope again; and, like net/http, it sends the credentials
+// only to the endpoint's own origin (scheme, host and port): a Location on
+// another origin fails with ErrCrossHostRedirect before anything is sent
+// there, unless Config.AllowCrossHostRedirection opts in (Exchange
+// Online-style endpoints that redirect to the server holding a mailbox
+// need it). A redirect from https to http is always refused
+// (ErrInsecureRedirect).
 //
 // Each action is a Client method taking a context.Context; cancelling it
 // aborts the request in flight. Each Client sends one wsmv:SessionId on
@@ -51,8 +67,12 @@
 // ErrInvalidState and others. Client.Receive reports the w:TimedOut fault
 // as ReceiveResponse.TimedOut ("nothing yet, receive again") rather than
 // as an error. Other HTTP errors are an *HTTPError with the status and at
-// most 1 KiB of the body; a 401 is an *AuthError (errors.Is
-// ErrUnauthorized). Malformed XML is an *XMLError.
+// most 1 KiB of the body; a 401, and an authenticator's own refusal, is an
+// *AuthError, which is auth.AuthError (errors.Is ErrUnauthorized matches it
+// and the Kerberos and certificate errors too). A response over
+// MaxResponseBytes, found here or in an authenticator, is
+// ErrResponseTooLarge, which is auth.ErrResponseTooLarge. Malformed XML is
+// an *XMLError.
 //
 // Not covered yet: WS-Eventing, CredSSP, and MS-WSMV robust-connection
 // retransmission logic (only the hooks to send its headers exist).

@@ -96,11 +96,14 @@ type EnumerationResult struct {
 }
 
 // EnumerateResponseElement builds n:EnumerateResponse in the optimized form
-// Windows uses (w:Items, w:EndOfSequence).
+// Windows uses (w:Items, w:EndOfSequence). With no items it leaves w:Items
+// out, as Windows does for a shell without commands
+// (test_psrp_disconnect_runspaces, exchanges 12 and 13).
 func (r *EnumerationResult) EnumerateResponseElement() *Element {
 	el := NewElement(NSEnumeration, "EnumerateResponse").AddText(NSEnumeration, "EnumerationContext", r.Context)
-	items := NewElement(NSWSMan, "Items").Add(r.Items...)
-	el.Add(items)
+	if len(r.Items) > 0 {
+		el.Add(NewElement(NSWSMan, "Items").Add(r.Items...))
+	}
 	if r.EndOfSequence {
 		el.Add(NewElement(NSWSMan, "EndOfSequence"))
 	}
@@ -122,7 +125,8 @@ func (r *EnumerationResult) PullResponseElement() *Element {
 
 // ParseEnumerationResult reads n:EnumerateResponse or n:PullResponse; Items
 // and EndOfSequence are accepted in either the wsman or the enumeration
-// namespace.
+// namespace. An absent Items (what Windows sends for an empty enumeration)
+// and an empty one both mean no items.
 func ParseEnumerationResult(el *Element) (*EnumerationResult, error) {
 	if !el.Is(NSEnumeration, "EnumerateResponse") && !el.Is(NSEnumeration, "PullResponse") {
 		return nil, unexpected("n:EnumerateResponse or n:PullResponse", el)

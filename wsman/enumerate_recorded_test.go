@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -65,4 +66,40 @@ func TestRecordedEnumeratedShellFields(t *testing.T) {
 		MemoryUsed:      "46MB",
 	}, first)
 	assert.True(t, first.IsPowerShell())
+}
+
+// Windows leaves w:Items out of the EnumerateResponse for a shell without
+// commands (test_psrp_disconnect_runspaces, exchanges 12 and 13); other
+// servers send an empty w:Items. EnumerateCommands returns no commands and
+// no error for both, and EnumerateResponseElement writes what Windows does.
+func TestRecordedEmptyCommandEnumerate(t *testing.T) {
+	rec := recordings.LoadNamed(t, "test_psrp_disconnect_runspaces")
+	for _, i := range []int{12, 13} {
+		recorded, err := ParseEnvelope([]byte(rec.Messages[i].Response))
+		require.NoError(t, err)
+		require.Equal(t, ResponseAction(ActionEnumerate), recorded.Header.Action, "exchange %d", i)
+		body := recorded.BodyElement()
+		require.Nil(t, body.Child(NSWSMan, "Items"), "exchange %d: the recorded response has no Items", i)
+
+		res, err := ParseEnumerationResult(body)
+		require.NoError(t, err)
+		assert.Empty(t, res.Items)
+		assert.True(t, res.EndOfSequence)
+		assert.Equal(t, body.String(), res.EnumerateResponseElement().String(),
+			"exchange %d: EnumerateResponseElement writes the recorded body", i)
+
+		withItems := body.Clone()
+		withItems.Children = append([]*Element{withItems.Children[0], NewElement(NSWSMan, "Items")}, withItems.Children[1:]...)
+		for name, b := range map[string]*Element{"recorded (no Items)": body, "empty Items": withItems} {
+			srv := soapServer(t, func(req *Envelope) (int, *Envelope) {
+				resp := &Envelope{Header: Header{Action: ResponseAction(ActionEnumerate), RelatesTo: req.Header.MessageID,
+					MessageID: "uuid:" + strings.Repeat("0", 8)}, Body: []*Element{b}}
+				return 200, resp
+			})
+			c := newTestClient(t, srv.URL, Config{})
+			cmds, err := c.EnumerateCommands(context.Background(), "B6631D8E-65A0-49F2-9053-A1B156C95777")
+			require.NoError(t, err, name)
+			assert.Empty(t, cmds, name)
+		}
+	}
 }

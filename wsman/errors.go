@@ -3,9 +3,10 @@ package wsman
 import (
 	"errors"
 	"fmt"
-	"github.com/psremoting/psremoting/auth"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/psremoting/psremoting/auth"
 )
 
 // maxErrorBody bounds how much of an HTTP error body is kept in HTTPError.
@@ -61,35 +62,23 @@ func boundedBody(body []byte) string {
 // authenticators' own *auth.AuthError: it is auth.ErrUnauthorized.
 var ErrUnauthorized = auth.ErrUnauthorized
 
-// AuthError is an HTTP 401 from the server: the credentials (or the
-// authentication method) were refused. It never contains credentials.
-type AuthError struct {
-	// Scheme is the client's authentication method, "" for none.
-	Scheme string
-	// Offered lists the schemes of the server's WWW-Authenticate headers.
-	Offered []string
-}
-
-// Error implements the error interface.
-func (e *AuthError) Error() string {
-	s := "wsman: authentication failed (HTTP 401)"
-	if e.Scheme != "" {
-		s += " using " + e.Scheme
-	} else {
-		s += " (no authentication configured)"
-	}
-	if len(e.Offered) > 0 {
-		s += "; server offers " + strings.Join(e.Offered, ", ")
-	}
-	return s
-}
-
-// Is matches ErrUnauthorized.
-func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
+// AuthError is an authentication failure: an HTTP 401 from the server
+// (the credentials or the authentication method were refused; Offered
+// lists the schemes the server offers) or an authenticator's own refusal or
+// failed handshake. It is auth.AuthError, so one errors.As finds both. It
+// never contains credentials.
+type AuthError = auth.AuthError
 
 // ErrResponseTooLarge is returned when a response body exceeds
-// Config.MaxResponseBytes.
-var ErrResponseTooLarge = errors.New("wsman: response body exceeds the configured limit")
+// Config.MaxResponseBytes, whether the client or an authenticator (which
+// buffers and unseals encrypted bodies) found it: it is
+// auth.ErrResponseTooLarge.
+var ErrResponseTooLarge = auth.ErrResponseTooLarge
+
+// ErrCrossHostRedirect is returned for a redirect to another origin
+// (scheme, host or port) than the endpoint's, which is followed only with
+// Config.AllowCrossHostRedirection: it is auth.ErrCrossHostRedirect.
+var ErrCrossHostRedirect = auth.ErrCrossHostRedirect
 
 // ErrTooManyRedirects is returned when a request was redirected more than
 // Config.MaxRedirects times.

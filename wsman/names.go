@@ -100,10 +100,15 @@ const (
 	// SignalTerminate closes a command (frees it on the server).
 	SignalTerminate = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate"
 	// SignalPowerShellStop stops a running PowerShell pipeline. The spelling
-	// "crtl_c" is what MS-PSRP mandates and what the Windows server plugin
-	// compares against ordinally; any other code closes the command instead.
+	// "crtl_c" is what MS-PSRP 3.1.5.3.9 mandates, what PowerShell's client
+	// sends and what the Windows server plugin compares against ordinally;
+	// any other code (another case, "ctrl_c", SignalCtrlC) closes the
+	// command instead, and the next Receive for it fails with fault
+	// 2150858843 (ErrShellNotFound). See Client.StopPipeline.
 	SignalPowerShellStop = "powershell/signal/crtl_c"
-	// SignalCtrlC is the WinRS Ctrl+C signal for cmd shells.
+	// SignalCtrlC is the WinRS Ctrl+C signal for cmd shells (MS-WSMV
+	// 2.2.5.6). On a PowerShell command it is not a stop: Windows closes
+	// the command.
 	SignalCtrlC = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_c"
 	// SignalCtrlBreak is the WinRS Ctrl+Break signal for cmd shells.
 	SignalCtrlBreak = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_break"

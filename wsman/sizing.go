@@ -69,6 +69,12 @@ func (c *Client) MaxPayloadSize() int {
 	return maxPayload(c.MaxEnvelopeSize(), c.sendSkeletonSize())
 }
 
+// MaxResponseBytes returns the response body limit in effect
+// (Config.MaxResponseBytes, or DefaultMaxResponseBytes). Pass it to the
+// layers above (psrp.ClientPoolConfig.ResponseLimit) so that their memory
+// limits follow it.
+func (c *Client) MaxResponseBytes() int64 { return c.cfg.MaxResponseBytes }
+
 // MaxPayloadSizeFor is MaxPayloadSize for another envelope size.
 func (c *Client) MaxPayloadSizeFor(maxEnvelope int) int {
 	return maxPayload(maxEnvelope, c.sendSkeletonSize())

@@ -317,8 +317,13 @@ func TestRedirects(t *testing.T) {
 	assert.Equal(t, final.URL+"/wsman", he.Location)
 	assert.Zero(t, hits.Load())
 
-	// Allowed: followed, body re-sent.
+	// Allowed, but to another host (another port): refused.
 	c = newTestClient(t, redirect.URL, Config{AllowRedirection: true})
+	require.ErrorIs(t, c.Delete(context.Background(), testRef), ErrCrossHostRedirect)
+	assert.Zero(t, hits.Load())
+
+	// Allowed across hosts: followed, body re-sent.
+	c = newTestClient(t, redirect.URL, Config{AllowRedirection: true, AllowCrossHostRedirection: true})
 	require.NoError(t, c.Delete(context.Background(), testRef))
 	assert.EqualValues(t, 1, hits.Load())
 

@@ -44,9 +44,37 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
+	status := exitStatus(run(ctx, os.Args[1:], os.Stdout, os.Getenv), os.Stderr)
+	stop()
+	os.Exit(status)
+}
+
+// usageError is a command-line mistake: the exit status is 2. When
+// reported is set, the flag package has already printed it with the usage.
+type usageError struct {
+	err      error
+	reported bool
+}
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitStatus prints err on stderr and returns the exit status, by the flag
+// package's convention: 0 on success and for -h (the usage is printed), 2
+// for a usage error, 1 for any other failure.
+func exitStatus(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		if !ue.reported {
+			fmt.Fprintln(stderr, "error:", err)
+		}
+		return 2
+	default:
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
 	}
 }
 
@@ -71,11 +99,17 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.sessionName, "name", "Nightly", "session name")
 	fs.StringVar(&c.script, "script", `1..5 | ForEach-Object { "Return $_"; Start-Sleep -Milliseconds 100 }`, "script to run in the disconnected session")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err: err, reported: true}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{err: fmt.Errorf("unexpected arguments: %q", fs.Args())}
 	}
 	c.password = getenv("PSREMOTING_PASSWORD")
 	if c.url != "" && c.user == "" {
-		return nil, errors.New("-url needs -user (and $PSREMOTING_PASSWORD)")
+		return nil, usageError{err: errors.New("-url needs -user (and $PSREMOTING_PASSWORD)")}
 	}
 	return c, nil
 }
@@ -93,7 +127,7 @@ func newClient(cfg *config) (session.ConnectionOptions, error) {
 	case "basic":
 		a = session.AuthBasic
 	default:
-		return session.ConnectionOptions{}, fmt.Errorf("unsupported -auth %q (use ntlm, negotiate, kerberos or basic)", cfg.authMethod)
+		return session.ConnectionOptions{}, usageError{err: fmt.Errorf("unsupported -auth %q (use ntlm, negotiate, kerberos or basic)", cfg.authMethod)}
 	}
 	return session.ConnectionOptions{
 		ConnectionURI:  cfg.url,
@@ -187,11 +221,25 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 
 func upperID(s string) string { return strings.ToUpper(s) }
 
+// displayBudget bounds the tree a displayed value may expand to (see
+// clixml.Expansion): about one screenful of text.
+const displayBudget = 64 << 10
+
 // display renders a value as PowerShell's default view would for simple
-// values.
+// values. The value comes from the server: shared references can make a
+// tree walk of it (fmt.Sprint of clixml.ToGo's result) exponential, so a
+// value beyond displayBudget is shown in its JSON form, whose size is
+// linear in the value's.
 func display(v clixml.Value) string {
 	if o, ok := v.(*clixml.Object); ok && o.HasToString {
 		return o.ToString
 	}
-	return fmt.Sprint(clixml.ToGo(v))
+	if g, err := (clixml.ConvertOptions{MaxExpansion: displayBudget}).ToGo(v); err == nil {
+		return fmt.Sprint(g)
+	}
+	js, err := clixml.JSON(v)
+	if err != nil {
+		return fmt.Sprintf("(cannot display: %v)", err)
+	}
+	return string(js)
 }

@@ -4,15 +4,25 @@
 //
 // Usage:
 //
-//	go run ./examples/fakeserver -addr 127.0.0.1:5985 -user NAME -password PASS
+//	PSREMOTING_PASSWORD=PASS go run ./examples/fakeserver -addr 127.0.0.1:5985 -user NAME
 //
-// It prints the listening URL and serves until interrupted (Ctrl+C).
+// It prints the listening URL and serves until interrupted (Ctrl+C). The
+// password of -user is read from $PSREMOTING_PASSWORD, never from a flag (a
+// flag value is visible to every local user in the process list). Without
+// -user the server requires no authentication: anyone who can reach it runs
+// commands, and the program says so on stderr.
+//
+// Like a default Windows server (AllowUnencrypted=false), it refuses Basic
+// authentication and unencrypted NTLM messages over plain HTTP: clients use
+// NTLM with message encryption, or -tls, or the server is started with
+// -allow-unencrypted.
 //
 // Flags:
 //
 //	-addr HOST:PORT          listen address (default 127.0.0.1:5985; port 0 picks one)
-//	-user NAME -password PW  the account clients log in with (no flags: no authentication)
+//	-user NAME               the account clients log in with, password in $PSREMOTING_PASSWORD (none: no authentication)
 //	-auth LIST               accepted methods: basic,ntlm,certificate (default basic,ntlm)
+//	-allow-unencrypted       accept Basic and unencrypted messages over plain HTTP (WinRM's AllowUnencrypted=true)
 //	-tls                     serve HTTPS with a self-signed certificate for 127.0.0.1
 //	-cert-out FILE           with -tls: write the server certificate (PEM) there for clients to trust
 //	-config LIST             PowerShell configuration names (default Microsoft.PowerShell)
@@ -50,24 +60,58 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
+	status := exitStatus(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(status)
+}
+
+// usageError is a command-line mistake: the exit status is 2. When
+// reported is set, the flag package has already printed it with the usage.
+type usageError struct {
+	err      error
+	reported bool
+}
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError with a formatted message.
+func usagef(format string, args ...any) error {
+	return usageError{err: fmt.Errorf(format, args...)}
+}
+
+// exitStatus prints err on stderr and returns the exit status, by the flag
+// package's convention: 0 on success and for -h (the usage is printed), 2
+// for a usage error, 1 for any other failure.
+func exitStatus(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		if !ue.reported {
+			fmt.Fprintln(stderr, "fakeserver:", err)
 		}
-		fmt.Fprintln(os.Stderr, "fakeserver:", err)
-		os.Exit(1)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "fakeserver:", err)
+		return 1
 	}
 }
 
-// run parses args, starts the server, prints its URL on stdout and serves
-// until ctx is cancelled.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// passwordEnv names the environment variable that holds the password of
+// -user.
+const passwordEnv = "PSREMOTING_PASSWORD"
+
+// run parses args (and the password from getenv), starts the server, prints
+// its URL on stdout and serves until ctx is cancelled.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fakeserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:5985", "listen address")
-	user := fs.String("user", "", "user name clients authenticate as")
-	password := fs.String("password", "", "password of -user")
+	user := fs.String("user", "", "user name clients authenticate as; the password comes from $"+passwordEnv+" (none: no authentication)")
 	authList := fs.String("auth", "basic,ntlm", "accepted authentication methods: basic,ntlm,certificate")
+	allowUnencrypted := fs.Bool("allow-unencrypted", false, "accept Basic and unencrypted messages over plain HTTP (WinRM's AllowUnencrypted=true)")
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate")
 	certOut := fs.String("cert-out", "", "with -tls: write the server certificate (PEM) to this file")
 	configs := fs.String("config", wsmantest.DefaultConfigurationName, "comma-separated PowerShell configuration names")
@@ -79,16 +123,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noBuiltins := fs.Bool("no-builtins", false, "disable the built-in script subset")
 	verbose := fs.Bool("v", false, "log requests to stderr")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err: err, reported: true}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return usagef("unexpected arguments: %q", fs.Args())
 	}
-	if (*user == "") != (*password == "") {
-		return errors.New("-user and -password go together")
+	password := ""
+	if *user != "" {
+		if password = getenv(passwordEnv); password == "" {
+			return usagef("-user needs its password in $%s", passwordEnv)
+		}
 	}
 	opts := wsmantest.Options{
 		Addr:                *addr,
+		AllowUnencrypted:    *allowUnencrypted,
 		DefaultIdleTimeout:  *idle,
 		MaxIdleTimeout:      *maxIdle,
 		MaxOperationTimeout: *maxOp,
@@ -105,7 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *user != "" {
-		opts.Users = map[string]string{*user: *password}
+		opts.Users = map[string]string{*user: password}
 	}
 	for _, m := range strings.Split(*authList, ",") {
 		switch strings.ToLower(strings.TrimSpace(m)) {
@@ -115,7 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthNTLM)
 		case "certificate", "cert":
 			if !*useTLS {
-				return errors.New("-auth certificate needs -tls")
+				return usagef("-auth certificate needs -tls")
 			}
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthCertificate)
 			if *user != "" {
@@ -123,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		case "":
 		default:
-			return fmt.Errorf("unknown -auth method %q (want basic, ntlm or certificate)", m)
+			return usagef("unknown -auth method %q (want basic, ntlm or certificate)", m)
 		}
 	}
 	if *verbose {
@@ -142,10 +193,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintln(stdout, srv.URL)
 	if *user == "" {
-		fmt.Fprintln(stdout, "no authentication (every request runs as user \"user\")")
+		fmt.Fprintf(stderr, "fakeserver: WARNING: no authentication: anyone who can reach %s runs commands (as user %q); set -user and $%s\n",
+			srv.URL, wsmantest.AnonymousUserDefault, passwordEnv)
 	}
+	fmt.Fprintln(stdout, srv.URL)
 	<-ctx.Done()
 	return nil
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,15 +17,54 @@ import (
 	"github.com/psremoting/psremoting/wsman"
 )
 
-// startServer runs the program on a free port and returns the URL it
-// printed, and a function that stops it and returns run's error.
+// demoEnv is the environment of a program run whose password is demo-pw.
+func demoEnv(name string) string {
+	if name == passwordEnv {
+		return "demo-pw"
+	}
+	return ""
+}
+
+func noEnv(string) string { return "" }
+
+// lockedBuffer is a bytes.Buffer safe for the program's writes and the
+// test's reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServer runs the program on a free port with the password demo-pw in
+// its environment and returns the URL it printed, and a function that stops
+// it and returns run's error.
 func startServer(t *testing.T, args ...string) (string, func() error) {
+	t.Helper()
+	url, _, stop := startServerEnv(t, demoEnv, args...)
+	return url, stop
+}
+
+// startServerEnv is startServer with the environment getenv; it also
+// returns what the program wrote on stderr.
+func startServerEnv(t *testing.T, getenv func(string) string, args ...string) (string, *lockedBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
+	stderr := &lockedBuffer{}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		errc <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), getenv, pw, stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -32,7 +73,7 @@ func startServer(t *testing.T, args ...string) (string, func() error) {
 		t.Fatalf("no URL printed: %v (%v)", err, <-errc)
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	return strings.TrimSpace(line), func() error {
+	return strings.TrimSpace(line), stderr, func() error {
 		cancel()
 		select {
 		case err := <-errc:
@@ -45,7 +86,7 @@ func startServer(t *testing.T, args ...string) (string, func() error) {
 }
 
 func TestRunServesRequests(t *testing.T) {
-	url, stop := startServer(t, "-user", "demo", "-password", "demo-pw", "-idle-timeout", "30m")
+	url, stop := startServer(t, "-user", "demo", "-allow-unencrypted", "-idle-timeout", "30m")
 	assert.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), url)
 	assert.True(t, strings.HasSuffix(url, "/wsman"), url)
 
@@ -79,6 +120,50 @@ func TestRunServesRequests(t *testing.T) {
 	require.NoError(t, stop())
 }
 
+// The password comes from $PSREMOTING_PASSWORD, never from a flag (a flag
+// value is visible in the process list to every local user).
+func TestRunPasswordFromEnvironment(t *testing.T) {
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user", "demo", "-password", "demo-pw"}, noEnv, io.Discard, io.Discard)
+	require.Error(t, err, "-password is not a flag")
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user", "demo"}, noEnv, io.Discard, io.Discard)
+	require.ErrorContains(t, err, passwordEnv)
+
+	url, stderr, stop := startServerEnv(t, demoEnv, "-user", "demo")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wc, err := wsman.NewClient(url, wsman.Config{Auth: &auth.NTLM{Username: "demo", Password: "demo-pw"}})
+	require.NoError(t, err)
+	defer wc.CloseIdleConnections()
+	_, err = wc.EnumerateShells(ctx)
+	require.NoError(t, err)
+	require.NoError(t, stop())
+	assert.NotContains(t, stderr.String(), "demo-pw")
+	assert.NotContains(t, stderr.String(), "WARNING")
+}
+
+// Without -user the program serves anyone who can reach it, and says so
+// loudly on stderr.
+func TestRunWarnsWithoutAuthentication(t *testing.T) {
+	_, stderr, stop := startServerEnv(t, noEnv)
+	require.NoError(t, stop())
+	assert.Contains(t, stderr.String(), "WARNING")
+	assert.Contains(t, stderr.String(), "no authentication")
+}
+
+// Like a default Windows server, the program refuses Basic over plain HTTP
+// unless -allow-unencrypted is given.
+func TestRunRefusesBasicOverHTTPByDefault(t *testing.T) {
+	url, stop := startServer(t, "-user", "demo")
+	defer func() { require.NoError(t, stop()) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wc, err := wsman.NewClient(url, wsman.Config{Auth: &auth.Basic{Username: "demo", Password: "demo-pw"}, AllowUnencrypted: true})
+	require.NoError(t, err)
+	defer wc.CloseIdleConnections()
+	_, err = wc.EnumerateShells(ctx)
+	require.ErrorIs(t, err, auth.ErrUnauthorized)
+}
+
 func TestRunTLS(t *testing.T) {
 	certFile := t.TempDir() + "/cert.pem"
 	url, stop := startServer(t, "-tls", "-cert-out", certFile)
@@ -100,7 +185,7 @@ func TestRunBadFlags(t *testing.T) {
 		{"extra"},
 		{"-addr", "256.0.0.1:99999"},
 	} {
-		err := run(context.Background(), args, io.Discard, io.Discard)
+		err := run(context.Background(), args, noEnv, io.Discard, io.Discard)
 		assert.Error(t, err, "%q", args)
 	}
 }

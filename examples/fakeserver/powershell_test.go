@@ -18,7 +18,7 @@ import (
 // message encryption over plain HTTP, as a default Windows server requires)
 // runs a script of the built-in subset on the program, with no handler.
 func TestRunPowerShellBuiltins(t *testing.T) {
-	url, stop := startServer(t, "-user", "demo", "-password", "demo-pw", "-auth", "ntlm")
+	url, stop := startServer(t, "-user", "demo", "-auth", "ntlm")
 	defer func() { require.NoError(t, stop()) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

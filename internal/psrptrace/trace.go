@@ -288,7 +288,7 @@ func (t *Tracer) payloads(index int, dir Direction, action, shell string, ps []P
 			// A connect (from a new client) carries complete fragments of
 			// its own numbering: the new client restarts its ObjectIds at 1,
 			// and Windows fragments connectResponseXml separately from its
-			// main stream (protocol.md §2.12).
+			// main stream (test_psrp_disconnected_commands, exchange 13).
 			r = newReassembler()
 			if p.Element == ElementConnectXML {
 				delete(t.streams, streamKey{strings.ToUpper(shell), Request})

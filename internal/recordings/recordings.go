@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"testing"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -53,9 +52,19 @@ func Dir() (string, error) {
 	}
 }
 
+// TB is the part of testing.TB the loaders use (a *testing.T or
+// *testing.B is one). The package does not import testing, so a program
+// that reads recordings (examples/psrpdump) does not link the test
+// framework.
+type TB interface {
+	Helper()
+	Skipf(format string, args ...any)
+	Fatal(args ...any)
+}
+
 // DirOrSkip returns the recordings folder, or skips the test with a clear
 // message when it is absent.
-func DirOrSkip(tb testing.TB) string {
+func DirOrSkip(tb TB) string {
 	tb.Helper()
 	d, err := Dir()
 	if err != nil {
@@ -164,7 +173,7 @@ func PypsrpFiles(dir string) ([]string, error) {
 
 // LoadAll loads every pypsrp recording, or skips the test where the
 // recordings are absent.
-func LoadAll(tb testing.TB) []*Recording {
+func LoadAll(tb TB) []*Recording {
 	tb.Helper()
 	dir := DirOrSkip(tb)
 	files, err := PypsrpFiles(dir)
@@ -187,7 +196,7 @@ func LoadAll(tb testing.TB) []*Recording {
 
 // LoadNamed loads pypsrp/responses/<name>.yml, or skips the test where the
 // recordings are absent.
-func LoadNamed(tb testing.TB, name string) *Recording {
+func LoadNamed(tb TB, name string) *Recording {
 	tb.Helper()
 	dir := DirOrSkip(tb)
 	r, err := Load(filepath.Join(dir, "pypsrp", "responses", name+".yml"))

@@ -1,6 +1,10 @@
 package recordings
 
-import "testing"
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
 
 func TestLoadAll(t *testing.T) {
 	recs := LoadAll(t)
@@ -26,4 +30,24 @@ func TestLoadAll(t *testing.T) {
 		t.Error("expected some recorded HTTP 500 faults")
 	}
 	t.Logf("%d recordings, %d exchanges, %d faults", len(recs), exchanges, faults)
+}
+
+// The package links no test framework into the programs that use it
+// (examples/psrpdump reads recordings outside any test).
+func TestNoTestingDependency(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("skipping: no go command to list dependencies: %v", err)
+	}
+	for _, pkg := range []string{".", "../../examples/psrpdump"} {
+		out, err := exec.Command(goBin, "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == "testing" {
+				t.Errorf("%s depends on package testing", pkg)
+			}
+		}
+	}
 }

@@ -58,6 +58,17 @@ func comparableEq(a, b any) (eq bool) {
 // and so is an object nested more than MaxConvertDepth deep (v being at
 // depth 1), so that hand-built values of any depth convert without
 // exhausting the stack.
+//
+// Shared objects (<Ref>) convert once and the result shares them: the same
+// []any or OrderedMap appears wherever the object was referenced. The
+// conversion stays linear, but a caller that walks the result as a tree
+// (fmt.Sprint, json.Marshal, reflect.DeepEqual, any recursive printer)
+// visits a shared value once per reference, and a hostile peer can make
+// that exponential: an object of about 1 KB with ten references per level
+// over seven levels prints as 72 MB. For values from a peer, use
+// ConvertOptions.ToGo, which refuses a value whose tree is larger than a
+// budget (see Expansion), or render with JSON, whose size is linear in the
+// value's (shared objects are written once and then referenced).
 func ToGo(v Value) any {
 	c := toGoState{active: map[*Object]bool{}, done: map[*Object]any{}}
 	return c.toGo(v, 1)

@@ -51,7 +51,7 @@ type errorRecord struct {
 	Val        Value   `clixml:"Data"`
 	Missing    string
 	Skipped    string `clixml:"-"`
-	unexported string //nolint:unused
+	unexported string // DecodeInto must leave it alone
 }
 
 func TestDecodeInto(t *testing.T) {
@@ -59,6 +59,7 @@ func TestDecodeInto(t *testing.T) {
 	require.NoError(t, err)
 	var er errorRecord
 	er.Skipped = "keep"
+	er.unexported = "keep"
 	require.NoError(t, DecodeInto(v, &er))
 	assert.Equal(t, "boom", er.Exception.Message)
 	assert.Equal(t, int32(-2146233087), er.Exception.HResult)
@@ -85,6 +86,7 @@ func TestDecodeInto(t *testing.T) {
 	assert.Equal(t, []any{"a", "b"}, er.Any)
 	assert.Equal(t, Dictionary, er.Val.(*Object).Kind)
 	assert.Equal(t, "keep", er.Skipped)
+	assert.Equal(t, "keep", er.unexported)
 }
 
 func TestDecodeIntoErrors(t *testing.T) {

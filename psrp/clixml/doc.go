@@ -16,6 +16,11 @@
 // Equal compares values, shared and cyclic objects included. JSON gives a
 // stable, order-preserving JSON form for tools.
 //
+// Values from a peer may share objects through <Ref>: walking them as a
+// tree can cost far more than their size. Render them with JSON (linear),
+// and convert them with ConvertOptions.ToGo, which refuses a value whose
+// tree would exceed a budget; see ToGo and Expansion.
+//
 // # Decoding
 //
 // Unmarshal decodes one value, such as a PSRP message body. NewDecoder

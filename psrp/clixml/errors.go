@@ -38,13 +38,13 @@ func (e *SyntaxError) Error() string {
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // LimitError reports that the input exceeded one of the DecoderOptions
-// limits, or that the encoder, DecodeInto or JSON met a value beyond
-// theirs. errors.Is(err, ErrLimit) is true.
+// limits, or that the encoder, DecodeInto, JSON or ConvertOptions.ToGo met
+// a value beyond theirs. errors.Is(err, ErrLimit) is true.
 type LimitError struct {
 	// Limit names the limit: "MaxDepth", "MaxInputSize", "MaxStringSize",
 	// "MaxObjects" or "MaxStreamRefs" (DecoderOptions, EncoderOptions),
 	// "MaxDepth" or "MaxSteps" (DecodeIntoOptions, inside a *DecodeError),
-	// or "MaxConvertDepth" (JSON).
+	// "MaxConvertDepth" (JSON) or "MaxExpansion" (ConvertOptions).
 	Limit string
 	// Max is the configured value of the limit.
 	Max int64

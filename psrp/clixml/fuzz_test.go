@@ -79,6 +79,14 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatal(err)
 		}
 		_ = ToGo(v)
+		// Without references a value expands no more than its text, so
+		// the default ConvertOptions never refuse it.
+		if n := Expansion(v, -1); !bytes.Contains(data, []byte("<Ref")) && n > int64(len(data)) {
+			t.Fatalf("a value without references expands to %d, more than its %d bytes", n, len(data))
+		}
+		if _, err := (ConvertOptions{}).ToGo(v); err != nil && !bytes.Contains(data, []byte("<Ref")) {
+			t.Fatalf("ConvertOptions.ToGo of a value without references: %v", err)
+		}
 	})
 }
 

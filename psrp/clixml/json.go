@@ -7,7 +7,10 @@ import (
 	"unicode/utf8"
 )
 
-// JSON returns a JSON form of v for tools and logs. The shape is stable:
+// JSON returns a JSON form of v for tools and logs. It is the bounded way to
+// render a value from a peer: its size is linear in the size of v, since a
+// shared object is written once and referenced afterwards (a tree walk of
+// ToGo's result is not, see ToGo). The shape is stable:
 //
 //   - String: a JSON string; Int32: a JSON number; Bool: true/false; Nil: null.
 //   - Every other primitive: an object with one key, its CLIXML tag, holding

@@ -120,7 +120,9 @@ func DecodeInto(v Value, dst any) error {
 // decode to Go cycles. A struct or array value decoded from a shared
 // object into a zero destination is a copy of its first decoding. Beyond
 // MaxDepth or MaxSteps DecodeInto returns a *DecodeError wrapping a
-// *LimitError (Limit "MaxDepth" or "MaxSteps", Offset -1).
+// *LimitError (Limit "MaxDepth" or "MaxSteps", Offset -1). As with ToGo, a
+// caller that walks the result as a tree visits shared contents once per
+// reference: check a peer's value with Expansion first when that matters.
 func (o DecodeIntoOptions) DecodeInto(v Value, dst any) error {
 	_, err := o.decodeInto(v, dst)
 	return err

@@ -10,10 +10,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +25,7 @@ import (
 	"github.com/masterzen/winrm"
 	"github.com/psremoting/psremoting/auth"
 	"github.com/psremoting/psremoting/wsman"
+	"github.com/psremoting/psremoting/wsman/wsmantest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -315,33 +319,96 @@ func TestTransporterContextCancels(t *testing.T) {
 	}
 }
 
+// fakeWinRM starts a fake WinRM server that stands in for
+// winrm.example.com in the examples: one NTLM user (sealed over http://) and
+// a "hostname" command. It returns the server and a masterzen endpoint for
+// it.
+func fakeWinRM() (*wsmantest.Server, *winrm.Endpoint) {
+	srv := wsmantest.NewServer(wsmantest.Options{
+		Users:       map[string]string{"user": "password"},
+		AuthMethods: []wsmantest.AuthMethod{wsmantest.AuthNTLM},
+	})
+	srv.HandleFunc("hostname", func(ctx context.Context, inv *wsmantest.Invocation) error {
+		_, err := inv.Stdout().Write([]byte("FAKEHOST\r\n"))
+		return err
+	})
+	u, _ := url.Parse(srv.URL)
+	port, _ := strconv.Atoi(u.Port())
+	return srv, winrm.NewEndpoint(u.Hostname(), port, false, false, nil, nil, nil, 0)
+}
+
+// A masterzen endpoint and NTLM decorator become a *wsman.Client, which
+// runs a command on a cmd shell (here on a fake server; on Windows the
+// endpoint would be winrm.NewEndpoint("winrm.example.com", 5986, true, ...)).
 func ExampleNewClient() {
-	ep := winrm.NewEndpoint("winrm.example.com", 5986, true, false, nil, nil, nil, 0)
+	srv, ep := fakeWinRM()
+	defer srv.Close()
 	params := winrm.NewParameters("PT60S", "en-US", 153600)
 	params.TransportDecorator = func() winrm.Transporter { return &winrm.ClientNTLM{} }
 	c, err := NewClient(ep, `DOMAIN\user`, "password", params, nil)
 	if err != nil {
+		fmt.Println(err)
 		return
 	}
-	_ = c // c.CreatePowerShell(ctx, ...), c.Receive(ctx, ...), ...
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	created, err := c.CreateCmd(ctx, wsman.CmdShell{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ref := wsman.ShellRef{ResourceURI: wsman.ResourceCmd, ShellID: created.ShellID()}
+	id, err := c.Command(ctx, ref, &wsman.CommandLine{Command: "hostname"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for {
+		rr, err := c.Receive(ctx, ref, &wsman.Receive{CommandID: id, DesiredStream: "stdout stderr"})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Print(strings.ReplaceAll(string(rr.StreamData("stdout", id)), "\r", ""))
+		if rr.CommandState.Done() {
+			fmt.Println("exit code", rr.CommandState.ExitCode)
+			break
+		}
+	}
+	_ = c.Delete(ctx, ref)
+	// Output:
+	// FAKEHOST
+	// exit code 0
 }
 
 // masterzen's own client sends its requests through this SDK's transport:
 // faults are errors, responses are bounded, and cancelling ctx aborts the
-// request in flight.
+// request in flight. (A fake server stands in for the Windows host.)
 func ExampleTransporter() {
+	srv, ep := fakeWinRM()
+	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ep := winrm.NewEndpoint("winrm.example.com", 5986, true, false, nil, nil, nil, 0)
 	params := winrm.NewParameters("PT60S", "en-US", 153600)
 	params.TransportDecorator = func() winrm.Transporter {
 		return &Transporter{Auth: &auth.NTLM{Username: `DOMAIN\user`, Password: "password"}, Context: ctx}
 	}
 	mc, err := winrm.NewClientWithParameters(ep, "", "", params)
 	if err != nil {
+		fmt.Println(err)
 		return
 	}
-	_ = mc // mc.RunWithContext(ctx, "ipconfig", os.Stdout, os.Stderr), ...
+	var stdout, stderr bytes.Buffer
+	code, err := mc.RunWithContext(ctx, "hostname", &stdout, &stderr)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(strings.ReplaceAll(stdout.String(), "\r", ""))
+	fmt.Println("exit code", code)
+	// Output:
+	// FAKEHOST
+	// exit code 0
 }
 
 // masterzen does not escape (command text is only wrapped in CDATA): a

@@ -163,7 +163,7 @@ func (s *Server) shellElementLocked(sh *shell, view int) *wsman.Element {
 		add("Name", sh.name)
 	}
 	add("ResourceUri", sh.resourceURI)
-	add("Owner", sh.owner)
+	add("Owner", s.ownerName(sh.owner))
 	add("ClientIP", sh.clientIP)
 	if sh.workingDir != "" {
 		add("WorkingDirectory", sh.workingDir)
@@ -325,13 +325,29 @@ func (s *Server) signal(req *request) *response {
 		})
 }
 
-// signalCommandLocked applies a Signal's code to a command: a stop
-// (crtl_c, and on cmd shells ctrl_c / ctrl_break) stops it; terminate and
-// any other code close and free it.
+// powerShellStopAbsolute is PowerShell's stop code in absolute form.
+const powerShellStopAbsolute = "http://schemas.microsoft.com/" + wsman.SignalPowerShellStop
+
+// signalCommandLocked applies a Signal's code to a command: a stop stops
+// it; terminate and any other code close and free it (the next Receive for
+// it gets FaultCommandNotFound).
+//
+// On a PowerShell shell the only stop is PowerShell's own code, compared
+// exactly as the Windows server plugin compares it (ordinally):
+// wsman.SignalPowerShellStop, "powershell/signal/crtl_c" with its "crtl"
+// misspelling (MS-PSRP 3.1.5.3.9), also accepted in the absolute form
+// "http://schemas.microsoft.com/powershell/signal/crtl_c". Any variant
+// ("ctrl_c", other case, the WinRS ctrl_c of MS-WSMV 2.2.5.6 that pypsrp
+// sends in test_psrp_nested_command) closes the command, as on Windows. On
+// a cmd shell the WinRS ctrl_c and ctrl_break codes stop the process.
 func signalCommandLocked(sh *shell, c *command, code string) {
-	code = strings.ToLower(code)
-	isStop := strings.HasSuffix(code, "signal/crtl_c") ||
-		(sh.kind == KindCmd && (strings.HasSuffix(code, "signal/ctrl_c") || strings.HasSuffix(code, "signal/ctrl_break")))
+	var isStop bool
+	if sh.kind == KindCmd {
+		code = strings.ToLower(code)
+		isStop = strings.HasSuffix(code, "signal/ctrl_c") || strings.HasSuffix(code, "signal/ctrl_break")
+	} else {
+		isStop = code == wsman.SignalPowerShellStop || code == powerShellStopAbsolute
+	}
 	if isStop {
 		if c.running {
 			c.stopped = true

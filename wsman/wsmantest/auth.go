@@ -18,6 +18,9 @@ type authContext struct {
 	user string
 	// authLeg is set on the request that completed an NTLM handshake.
 	authLeg bool
+	// mustSeal is set when the request authenticated with NTLM over plain
+	// HTTP on a server without AllowUnencrypted: its body must be sealed.
+	mustSeal bool
 	// unseal and seal are set when the request came with WinRM message
 	// encryption: the response is sealed with the same security context.
 	unseal func(contentType string, body []byte) ([]byte, error)
@@ -115,6 +118,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*authCont
 	token = strings.TrimSpace(token)
 	switch {
 	case strings.EqualFold(scheme, "Basic") && s.methodAllowed(AuthBasic):
+		if !s.unencryptedAllowed(r) {
+			// Basic cannot encrypt: over plain HTTP Windows takes it only
+			// with AllowUnencrypted=true, and answers 401 otherwise.
+			s.logger.Debug("wsmantest: Basic over plain HTTP refused (AllowUnencrypted is off)")
+			s.challenge(w, "")
+			return nil, false
+		}
 		raw, err := base64.StdEncoding.DecodeString(token)
 		if err == nil {
 			user, pass, _ := strings.Cut(string(raw), ":")
@@ -219,11 +229,18 @@ func (s *Server) authenticateNTLM(w http.ResponseWriter, r *http.Request, scheme
 	return nil, false
 }
 
+// unencryptedAllowed reports whether r may carry credentials or a message
+// without WinRM message encryption: over TLS, or with AllowUnencrypted.
+func (s *Server) unencryptedAllowed(r *http.Request) bool {
+	return r.TLS != nil || s.opts.AllowUnencrypted
+}
+
 // ntlmContext builds the authContext of an NTLM-authenticated connection:
 // encrypted requests are unsealed and their responses sealed; plain
-// requests are accepted over TLS only (WinRM's AllowUnencrypted=false).
+// requests are accepted over TLS, or over HTTP with AllowUnencrypted
+// (serveHTTP refuses the others, see authContext.mustSeal).
 func (s *Server) ntlmContext(r *http.Request, sess *ntlm.Session, user string) (*authContext, bool) {
-	ac := &authContext{user: user}
+	ac := &authContext{user: user, mustSeal: !s.unencryptedAllowed(r)}
 	proto, encrypted := auth.ParseEncryptedContentType(r.Header.Get("Content-Type"))
 	if !encrypted || sess == nil {
 		return ac, true

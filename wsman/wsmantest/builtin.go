@@ -23,7 +23,8 @@ import (
 //     backtick line continuation, a newline allowed after "|";
 //   - literals: 'single' and "double" quoted strings (a doubled quote
 //     stands for itself; backtick escapes; $name, ${name} and $_ expanded
-//     in double quotes), integers (Int32, Int64), decimals (Double), $true, $false, $null,
+//     in double quotes), integers (Int32, Int64), decimals (Double), $true, $false, $null
+//     (a bare $null statement writes $null, as in PowerShell),
 //     comma lists, ranges N..M (also with $variables);
 //   - variables: assignment "$x = <pipeline>", and the preference variables
 //     $ErrorActionPreference, $WarningPreference, $VerbosePreference,
@@ -41,7 +42,10 @@ import (
 //     (Foreach-Object, %, foreach; -Process, -Begin, -End, several
 //     positional blocks), Invoke-Expression (iex), Out-String (-Stream;
 //     objects as their ToString text, not PowerShell's table formatting),
-//     Out-Null;
+//     Out-Null, Read-Host (-Prompt; a ReadLine or Prompt host call the
+//     client's host answers, its answer written as output; the call is
+//     sent whatever host the client declared, so a client without a host
+//     must not run it);
 //   - a pipeline sent as commands (AddCommand) of these cmdlets with their
 //     parameters, optionally after one script; client input (PIPELINE_INPUT)
 //     is the pipeline input of the first command, and $input in a script.
@@ -51,12 +55,17 @@ import (
 // `Write-Output 'a'; Start-Sleep -Seconds 5; Write-Output 'b'` run as they
 // do on Windows.
 //
-// Errors behave as in PowerShell: an unknown command writes a
+// Errors behave as in PowerShell: in a script, an unknown command writes a
 // CommandNotFoundException error record (category ObjectNotFound) and the
 // script goes on, so the pipeline completes; Write-Error writes a
 // non-terminating error; under $ErrorActionPreference = 'Stop' (or
 // -ErrorAction Stop) the first error fails the pipeline with that record.
-// Parameter binding errors are ParameterBindingException records. Syntax
+// Parameter binding errors are ParameterBindingException records. In a
+// pipeline sent as commands (AddCommand) an unknown command or a parameter
+// that does not bind is terminating, also inside the script an
+// Invoke-Expression command runs: the pipeline fails with that record and
+// no error record is written, as Windows does
+// (test_client_execute_ps_failure.yml). Syntax
 // PowerShell rejects (an unterminated string, a missing "}") fails the
 // pipeline with a ParseException record. Valid PowerShell outside the subset
 // (if, function, parentheses, operators, $( ) ...) is not interpreted: the
@@ -115,23 +124,30 @@ func resolveBuiltin(inv *Invocation) Handler {
 	}
 	prog, err := compilePipeline(inv.Pipeline, defaultBuiltinLimits)
 	var ue *unsupportedError
+	var nf *notFoundError
 	switch {
 	case errors.As(err, &ue):
 		return nil // valid PowerShell outside the subset
+	case errors.As(err, &nf):
+		// A later command of an AddCommand pipeline is unknown: PowerShell
+		// resolves every command first and fails naming that one.
+		rec := CommandNotFoundError(nf.name)
+		return HandlerFunc(func(context.Context, *Invocation) error { return rec })
 	case err != nil:
 		rec := scriptErrorRecord(err)
 		return HandlerFunc(func(context.Context, *Invocation) error { return rec })
 	case prog == nil:
 		return nil
 	}
-	if !inv.NoInput && !inv.Pipeline[0].IsScript {
+	commands := !inv.Pipeline[0].IsScript
+	if !inv.NoInput && commands {
 		// Commands (AddCommand) with client input: the input is the first
 		// command's pipeline input. (A script reads it with $input.)
 		pl := prog.stmts[0].pipe
 		pl.elems = append([]*bElem{{expr: bVar{name: "input"}}}, pl.elems...)
 	}
 	return HandlerFunc(func(_ context.Context, inv *Invocation) error {
-		return runBuiltin(invocationHost{inv}, prog, defaultBuiltinLimits)
+		return runBuiltinMode(invocationHost{inv}, prog, defaultBuiltinLimits, commands)
 	})
 }
 
@@ -161,7 +177,10 @@ func compilePipeline(cmds []Command, lim builtinLimits) (*bScript, error) {
 			if i == 0 {
 				return nil, nil // the server's own command-not-found applies
 			}
-			return nil, &unsupportedError{what: "the command " + c.Name}
+			if head != nil {
+				return nil, &unsupportedError{what: "the command " + c.Name}
+			}
+			return nil, &notFoundError{name: strings.TrimSpace(c.Name)}
 		}
 		bc := &bCommand{name: strings.TrimSpace(c.Name)}
 		for _, p := range c.Parameters {
@@ -225,11 +244,32 @@ func valueExpr(v clixml.Value, lim builtinLimits) (bExpr, error) {
 	return bLit{v: v}, nil
 }
 
+// notFoundError reports a command of an AddCommand pipeline, after the
+// first, that is not in the subset.
+type notFoundError struct{ name string }
+
+func (e *notFoundError) Error() string { return "command not found: " + e.name }
+
 // runBuiltin runs a compiled script against a host and maps the outcome to
-// a handler result: nil (Completed), an *ErrorRecord (Failed) or the
-// context's error (Stopped).
+// a handler result: nil (Completed), an *ErrorRecord (Failed), a *stopError
+// wrapping the record for a failure under an action preference of Stop, or
+// the context's error (Stopped).
 func runBuiltin(host scriptHost, s *bScript, lim builtinLimits) error {
+	return runBuiltinMode(host, s, lim, false)
+}
+
+// runBuiltinMode is runBuiltin; commands says the pipeline was sent as
+// commands (AddCommand) rather than as a script: then an error that ends a
+// statement (a command not found, a parameter that does not bind), also
+// inside the script of an Invoke-Expression or a script block the pipeline
+// runs, fails the pipeline instead of being written to the error stream,
+// as Windows does (test_client_execute_ps_failure.yml: Invoke-Expression
+// of an unknown command, sent as a command, ends in Failed with the
+// CommandNotFoundException and no ERROR_RECORD). Inside a script the same
+// errors are non-terminating: written, and the script goes on.
+func runBuiltinMode(host scriptHost, s *bScript, lim builtinLimits, commands bool) error {
 	ip := newInterp(host, lim)
+	ip.commands = commands
 	err := ip.runScript(s, func(v clixml.Value) error { return host.WriteOutput(v) })
 	if err == nil {
 		return nil
@@ -239,7 +279,7 @@ func runBuiltin(host scriptHost, s *bScript, lim builtinLimits) error {
 	}
 	var te *terminatingError
 	if errors.As(err, &te) {
-		return te.rec
+		return &stopError{rec: te.rec}
 	}
 	var se *statementError
 	if errors.As(err, &se) {

@@ -197,6 +197,12 @@ func init() {
 			end:     outStringEnd,
 		},
 		{
+			name: "Read-Host", typeName: "Microsoft.PowerShell.Commands.ReadHostCommand",
+			params:  []paramDef{{name: "Prompt", position: 0, remaining: true, typeName: "System.Object"}},
+			start:   readHostStart,
+			process: func(*cmdRun, clixml.Value, bool) error { return nil },
+		},
+		{
 			name: "Out-Null", typeName: "Microsoft.PowerShell.Commands.OutNullCommand",
 			params:  []paramDef{{name: "InputObject", position: -1, pipeline: true, typeName: "System.Management.Automation.PSObject"}},
 			process: func(*cmdRun, clixml.Value, bool) error { return nil },
@@ -790,7 +796,19 @@ func invokeExpression(x *cmdRun, in clixml.Value, hasInput bool) error {
 		}
 		return scriptError(err)
 	}
-	return x.ip.runScript(s, x.emit)
+	err = x.ip.runScript(s, x.emit)
+	var se *statementError
+	if x.ip.commands && errors.As(err, &se) && !strings.Contains(se.rec.FullyQualifiedErrorID, ",") {
+		// The error leaves the cmdlet, which names itself in the record
+		// (test_client_execute_ps_failure.yml:
+		// "CommandNotFoundException,Microsoft.PowerShell.Commands.InvokeExpressionCommand",
+		// activity Invoke-Expression).
+		rec := *se.rec
+		rec.FullyQualifiedErrorID += "," + x.def.typeName
+		rec.CategoryActivity = x.def.name
+		return &statementError{rec: &rec}
+	}
+	return err
 }
 
 // outStringProcess collects (or, with -Stream, writes line by line) the

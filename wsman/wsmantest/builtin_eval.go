@@ -32,6 +32,8 @@ type scriptHost interface {
 	ReadInput() (clixml.Value, error)
 	Sleep(d time.Duration) error
 	Now() time.Time
+	// HostCall calls a method of the client's host (Read-Host).
+	HostCall(call HostCall) (clixml.Value, error)
 }
 
 // invocationHost adapts an *Invocation to scriptHost.
@@ -105,6 +107,14 @@ type interp struct {
 	depth int // scripts being run, nested
 	// textBytes counts the bytes of strings the script made
 	textBytes int
+	// commands is set for a pipeline sent as commands (AddCommand): an
+	// error that ends a statement fails the pipeline (see runBuiltinMode).
+	commands bool
+	// emptyVars are the variables assigned from a pipeline that wrote
+	// nothing: they hold "AutomationNull", which is $null in expressions but
+	// enumerates to nothing in a pipeline ($x = & {}; $x writes nothing),
+	// where a real $null is one item ($null writes $null).
+	emptyVars map[string]bool
 }
 
 func newInterp(host scriptHost, lim builtinLimits) *interp {
@@ -166,7 +176,7 @@ func (ip *interp) runScript(s *bScript, out emitFn) error {
 		}
 		err := ip.runStatement(st, out)
 		var se *statementError
-		if errors.As(err, &se) {
+		if errors.As(err, &se) && !ip.commands {
 			err = ip.writeError(se.rec, ip.pref("erroractionpreference"))
 		}
 		if err != nil {
@@ -210,6 +220,7 @@ func (ip *interp) runStatement(st *bStmt, out emitFn) error {
 			return err
 		}
 		ip.vars[name] = v
+		ip.setEmpty(name, ip.isEmptyVar(st.pipe.elems[0].expr))
 		return nil
 	}
 	var got []clixml.Value
@@ -223,6 +234,7 @@ func (ip *interp) runStatement(st *bStmt, out emitFn) error {
 	if err != nil {
 		return err
 	}
+	ip.setEmpty(name, len(got) == 0)
 	switch len(got) {
 	case 0:
 		ip.vars[name] = clixml.Nil{}
@@ -352,13 +364,15 @@ func (ip *interp) emitExpr(e bExpr, emit emitFn) error {
 		}
 		return nil
 	}
+	if ip.isEmptyVar(e) {
+		return nil // AutomationNull enumerates to nothing
+	}
 	v, err := ip.eval(e)
 	if err != nil {
 		return err
 	}
-	if _, ok := v.(clixml.Nil); ok {
-		return nil // $null as a statement writes nothing
-	}
+	// $null (and an unset variable) is one item: PowerShell writes it
+	// (@(& {$null}).Count is 1).
 	for _, it := range items(v) {
 		if err := emit(it); err != nil {
 			return err
@@ -464,6 +478,24 @@ func (ip *interp) eval(e bExpr) (clixml.Value, error) {
 		return listValue(out), nil
 	}
 	return nil, fmt.Errorf("wsmantest built-ins: unknown expression %T", e)
+}
+
+// setEmpty records whether variable name (lower case) holds AutomationNull.
+func (ip *interp) setEmpty(name string, empty bool) {
+	if !empty {
+		delete(ip.emptyVars, name)
+		return
+	}
+	if ip.emptyVars == nil {
+		ip.emptyVars = map[string]bool{}
+	}
+	ip.emptyVars[name] = true
+}
+
+// isEmptyVar reports whether e is a variable holding AutomationNull.
+func (ip *interp) isEmptyVar(e bExpr) bool {
+	v, ok := e.(bVar)
+	return ok && ip.emptyVars[strings.ToLower(v.name)]
 }
 
 func (ip *interp) variable(name string) clixml.Value {

@@ -26,6 +26,16 @@ type recHost struct {
 	progs   []*ProgressRecord
 	input   []clixml.Value
 	onSleep func(d time.Duration) error
+	// onHostCall answers host calls (nil: they fail).
+	onHostCall func(call HostCall) (clixml.Value, error)
+}
+
+func (h *recHost) HostCall(call HostCall) (clixml.Value, error) {
+	h.events = append(h.events, "host:"+call.MethodName)
+	if h.onHostCall == nil {
+		return nil, errors.New("no host")
+	}
+	return h.onHostCall(call)
 }
 
 func (h *recHost) ReadInput() (clixml.Value, error) {
@@ -244,7 +254,8 @@ func TestBuiltinRecords(t *testing.T) {
 
 	h = newRecHost()
 	require.NoError(t, runScriptText(t, h, `Get-Date; Get-Date -Format o; Get-Date -Format s; Get-Date -UFormat %s; 1; 2147483648; 1.5; $true; $null`, defaultBuiltinLimits))
-	require.Len(t, h.outputs, 8)
+	require.Len(t, h.outputs, 9, "a bare $null statement writes $null")
+	assert.Equal(t, clixml.Nil{}, h.outputs[8])
 	d, ok := h.outputs[0].(*clixml.Object)
 	require.True(t, ok)
 	assert.Empty(t, d.TypeNames, "serialized like PowerShell: <Obj><DT/><MS>DisplayHint</MS></Obj>")
@@ -435,7 +446,7 @@ func TestLexer(t *testing.T) {
 
 func TestBuiltinCommands(t *testing.T) {
 	got := BuiltinCommands()
-	assert.Equal(t, []string{"%", "echo", "foreach", "ForEach-Object", "Get-Date", "iex", "Invoke-Expression", "Out-Null", "Out-String", "sleep", "Start-Sleep", "write",
+	assert.Equal(t, []string{"%", "echo", "foreach", "ForEach-Object", "Get-Date", "iex", "Invoke-Expression", "Out-Null", "Out-String", "Read-Host", "sleep", "Start-Sleep", "write",
 		"Write-Debug", "Write-Error", "Write-Information", "Write-Output", "Write-Progress", "Write-Verbose", "Write-Warning"}, got)
 	for _, name := range got {
 		assert.NotNil(t, lookupCmdlet(name), name)

@@ -47,7 +47,7 @@ func (s *Server) configElement() *wsman.Element {
 			txt("EnumerationTimeoutms", "240000"),
 			txt("MaxConnections", "300"),
 			txt("MaxPacketRetrievalTimeSeconds", "120"),
-			b("AllowUnencrypted", !s.tlsOn),
+			b("AllowUnencrypted", s.opts.AllowUnencrypted),
 			el("Auth", b("Basic", basic), b("Kerberos", false), b("Negotiate", ntlm), b("Certificate", cert),
 				b("CredSSP", false), txt("CbtHardeningLevel", "Relaxed")),
 			ports(),

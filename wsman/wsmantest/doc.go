@@ -26,15 +26,23 @@
 // available or the request's OperationTimeout (capped by
 // Options.MaxOperationTimeout) passes, then answers the w:TimedOut fault
 // 2150858793. Get of http://schemas.microsoft.com/wbem/wsman/1/config returns
-// the WinRM configuration, so clients can read MaxEnvelopeSizekb.
+// the WinRM configuration, so clients can read MaxEnvelopeSizekb. As on
+// Windows, each rsp:Stream of a PowerShell Receive carries one PSRP fragment
+// (Options.PackFragments packs several), Owner is MACHINE\user or
+// DOMAIN\user, and an Enumerate with no items leaves w:Items out.
 //
 // The PowerShell side runs on psrp.ServerPool: capability negotiation,
 // runspace pool open (APPLICATION_PRIVATE_DATA carries a Windows
 // PowerShell 5.1 PSVersionTable), pipelines with all seven streams, input,
-// host calls, stop (the crtl_c signal), SET_MAX/MIN_RUNSPACES and the
-// session key exchange, and connect from a new client (CONNECT_RUNSPACEPOOL
-// answered with SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA, then
-// APPLICATION_PRIVATE_DATA on the next pool Receive).
+// host calls, stop (only PowerShell's exact powershell/signal/crtl_c code:
+// any other Signal code closes the command), SET_MAX/MIN_RUNSPACES and the
+// session key exchange, command metadata (GET_COMMAND_METADATA answered with
+// a count and one CommandMetadata per built-in cmdlet, alias or command
+// registered by name that matches the request's filters), and connect from
+// a new client (CONNECT_RUNSPACEPOOL answered with SESSION_CAPABILITY and
+// RUNSPACEPOOL_INIT_DATA; the next pool Receive gets APPLICATION_PRIVATE_DATA
+// when the pool has pipelines, else RUNSPACEPOOL_STATE Opened again, as
+// Windows does).
 //
 // # Disconnected sessions
 //
@@ -73,9 +81,11 @@
 // 1..N | ForEach-Object { ... } and a few more; a convenience, not a
 // PowerShell interpreter) gets a chance, and anything else fails as
 // PowerShell does: an error record with CommandNotFoundException (a
-// non-terminating error inside a script; a failed pipeline for a command
-// added with AddCommand). On cmd shells an unknown program writes cmd.exe's
-// "is not recognized" message to stderr and exits with 1.
+// non-terminating error inside a script; a failed pipeline, with no error
+// record, for a command added with AddCommand). A pipeline of several
+// statements (AddStatement) runs each statement on its own, in order, with
+// its own handler (Invocation.Statements). On cmd shells an unknown program
+// writes cmd.exe's "is not recognized" message to stderr and exits with 1.
 //
 // # Authentication
 //
@@ -83,9 +93,12 @@
 // NTLM (NTLMv2, checked by auth/ntlm, with WinRM message encryption over
 // plain HTTP and channel binding over HTTPS) and, on TLS servers, client
 // certificates mapped to users by their subject common name
-// (Options.CertificateUsers) are accepted; anything else gets 401. Unlike a
-// default Windows server, Basic and unencrypted NTLM are accepted over plain
-// HTTP: this is a test server. SPNEGO-wrapped tokens (Kerberos) are not
+// (Options.CertificateUsers) are accepted; anything else gets 401. Like a
+// default Windows server (AllowUnencrypted=false), a plain HTTP server
+// refuses Basic and NTLM-authenticated messages without WinRM message
+// encryption with 401, so that a client that stopped sealing fails its
+// tests; Options.AllowUnencrypted accepts them (and the winrm/config the
+// server returns says which). SPNEGO-wrapped tokens (Kerberos) are not
 // supported.
 //
 // # Tests
@@ -99,11 +112,16 @@
 //
 // # Not modelled, or not verified against Windows
 //
-// GET_COMMAND_METADATA completes with no output. The envelopes of the busy,
+// Command metadata has no HelpUri or OutputType, and commands registered by
+// name are described as functions without parameters. The envelopes of the busy,
 // session-mismatch, disconnected-shell, access-denied, unknown-resource and
-// quota faults use Windows's codes but were not captured from a real server
-// (protocol.md §6). The output buffer size of Windows is not documented;
+// quota faults use Windows's codes (wsmerror constants) but no recording
+// holds them. The output buffer size of Windows is not documented;
 // the default here is 1 MiB. The inactivity window default (4 minutes) is a
 // guess within the 1–4 minutes reported by users. Shell Name is echoed for
-// PowerShell shells only.
+// PowerShell shells only. The 401 (empty body) for Basic and for unsealed
+// NTLM messages over plain HTTP without AllowUnencrypted follows public
+// reports of Windows's answer (hashicorp/packer#6205 for unsealed NTLM,
+// masterzen/winrm#75 for Basic; diyan/pywinrm#129 saw a 500 for unsealed
+// Kerberos, which the fake server does not offer), not a recording.
 package wsmantest

@@ -12,7 +12,9 @@ import (
 )
 
 // A fake WinRM server with one user and a cmd-shell command, driven by the
-// wsman client.
+// wsman client. Like a default Windows server on plain HTTP, it takes NTLM
+// with message encryption; Basic would need Options.AllowUnencrypted (and
+// wsman.Config.AllowUnencrypted on the client).
 func ExampleNewServer() {
 	srv := wsmantest.NewServer(wsmantest.Options{Users: map[string]string{"demo": "demo-pw"}})
 	defer srv.Close()
@@ -23,8 +25,7 @@ func ExampleNewServer() {
 
 	ctx := context.Background()
 	wc, _ := wsman.NewClient(srv.URL, wsman.Config{
-		Auth:             &auth.Basic{Username: "demo", Password: "demo-pw"},
-		AllowUnencrypted: true, // Basic over plain http:// (a test server)
+		Auth: &auth.NTLM{Username: "demo", Password: "demo-pw"}, // sealed over plain http://
 	})
 	created, _ := wc.CreateCmd(ctx, wsman.CmdShell{})
 	ref := wsman.ShellRef{ResourceURI: wsman.ResourceCmd, ShellID: created.ShellID()}

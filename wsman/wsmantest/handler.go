@@ -3,6 +3,7 @@ package wsmantest
 import (
 	"context"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -40,6 +41,7 @@ func (f HandlerFunc) Run(ctx context.Context, inv *Invocation) error { return f(
 type Mux struct {
 	mu       sync.RWMutex
 	byName   map[string]Handler // lower-case name
+	display  map[string]string  // lower-case name → name as registered
 	byScript map[string]Handler // trimmed script text
 	patterns []patternHandler
 }
@@ -51,7 +53,7 @@ type patternHandler struct {
 
 // NewMux returns an empty Mux.
 func NewMux() *Mux {
-	return &Mux{byName: map[string]Handler{}, byScript: map[string]Handler{}}
+	return &Mux{byName: map[string]Handler{}, display: map[string]string{}, byScript: map[string]Handler{}}
 }
 
 // Handle registers h for a command name, compared case-insensitively: a
@@ -63,6 +65,7 @@ func (m *Mux) Handle(name string, h Handler) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.byName[normName(name)] = h
+	m.display[normName(name)] = strings.TrimSpace(name)
 }
 
 // HandleFunc registers f for a command name, like Handle.
@@ -128,9 +131,14 @@ type BuiltinResolver func(inv *Invocation) Handler
 // are no built-ins and unmatched commands fail with "command not found".
 var builtin BuiltinResolver
 
-// resolve picks the handler for inv: the server's Mux, then the built-ins
-// (unless disabled), then the command-not-found handler.
+// resolve picks the handler for inv: for a pipeline of several statements,
+// the one that runs each statement on its own (runStatements); otherwise
+// the server's Mux, then the built-ins (unless disabled), then the
+// command-not-found handler.
 func (s *Server) resolve(inv *Invocation) Handler {
+	if inv.Kind == KindPowerShell && len(inv.Statements) > 1 {
+		return HandlerFunc(s.runStatements)
+	}
 	if h, ok := s.mux.Lookup(inv); ok {
 		return h
 	}
@@ -140,15 +148,6 @@ func (s *Server) resolve(inv *Invocation) Handler {
 		}
 	}
 	return HandlerFunc(commandNotFound)
-}
-
-// hasHandler reports whether a registered handler or a built-in handles
-// inv (rather than the command-not-found fallback).
-func (s *Server) hasHandler(inv *Invocation) bool {
-	if _, ok := s.mux.Lookup(inv); ok {
-		return true
-	}
-	return !s.opts.DisableBuiltins && builtin != nil && builtin(inv) != nil
 }
 
 // commandNotFound is the fallback handler: it fails the way PowerShell fails
@@ -230,4 +229,20 @@ func isCommandWord(w string) bool {
 		return len(w) > 1 && (w[1] == '\\' || w[1] == '/')
 	}
 	return true
+}
+
+// names returns the command names handlers were registered for with Handle
+// (as registered), sorted case-insensitively.
+func (m *Mux) names() []string {
+	if m == nil {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.byName))
+	for n := range m.byName {
+		out = append(out, m.display[n])
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
 }

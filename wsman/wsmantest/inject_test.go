@@ -36,7 +36,7 @@ func TestEnumeratePullHonoursMaxElements(t *testing.T) {
 		sh, err := wsman.ParseShell(it)
 		require.NoError(t, err)
 		got = append(got, sh.ShellID)
-		assert.Equal(t, "alice", sh.Owner)
+		assert.Equal(t, `WSMANTEST\alice`, sh.Owner)
 	}
 	assert.Equal(t, ids, got, "only alice's shells, all of them, in creation order")
 	pulls := 0
@@ -221,7 +221,8 @@ func TestStopPipeline(t *testing.T) {
 
 func TestCloseLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
-	srv := wsmantest.NewServer(wsmantest.Options{Users: map[string]string{"alice": "pw"}, OutputBufferSize: 1024})
+	srv := wsmantest.NewServer(wsmantest.Options{Users: map[string]string{"alice": "pw"}, OutputBufferSize: 1024,
+		AllowUnencrypted: true})
 	srv.HandleScript("stuck", wsmantest.HandlerFunc(func(ctx context.Context, inv *wsmantest.Invocation) error {
 		for {
 			if err := inv.WriteOutput(clixml.String(strings.Repeat("x", 200))); err != nil {

@@ -71,8 +71,25 @@ type Invocation struct {
 	ConfigurationName string
 	// User is the authenticated user that created the command.
 	User string
-	// Pipeline holds the commands of a PowerShell pipeline, in order.
+	// Pipeline holds the commands of a PowerShell pipeline, in order: of
+	// its only statement, or, when the client sent several statements, of
+	// the statement the handler runs (see Statements).
 	Pipeline []Command
+	// Statements holds the statements of a PowerShell pipeline as the
+	// client sent them (PowerShell.AddStatement), each a list of commands;
+	// most pipelines have one, equal to Pipeline. As on Windows, the server
+	// runs several statements one after the other, each on its own: it
+	// resolves a handler for each (registered, built-in or command not
+	// found) and calls it with an Invocation whose Pipeline and Statements
+	// hold that statement alone. The first statement reads the pipeline
+	// input; the others read none. Their output goes to the pipeline's
+	// output in order. A statement that fails writes its error record and
+	// the next statement runs (as PowerShell runs a batch of statements),
+	// unless it failed because of an action preference of Stop (an
+	// ActionPreferenceStopException record, or an error under -ErrorAction
+	// Stop in the built-in subset), which fails the pipeline at once. When
+	// every statement has run, the pipeline completes.
+	Statements [][]Command
 	// NoInput is true when the client said the pipeline takes no input.
 	NoInput bool
 	// CommandLine is the rsp:Command text: the executable of a cmd command,

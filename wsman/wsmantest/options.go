@@ -57,6 +57,14 @@ type Options struct {
 	// AnonymousUser is the user of unauthenticated servers (default
 	// "user").
 	AnonymousUser string
+	// AllowUnencrypted is WinRM's Service AllowUnencrypted: it lets a plain
+	// HTTP server accept Basic authentication and NTLM-authenticated
+	// requests without WinRM message encryption (and answer them in
+	// plaintext). Off by default, as on Windows: such requests get 401 and
+	// are not handled. It changes nothing over HTTPS, nor for a server
+	// without Users (unauthenticated, which no Windows server is). The
+	// winrm/config the server returns shows it.
+	AllowUnencrypted bool
 
 	// ConfigurationNames are the PowerShell endpoints (session
 	// configurations) served, each at
@@ -106,6 +114,15 @@ type Options struct {
 	// MaxShellsPerUser bounds the shells one user may have (default 1000);
 	// Create beyond it gets the Windows quota fault.
 	MaxShellsPerUser int
+	// PackFragments makes a PowerShell Receive response pack several PSRP
+	// fragments into one rsp:Stream element (as many whole fragments as fit
+	// in the fragment size). Windows never does: every Stream element it
+	// sends carries exactly one fragment (all 473 PowerShell stdout Stream
+	// elements in the pypsrp recordings), and so does this server by
+	// default. Packing is for testing that a client concatenates the
+	// elements' data before defragmenting (the fragments of successive
+	// elements form one sequence); responses get smaller.
+	PackFragments bool
 
 	// ComputerName is the machine name shown in Owner ("NAME\user") and
 	// faults (default "WSMANTEST").

@@ -82,8 +82,14 @@ func TestPoolOperations(t *testing.T) {
 
 func TestApplicationPrivateDataHasPSVersionTable(t *testing.T) {
 	srv := newPSServer(t, wsmantest.Options{})
+	g := &gate{release: make(chan int)}
+	defer close(g.release)
+	srv.HandleScript("numbers", g.handler())
 	wc := newWSManClient(t, srv, "alice", "alice-pw", "")
 	a := openPool(t, wc, "", 0)
+	// With a pipeline in the pool, a new client's first pool Receive gets
+	// APPLICATION_PRIVATE_DATA (without, RUNSPACEPOOL_STATE).
+	a.start(testCtx(t), "numbers", false)
 	a.disconnect(0, "")
 	b, err := connectNew(t, newWSManClient(t, srv, "alice", "alice-pw", ""), a.ref.ShellID)
 	require.NoError(t, err)

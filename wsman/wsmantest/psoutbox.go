@@ -43,9 +43,20 @@ func (o *psOutbox) push(m psOutMsg, per int) {
 // (as psrp.Fragmenter.NextPayload does). It returns nil when nothing is
 // queued or maxPayload cannot hold a fragment.
 func (o *psOutbox) take(maxPayload, maxFragment int) []byte {
+	return o.takeFragments(maxPayload, maxFragment, -1)
+}
+
+// takeOne returns the next fragment alone (what one rsp:Stream element of a
+// Windows server carries), at most maxPayload bytes long, or nil as take.
+func (o *psOutbox) takeOne(maxPayload, maxFragment int) []byte {
+	return o.takeFragments(maxPayload, maxFragment, 1)
+}
+
+// takeFragments is take limited to limit fragments (no limit if negative).
+func (o *psOutbox) takeFragments(maxPayload, maxFragment, limit int) []byte {
 	per := maxFragment - psrp.FragmentHeaderSize
 	var buf []byte
-	for len(o.msgs) > 0 {
+	for ; len(o.msgs) > 0 && limit != 0; limit-- {
 		room := maxPayload - len(buf)
 		if room < psrp.MinFragmentSize {
 			break
@@ -99,8 +110,12 @@ func (s *Server) psDrainLocked(c *command) {
 	if c.sh.ps == nil || c.ps == nil || !c.ps.started {
 		return
 	}
-	pool := c.sh.ps.pool
-	t := psTarget(c)
+	s.psDrainTo(c.sh.ps.pool, psTarget(c), &c.ps.out)
+}
+
+// psDrainTo moves the messages psrp queued for a target (a pipeline or the
+// pool) into an outbox, keeping their ObjectIds.
+func (s *Server) psDrainTo(pool *psrp.ServerPool, t psrp.Target, out *psOutbox) {
 	if pool.PendingMessages(t) == 0 {
 		return
 	}
@@ -117,13 +132,13 @@ func (s *Server) psDrainLocked(c *command) {
 	for _, f := range frags {
 		switch {
 		case f.Start && f.End:
-			c.ps.out.push(psOutMsg{objectID: f.ObjectID, data: f.Blob}, per)
+			out.push(psOutMsg{objectID: f.ObjectID, data: f.Blob}, per)
 		case f.Start:
 			cur = &psOutMsg{objectID: f.ObjectID, data: append([]byte(nil), f.Blob...)}
 		case cur != nil:
 			cur.data = append(cur.data, f.Blob...)
 			if f.End {
-				c.ps.out.push(*cur, per)
+				out.push(*cur, per)
 				cur = nil
 			}
 		}

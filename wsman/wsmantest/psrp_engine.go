@@ -19,6 +19,8 @@ import (
 // directly, so Drop can discard whole messages (ServerPool.DropOldest).
 type psShell struct {
 	pool *psrp.ServerPool
+	// out is the pool's output not received yet (see psTakeLocked).
+	out psOutbox
 }
 
 // psCommand is the PSRP state of one pipeline.
@@ -109,8 +111,10 @@ func (s *Server) psConnectLocked(sh *shell, req *request, connectXML []byte) ([]
 	if err != nil {
 		return nil, faultPSRP(err)
 	}
-	// The new client's first pool Receive gets APPLICATION_PRIVATE_DATA.
-	if err := pool.SendApplicationPrivateData(s.applicationPrivateData()); err != nil {
+	// The new client's first pool Receive gets APPLICATION_PRIVATE_DATA
+	// when the pool has pipelines, else RUNSPACEPOOL_STATE Opened again,
+	// as Windows does.
+	if err := pool.SendConnectAnnouncement(s.applicationPrivateData()); err != nil {
 		return nil, faultPSRP(err)
 	}
 	return resp, nil
@@ -131,17 +135,13 @@ func (s *Server) psEventsLocked(sh *shell, c *command, events []psrp.Event) *Fau
 		case psrp.CreatePipelineReceived:
 			err = s.psStartLocked(sh, c, ev.Pipeline, ev.Message)
 		case psrp.GetCommandMetadataReceived:
-			// Command metadata is not modelled: the pipeline completes
-			// with no output.
 			if c != nil {
 				c.ps.pid = ev.Pipeline
 				c.ps.started = true
 				c.running = false
 				c.finished = true
 			}
-			if pl := pool.Pipeline(ev.Pipeline); pl != nil {
-				err = pl.SetState(psrp.PSInvocationCompleted, nil)
-			}
+			err = s.psCommandMetadataLocked(pool, ev)
 		case psrp.PipelineInputReceived:
 			if pc := s.psCommandFor(sh, c, ev.Pipeline); pc != nil {
 				v, derr := clixml.Unmarshal(ev.Message.Data)
@@ -193,6 +193,34 @@ func (s *Server) psEventsLocked(sh *shell, c *command, events []psrp.Event) *Fau
 	return nil
 }
 
+// psCommandMetadataLocked answers GET_COMMAND_METADATA as Windows does: a
+// CommandMetadataCount, one CommandMetadata per matching command (see
+// commandMetadata), then Completed.
+func (s *Server) psCommandMetadataLocked(pool *psrp.ServerPool, ev psrp.GetCommandMetadataReceived) error {
+	pl := pool.Pipeline(ev.Pipeline)
+	if pl == nil {
+		return nil
+	}
+	v, err := clixml.Unmarshal(ev.Message.Data)
+	if err != nil {
+		return err
+	}
+	req, err := psrp.DecodeGetCommandMetadata(v)
+	if err != nil {
+		return err
+	}
+	cmds := s.commandMetadata(req)
+	if err := pl.WriteOutput((&psrp.CommandMetadataCount{Count: int32(len(cmds))}).ToCLIXML()); err != nil {
+		return err
+	}
+	for _, m := range cmds {
+		if err := pl.WriteOutput(m.ToCLIXML()); err != nil {
+			return err
+		}
+	}
+	return pl.SetState(psrp.PSInvocationCompleted, nil)
+}
+
 // psCommandFor finds the command a pipeline message belongs to: the
 // command of the request, else the command whose PID matches.
 func (s *Server) psCommandFor(sh *shell, c *command, pid uuid.UUID) *command {
@@ -224,15 +252,21 @@ func (s *Server) psStartLocked(sh *shell, c *command, pid uuid.UUID, m *psrp.Mes
 	c.ps.started = true
 	inv := &Invocation{Kind: KindPowerShell, ShellID: sh.id, CommandID: c.id, ConfigurationName: sh.config,
 		User: sh.owner, NoInput: cp.NoInput, CommandLine: c.commandLine}
-	stmts := append([][]psrp.Command{cp.PowerShell.Cmds}, cp.PowerShell.ExtraCmds...)
-	for _, stmt := range stmts {
+	// Several statements: ExtraCmds lists them all and Cmds repeats the
+	// first (test_psrp_long_running_cmdlet.yml); each runs on its own.
+	for _, stmt := range cp.PowerShell.Statements() {
+		cmds := make([]Command, 0, len(stmt))
 		for _, pc := range stmt {
 			cmd := Command{Name: pc.Cmd, IsScript: pc.IsScript}
 			for _, a := range pc.Args {
 				cmd.Parameters = append(cmd.Parameters, Parameter{Name: a.Name, Value: a.Value})
 			}
-			inv.Pipeline = append(inv.Pipeline, cmd)
+			cmds = append(cmds, cmd)
 		}
+		inv.Statements = append(inv.Statements, cmds)
+	}
+	if len(inv.Statements) > 0 {
+		inv.Pipeline = inv.Statements[0]
 	}
 	if cp.NoInput {
 		c.ps.inputEOF = true
@@ -281,39 +315,54 @@ func psTarget(c *command) psrp.Target {
 	return psrp.Target{Pipeline: c.ps.pid}
 }
 
+// streamElementCost is what one rsp:Stream element adds to a Receive
+// response besides its base64 text (its tags and the Name and CommandId
+// attributes, about 90 bytes, plus base64 padding), counted generously in
+// payload bytes (3 payload bytes are 4 bytes of base64).
+const streamElementCost = 96
+
 // psTakeLocked takes up to maxBytes of queued PSRP output for the pool or a
-// command, one rsp:Stream per payload.
+// command. As Windows does, every rsp:Stream element carries one fragment
+// (all 473 PowerShell stdout Stream elements in the pypsrp recordings hold
+// exactly one), so a client that decodes one fragment per
+// element works; with Options.PackFragments an element holds as many whole
+// fragments as fit in the fragment size. maxBytes counts each element's
+// markup (streamElementCost) too, so the response stays within the
+// envelope size however small the fragments are.
 func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Stream {
 	pool := sh.ps.pool
 	t := psTarget(c)
 	if c != nil && (c.ps == nil || !c.ps.started) {
 		return nil
 	}
-	var out []wsman.Stream
+	pack := s.opts.PackFragments
 	frag := s.fragmentSize()
+	ob := &sh.ps.out
 	if c != nil {
 		s.psDrainLocked(c)
-		for budget := maxBytes; budget > 0 && !c.ps.out.empty(); {
-			b := c.ps.out.take(max(min(frag, budget), psrp.MinFragmentSize), frag)
-			if len(b) == 0 {
+		ob = &c.ps.out
+	} else {
+		s.psDrainTo(pool, t, ob)
+	}
+	var out []wsman.Stream
+	for budget := maxBytes; !ob.empty(); {
+		// The element's payload: at most a fragment size and what is left
+		// of the budget after its markup; the first element always gets a
+		// smallest fragment, so that a Receive makes progress.
+		n := min(frag, budget-streamElementCost)
+		if n < psrp.MinFragmentSize {
+			if len(out) > 0 {
 				break
 			}
-			out = append(out, wsman.Stream{Name: wsman.StreamStdout, CommandID: c.id, Data: b})
-			budget -= len(b)
+			n = psrp.MinFragmentSize
 		}
-		return out
-	}
-	// PendingMessages is O(1); Pending walks the queue.
-	for budget := maxBytes; budget > 0 && pool.PendingMessages(t) > 0; {
-		n := frag
-		if n > budget {
-			n = budget
+		var b []byte
+		if pack {
+			b = ob.take(n, frag)
+		} else {
+			b = ob.takeOne(n, frag)
 		}
-		if n < psrp.FragmentHeaderSize+1 {
-			n = psrp.FragmentHeaderSize + 1
-		}
-		b, err := pool.NextPayload(t, n)
-		if err != nil || len(b) == 0 {
+		if len(b) == 0 {
 			break
 		}
 		st := wsman.Stream{Name: wsman.StreamStdout, Data: b}
@@ -321,7 +370,7 @@ func (s *Server) psTakeLocked(sh *shell, c *command, maxBytes int) []wsman.Strea
 			st.CommandID = c.id
 		}
 		out = append(out, st)
-		budget -= len(b)
+		budget -= len(b) + streamElementCost
 	}
 	return out
 }

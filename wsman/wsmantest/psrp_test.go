@@ -19,6 +19,8 @@ func newPSServer(t *testing.T, opts wsmantest.Options) *wsmantest.Server {
 	if opts.Users == nil {
 		opts.Users = map[string]string{"alice": "alice-pw", "bob": "bob-pw"}
 	}
+	// The tests log users in with Basic over plain HTTP (newWSManClient).
+	opts.AllowUnencrypted = true
 	srv := wsmantest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	return srv

@@ -116,8 +116,8 @@ type ProgressRecord struct {
 // HostCall is a call of a PowerShell host method (MS-PSRP 2.2.3.17), made
 // with Invocation.HostCall.
 type HostCall struct {
-	// MethodID is the RemoteHostMethodId, for example 11 for ReadLine or 15
-	// for WriteLine2.
+	// MethodID is the RemoteHostMethodId, for example 11 for ReadLine or 16
+	// for WriteLine2 (15 is WriteLine1, the empty line; MS-PSRP 2.2.3.17).
 	MethodID int32
 	// MethodName is its name, for example "ReadLine" (the ToString of the
 	// enum).

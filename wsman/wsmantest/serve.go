@@ -80,6 +80,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if ac.mustSeal && ac.unseal == nil {
+		// A Windows server with AllowUnencrypted=false answers an
+		// unencrypted message on an NTLM-authenticated HTTP connection
+		// with 401 (hashicorp/packer#6205, traced by J. Borean) and does
+		// not handle it.
+		s.logger.Debug("wsmantest: unencrypted request refused over plain HTTP (AllowUnencrypted is off)", "user", ac.user)
+		s.logRequest(RequestRecord{Time: s.clock.Now(), Action: "(unencrypted)", Status: http.StatusUnauthorized})
+		s.challenge(w, "")
+		return
+	}
 	if ac.unseal != nil {
 		body, err = ac.unseal(r.Header.Get("Content-Type"), body)
 		if err != nil {

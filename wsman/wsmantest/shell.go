@@ -44,7 +44,6 @@ type shell struct {
 	receivers int // Receive requests waiting on this shell or its commands
 
 	commands []*command // in creation order
-	out      outbox     // shell-level (runspace pool) output
 
 	ctx    context.Context // cancelled when the shell is deleted
 	cancel context.CancelFunc

@@ -30,7 +30,8 @@ func hostPort(t *testing.T, rawURL string) (string, int) {
 // TestMasterzenWinRMCmdShell runs commands with github.com/masterzen/winrm's
 // own client on the fake server's cmd shell.
 func TestMasterzenWinRMCmdShell(t *testing.T) {
-	srv := wsmantest.NewServer(wsmantest.Options{Users: map[string]string{"vagrant": "vagrant-pw"}})
+	// masterzen's client logs in with Basic over plain HTTP.
+	srv := wsmantest.NewServer(wsmantest.Options{Users: map[string]string{"vagrant": "vagrant-pw"}, AllowUnencrypted: true})
 	defer srv.Close()
 	srv.HandleFunc("echo", func(ctx context.Context, inv *wsmantest.Invocation) error {
 		words := strings.Fields(inv.CommandLine)[1:]

@@ -3,11 +3,13 @@ written against real Windows servers): open a pool, run a pipeline,
 disconnect while a pipeline runs, enumerate from a new client, connect
 and collect the output.
 
-    go run ./examples/fakeserver -addr 127.0.0.1:5985 -user demo -password demo-pw &
+    PSREMOTING_PASSWORD=demo-pw go run ./examples/fakeserver -addr 127.0.0.1:5985 -user demo -allow-unencrypted &
     pip install pypsrp==0.9.1
     python3 examples/fakeserver/interop/pypsrp_flow.py 127.0.0.1 5985 demo demo-pw
 
-Only Basic authentication is used (NTLM through pypsrp needs pyspnego).
+Only Basic authentication is used (NTLM through pypsrp needs pyspnego), so
+the server needs -allow-unencrypted: like a default Windows server, it
+refuses Basic over plain HTTP otherwise.
 """
 import sys
 import time
