@@ -250,7 +250,7 @@ func (s *Session) connectNew(ctx context.Context) error {
 		return s.errorf("connect", classify(err), err)
 	}
 	if sh, err := s.wc.GetShell(ctx, s.ref.ShellID); err == nil {
-		s.applyShell(sh)
+		s.setServerInfo(sh)
 	}
 	s.connected()
 	return nil

@@ -220,6 +220,9 @@ func fromServer(c ConnectionOptions, sh *wsman.Shell, id uuid.UUID, o *GetOption
 // setServerInfo records an enumerated or got shell.
 func (s *Session) setServerInfo(sh *wsman.Shell) {
 	s.applyShell(sh)
+	if f := s.hooks.ServerInfo; f != nil {
+		defer func() { cp := *sh; f(s, &cp) }()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cp := *sh

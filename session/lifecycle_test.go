@@ -3,6 +3,9 @@ package session_test
 import (
 	"context"
 	"errors"
+	"net"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -380,3 +383,52 @@ func TestSelectorsNotFound(t *testing.T) {
 var _ = psrp.PSInvocationCompleted
 
 func uuidZeroish() (u [16]byte) { u[15] = 1; return }
+
+// Remove on a session connected to another client is a typed error; the
+// session stays on the server.
+func TestRemoveBusy(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	ctx := testCtx(t)
+	a := newSession(t, srv, "Held", &session.Table{})
+	require.NoError(t, a.Disconnect(ctx, session.DisconnectOptions{}))
+	rec, err := session.Receive(ctx, session.OnComputerByName(conn(srv), "Held"), session.ReceiveOptions{Table: &session.Table{}})
+	require.NoError(t, err)
+	err = a.Remove(ctx)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, session.ErrBusy)
+	_, ok := srv.Shell(a.InstanceID().String())
+	assert.True(t, ok)
+	require.NoError(t, rec.Sessions[0].Remove(ctx))
+}
+
+// The ComputerName parameter sets (with Port) reach the session as the
+// ConnectionUri ones do.
+func TestReceiveByComputerNameAndInstanceID(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	srv.HandleScript("numbers", flood(3, nil))
+	ctx := testCtx(t)
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	host, port, _ := net.SplitHostPort(u.Host)
+	p, _ := strconv.Atoi(port)
+	c := session.ConnectionOptions{ComputerName: host, Port: p}
+	a, _, err := session.InvokeInDisconnectedSession(ctx, session.NewOptions{ConnectionOptions: c, Table: &session.Table{}},
+		session.Pipeline{Script: "numbers"}, session.DisconnectOptions{})
+	require.NoError(t, err)
+	sel := session.OnComputerByInstanceID(c, a.InstanceID())
+	assert.Equal(t, "ComputerInstanceId", sel.ParameterSet())
+	assert.Equal(t, "ConnectionUriInstanceId", session.OnComputerByInstanceID(conn(srv), a.InstanceID()).ParameterSet())
+	rec, err := session.Receive(ctx, sel, session.ReceiveOptions{Table: &session.Table{}})
+	require.NoError(t, err)
+	rs, err := rec.Stream.Collect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, items(0, 3), outputs(rs))
+	assert.Equal(t, host, rec.Sessions[0].ComputerName())
+
+	// -ConfigurationName filters: another configuration finds nothing.
+	other := c
+	other.ConfigurationName = "Other.Endpoint"
+	_, err = session.Receive(ctx, session.OnComputerByInstanceID(other, a.InstanceID()), session.ReceiveOptions{Table: &session.Table{}})
+	assert.ErrorIs(t, err, session.ErrNotFound)
+	require.NoError(t, rec.Sessions[0].Remove(ctx))
+}

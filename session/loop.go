@@ -103,6 +103,9 @@ func (s *Session) runPoolLoop() {
 				s.receiveFailed(err, nil)
 			} else {
 				s.log.Debug("keep-alive: pool receive timed out, polling again", "id", s.id)
+				if f := s.hooks.KeepAlive; f != nil {
+					f(s)
+				}
 			}
 			continue
 		}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -73,6 +74,15 @@ type Hooks struct {
 	StateChanged func(s *Session, state State, availability Availability, reason error)
 	// CommandStateChanged is called when a command ends.
 	CommandStateChanged func(c *RunningCommand, state psrp.PSInvocationState)
+	// KeepAlive is called each time the pool's keep-alive long poll ends
+	// without data (the server held it for the OperationTimeout) and is
+	// renewed.
+	KeepAlive func(s *Session)
+	// ServerInfo is called when the server reports the session's shell
+	// (Get, Refresh, Connect): sh.ShellInactivity, sh.IdleTimeOut and
+	// Session.ExpiresOn tell how long until the server deletes a
+	// disconnected session.
+	ServerInfo func(s *Session, sh *wsman.Shell)
 }
 
 // NewOptions are the parameters of New (New-PSSession).
@@ -461,8 +471,22 @@ func (s *Session) Remove(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
+	held := s.state == StateOpened
+	s.mu.Unlock()
+	if !held {
+		// Not connected here: refuse to delete a session another client
+		// holds (the server would let its owner delete it from under that
+		// client).
+		if sh, err := s.wc.GetShell(ctx, s.ref.ShellID); err == nil {
+			s.setServerInfo(sh)
+			if sh.State == wsman.ShellStateConnected {
+				return s.errorf("remove", ErrBusy, errors.New("the session is connected to another client"))
+			}
+		}
+	}
+	s.mu.Lock()
 	if s.pool != nil {
-		s.pool.BeginClose()
+		_, _ = s.pool.BeginClose()
 	}
 	s.mu.Unlock()
 	s.setState(StateClosing, nil)
