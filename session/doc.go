@@ -181,9 +181,13 @@
 //     server turns a session whose client vanished Disconnected; this
 //     client then sees the session Disconnected, its Streams end with
 //     ErrDisconnected and its jobs turn Disconnected, and a later Receive or
-//     Connect reconnects it). PowerShell's automatic
-//     reconnection attempts during an outage (once a second for four
-//     minutes) are not implemented.
+//     Connect reconnects it). During a network outage the
+//     session's long polls retry once a second for four minutes, as
+//     PowerShell does (SessionOption.ReconnectInterval, ReconnectTimeout);
+//     if the connection does not come back the session counts as
+//     Disconnected here, and a later Receive reconnects (Example 4).
+//     Requests the caller makes (Invoke, Disconnect, ...) are not retried:
+//     the server may have processed them.
 //   - Servers before PowerShell 3.0 (PSRP before 2.2) cannot disconnect:
 //     Disconnect returns an error matching ErrUnsupported.
 //   - Results already delivered to one client are not delivered to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -85,6 +86,7 @@ func (s *Session) startPoolLoop() {
 
 func (s *Session) runPoolLoop() {
 	defer s.wg.Done()
+	var r retrier
 	for {
 		s.mu.Lock()
 		if s.state != StateOpened || s.ctx.Err() != nil {
@@ -100,8 +102,11 @@ func (s *Session) runPoolLoop() {
 		if err != nil || rr.TimedOut {
 			s.release()
 			if err != nil {
-				s.receiveFailed(err, nil)
+				if !s.retry(&r, err) {
+					s.receiveFailed(err, nil)
+				}
 			} else {
+				r.ok()
 				s.log.Debug("keep-alive: pool receive timed out, polling again", "id", s.id)
 				if f := s.hooks.KeepAlive; f != nil {
 					f(s)
@@ -109,6 +114,7 @@ func (s *Session) runPoolLoop() {
 			}
 			continue
 		}
+		r.ok()
 		s.mu.Lock()
 		var ev []psrp.Event
 		if s.pool != nil {
@@ -121,6 +127,71 @@ func (s *Session) runPoolLoop() {
 			s.setBroken(err)
 		}
 	}
+}
+
+// retrier tracks a loop's run of transport failures.
+type retrier struct{ since time.Time }
+
+func (r *retrier) ok() { r.since = time.Time{} }
+
+// retry decides what to do after a failed long poll: for a transport
+// failure (no WSMan fault: a dropped connection, a refused dial, an HTTP
+// error without a fault) it waits ReconnectInterval and reports true, so
+// the loop polls again, for at most ReconnectTimeout, as PowerShell retries
+// a broken connection for four minutes. After that, the session is marked
+// Disconnected here (the server keeps it; Connect or Receive later
+// reconnect), and retry reports true too. Faults and authentication
+// failures report false: the caller handles them.
+func (s *Session) retry(r *retrier, err error) bool {
+	var f *wsman.Fault
+	if s.ctx.Err() != nil || errors.As(err, &f) || errors.Is(err, wsman.ErrUnauthorized) {
+		return false
+	}
+	so := s.conn.SessionOption
+	limit := so.ReconnectTimeout
+	if limit == 0 {
+		limit = DefaultReconnectTimeout
+	}
+	if limit < 0 {
+		return false
+	}
+	every := so.ReconnectInterval
+	if every <= 0 {
+		every = DefaultReconnectInterval
+	}
+	if r.since.IsZero() {
+		r.since = time.Now()
+	}
+	if time.Since(r.since) > limit {
+		s.log.Debug("connection lost for good; the session is disconnected from this client", "id", s.id, "err", err)
+		s.lostConnection(err)
+		r.ok()
+		return true
+	}
+	s.log.Debug("connection failed; retrying", "id", s.id, "err", err)
+	t := time.NewTimer(every)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
+	return true
+}
+
+// lostConnection marks an Opened session Disconnected after its connection
+// could not be restored.
+func (s *Session) lostConnection(err error) {
+	s.mu.Lock()
+	if s.state != StateOpened {
+		s.mu.Unlock()
+		return
+	}
+	if s.pool != nil && s.pool.State() == psrp.RunspacePoolOpened {
+		_, _ = s.pool.BeginDisconnect()
+		_, _ = s.pool.DisconnectCompleted()
+	}
+	s.mu.Unlock()
+	s.setState(StateDisconnected, err)
 }
 
 // receiveFailed handles a failed Receive of the pool (c nil) or of a
@@ -140,13 +211,7 @@ func (s *Session) receiveFailed(err error, c *RunningCommand) {
 		// The server turned the session Disconnected (or another client
 		// took it): it is no longer connected to this client.
 		s.log.Debug("session disconnected by the server", "id", s.id, "err", err)
-		s.mu.Lock()
-		if s.pool != nil && s.pool.State() == psrp.RunspacePoolOpened {
-			_, _ = s.pool.BeginDisconnect()
-			_, _ = s.pool.DisconnectCompleted()
-		}
-		s.mu.Unlock()
-		s.setState(StateDisconnected, err)
+		s.lostConnection(err)
 		return
 	case ErrExpired:
 		if c == nil {
@@ -253,6 +318,7 @@ func (s *Session) pump(c *RunningCommand) {
 	}
 	cid := upper(c.id)
 	limit := s.conn.SessionOption.MaximumReceivedDataSizePerCommand
+	var r retrier
 	for {
 		// Deliver what an earlier consumer left, then end if the server
 		// already said Done.
@@ -303,11 +369,15 @@ func (s *Session) pump(c *RunningCommand) {
 		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{CommandID: cid})
 		if err != nil || rr.TimedOut {
 			s.release()
-			if err != nil {
+			if err != nil && !s.retry(&r, err) {
 				s.receiveFailed(err, c)
+			}
+			if err == nil {
+				r.ok()
 			}
 			continue
 		}
+		r.ok()
 		data := rr.StreamData(wsman.StreamStdout, cid)
 		s.mu.Lock()
 		c.received += int64(len(data))

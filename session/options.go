@@ -154,6 +154,13 @@ const (
 	// DefaultThrottleLimit is PowerShell's ThrottleLimit for operations on
 	// many sessions.
 	DefaultThrottleLimit = 32
+	// DefaultReconnectTimeout is how long a session retries a lost
+	// connection before it counts as disconnected (PowerShell's four
+	// minutes).
+	DefaultReconnectTimeout = 4 * time.Minute
+	// DefaultReconnectInterval is the pause between retries (PowerShell's
+	// once a second).
+	DefaultReconnectInterval = time.Second
 )
 
 // SessionOption is PowerShell's PSSessionOption (New-PSSessionOption), as
@@ -214,6 +221,15 @@ type SessionOption struct {
 	// command (0: no limit, as PowerShell); beyond it the command's results
 	// end with a *LimitError and the command is stopped.
 	MaximumReceivedDataSizePerCommand int64
+
+	// ReconnectTimeout is how long the session's long polls retry a lost
+	// connection (DefaultReconnectTimeout when zero; negative: no retry,
+	// a transport failure breaks the session). After it the session is
+	// Disconnected here and a later Connect or Receive reconnects it.
+	ReconnectTimeout time.Duration
+	// ReconnectInterval is the pause between retries
+	// (DefaultReconnectInterval when zero).
+	ReconnectInterval time.Duration
 
 	// MaxConcurrentReceives bounds the long-poll Receives this session
 	// keeps outstanding (DefaultMaxConcurrentReceives when zero). Keep it
