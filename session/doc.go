@@ -70,9 +70,9 @@
 // Protocol specifics handled here rather than in wsman: after the pool
 // opens, the envelope size follows the server's protocol version (MS-PSRP
 // 3.1.4.1: 500 KiB for 2.2 and later, else 150 KiB) and the fragment size
-// follows the envelope; shell and command ids are upper-cased in one place
-// (upper). (The protocolversion option's "2.3" default and
-// DefaultMaxEnvelopeSizeFor still live in package wsman; see the README.)
+// follows the envelope; the protocolversion option is sent by this package
+// (psrp.DefaultProtocolVersion): package wsman knows nothing of PSRP
+// versions. Shell and command ids are upper-cased in one place in wsman.
 //
 // # Receive-PSSession, parameter by parameter
 //

@@ -263,7 +263,7 @@ func (s *Session) afterOpen() {
 	defer s.mu.Unlock()
 	if c := s.pool.ServerCapability(); c != nil {
 		s.protocol = c.ProtocolVersion
-		if n := wsman.DefaultMaxEnvelopeSizeFor(c.ProtocolVersion); n > s.wc.MaxEnvelopeSize() {
+		if n := envelopeSizeFor(c.ProtocolVersion); n > s.wc.MaxEnvelopeSize() {
 			s.wc.SetMaxEnvelopeSize(n)
 		}
 	}

@@ -352,8 +352,10 @@ type Request struct {
 type opTimeoutKey struct{}
 
 // WithOperationTimeout returns a context whose requests carry the given
-// wsman:OperationTimeout instead of the client default (for example a
-// shorter long-poll for one Receive).
+// wsman:OperationTimeout instead of the client default.
+//
+// Deprecated: per-call options are fields of the call: set
+// Receive.OperationTimeout (or Request.OperationTimeout with Invoke).
 func WithOperationTimeout(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, opTimeoutKey{}, d)
 }
