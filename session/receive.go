@@ -123,6 +123,13 @@ type ReceiveOptions struct {
 	JobTable *job.Table
 	// ResultBuffer bounds a Host stream's buffer (DefaultResultBuffer).
 	ResultBuffer int
+	// Host answers host calls of the sessions got from a computer (the
+	// ComputerName and ConnectionUri sets), including calls the server
+	// buffered while the session was disconnected; nil: the default policy
+	// (see HostHandler). Sessions passed by value keep their own.
+	Host HostHandler
+	// Hooks are given to the sessions got from a computer.
+	Hooks Hooks
 }
 
 // Action is one thing Receive would do (WhatIf) or is about to do
@@ -177,7 +184,7 @@ func Receive(ctx context.Context, sel Selector, o ReceiveOptions) (*Received, er
 	if o.Table == nil {
 		o.Table = DefaultTable
 	}
-	sessions, err := sel.resolve(ctx, o.Table)
+	sessions, err := sel.resolve(ctx, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +233,6 @@ func Receive(ctx context.Context, sel Selector, o ReceiveOptions) (*Received, er
 			continue
 		}
 		rec.Sessions = append(rec.Sessions, s)
-		o.Table.add(s)
 		for _, c := range s.Commands() {
 			s.mu.Lock()
 			free := c.sink == nil || (c.sink.isJob() && c.asJob)
@@ -346,7 +352,8 @@ func (s *Session) action() Action {
 }
 
 // resolve finds the selected sessions.
-func (sel Selector) resolve(ctx context.Context, t *Table) ([]*Session, error) {
+func (sel Selector) resolve(ctx context.Context, o *ReceiveOptions) ([]*Session, error) {
+	t := o.Table
 	notFound := func(what string) error {
 		return &SessionError{Op: "receive", Kind: ErrNotFound, Err: errors.New("no session with " + what)}
 	}
@@ -381,7 +388,7 @@ func (sel Selector) resolve(ctx context.Context, t *Table) ([]*Session, error) {
 		return out[:1], nil
 	case "ComputerSessionName", "ConnectionUriSessionName", "ComputerInstanceId", "ConnectionUriInstanceId":
 		c := *sel.remote
-		g := GetOptions{ConnectionOptions: c, InstanceID: sel.instanceID, Table: t}
+		g := GetOptions{ConnectionOptions: c, InstanceID: sel.instanceID, Table: t, Host: o.Host, Hooks: o.Hooks}
 		// -ConfigurationName filters; the connection itself uses each
 		// session's own configuration.
 		g.ConfigurationName = c.ConfigurationName

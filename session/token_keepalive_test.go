@@ -149,3 +149,33 @@ func TestHostCalls(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"typed answer"}, outputs(rs))
 }
+
+// A host call made while the session is disconnected waits on the server;
+// the client that connects and receives answers it (no hang, nothing lost).
+func TestHostCallBufferedWhileDisconnected(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	srv.HandleFunc("Ask", func(ctx context.Context, inv *wsmantest.Invocation) error {
+		v, err := inv.HostCall(wsmantest.HostCall{MethodID: int32(psrp.HostReadLine), MethodName: "ReadLine"})
+		if err != nil {
+			return err
+		}
+		return inv.WriteOutput(v)
+	})
+	ctx := testCtx(t)
+	a := newSession(t, srv, "Asker", &session.Table{})
+	_, err := a.InvokeInDisconnectedSession(ctx, session.Pipeline{Command: "Ask"}, session.DisconnectOptions{})
+	require.NoError(t, err)
+	var calls []psrp.HostMethodID
+	rec, err := session.Receive(ctx, session.OnComputerByName(conn(srv), "Asker"), session.ReceiveOptions{
+		Table: &session.Table{},
+		Host: func(ctx context.Context, call *psrp.HostCall) (clixml.Value, error) {
+			calls = append(calls, call.MethodID)
+			return clixml.String("answered later"), nil
+		}})
+	require.NoError(t, err)
+	rs, err := rec.Stream.Collect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"answered later"}, outputs(rs))
+	assert.Equal(t, []psrp.HostMethodID{psrp.HostReadLine}, calls)
+	require.NoError(t, rec.Sessions[0].Remove(ctx))
+}
