@@ -432,3 +432,39 @@ func TestReceiveByComputerNameAndInstanceID(t *testing.T) {
 	assert.ErrorIs(t, err, session.ErrNotFound)
 	require.NoError(t, rec.Sessions[0].Remove(ctx))
 }
+
+// NOTES: with a new JobName the original job is not reused: a new job gets
+// the results from then on, the original keeps what it had.
+func TestJobNameMakesANewJob(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	g := newGate()
+	srv.HandleScript("numbers", g.handler())
+	ctx := testCtx(t)
+	jobs := &job.Table{}
+	s := newSession(t, srv, "Test", &session.Table{})
+	j, err := s.InvokeAsJob(ctx, session.Pipeline{Script: "numbers"}, session.JobOptions{Table: jobs})
+	require.NoError(t, err)
+	g.release <- 2
+	waitFor(t, "2 results in the job", func() bool {
+		rs, _ := j.Receive(ctx, job.ReceiveOptions{Keep: true})
+		return len(outputs(rs)) == 2
+	})
+	require.NoError(t, s.Disconnect(ctx, session.DisconnectOptions{}))
+	require.NoError(t, s.Connect(ctx))
+	rec, err := session.Receive(ctx, session.BySession(s), session.ReceiveOptions{JobName: "Renamed", JobTable: jobs})
+	require.NoError(t, err)
+	assert.Equal(t, session.OutTargetJob, rec.OutTarget)
+	require.NotSame(t, j, rec.Job)
+	assert.Equal(t, "Renamed", rec.Job.Name())
+	g.release <- 3
+	close(g.release)
+	st, err := rec.Job.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, job.Completed, st)
+	rs, err := rec.Job.Receive(ctx, job.ReceiveOptions{})
+	require.NoError(t, err)
+	old, err := j.Receive(ctx, job.ReceiveOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, items(0, 5), append(outputs(old), outputs(rs)...), "each result in exactly one job")
+	assert.Equal(t, job.Stopped, j.State())
+}

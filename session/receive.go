@@ -299,16 +299,20 @@ func (rec *Received) toJob(cmds []*RunningCommand, o ReceiveOptions) error {
 		}
 		j, k := newCommandJob(c, name, o.JobTable)
 		s.mu.Lock()
+		var moved *job.Producer[Result]
 		if c.sink != nil && c.sink.isJob() {
-			// A new JobName moves the results to a new job: the original
-			// one keeps what it has and stops.
 			if prev, ok := c.sink.(jobSink); ok {
-				_ = prev.p.SetState(job.Stopped, fmt.Errorf("session: results moved to job %q by Receive", j.Name()))
+				moved = prev.p
 			}
 			c.sink = nil
 		}
 		c.job, c.producer = j, k.p
 		s.mu.Unlock()
+		if moved != nil {
+			// A new JobName moves the results to a new job: the original
+			// one keeps what it has and stops.
+			_ = moved.SetState(job.Stopped, fmt.Errorf("session: results moved to job %q by Receive", j.Name()))
+		}
 		if err := s.attach(c, k); err != nil {
 			errs = append(errs, err)
 		}
