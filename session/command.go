@@ -34,7 +34,9 @@ type RunningCommand struct {
 	// pending are results received but not delivered (their consumer went
 	// away); serverDone says the server reported the command Done (or its
 	// results failed with doneErr) and only pending remains.
-	pending    []Result
+	// disconnected: the command ran while the session was disconnected.
+	disconnected bool
+	pending      []Result
 	serverDone bool
 	doneErr    error
 	done       chan struct{}

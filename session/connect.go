@@ -78,11 +78,7 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	s.drainPolls()
 	s.mu.Lock()
 	_, _ = s.pool.DisconnectCompleted()
-	for _, c := range s.cmds {
-		if !c.finished && c.pl != nil {
-			c.state = c.pl.State()
-		}
-	}
+	s.markDisconnectedLocked()
 	if d.IdleTimeout > 0 {
 		s.idleTimeout = d.IdleTimeout
 	}
@@ -285,7 +281,7 @@ func (s *Session) adoptCommands(ctx context.Context) error {
 			c = &RunningCommand{s: s, id: id, text: strings.TrimSpace(ci.CommandLine), done: make(chan struct{})}
 			s.cmds = append(s.cmds, c)
 		}
-		c.pl, c.state = pl, psrp.PSInvocationRunning
+		c.pl, c.state, c.disconnected = pl, psrp.PSInvocationRunning, true
 		s.mu.Unlock()
 		if err := s.wc.ConnectCommand(ctx, s.ref, upper(id)); err != nil {
 			return err

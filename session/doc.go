@@ -196,9 +196,10 @@
 //     InvokeInDisconnectedSession starts the command and disconnects
 //     before receiving anything, so nothing is lost.
 //   - OutputBufferingMode Drop discards the oldest output while the buffer
-//     is full; Receive cannot recover it. Session.OutputBufferingMode (from
-//     Get, or the Disconnect that set it) tells the caller when output may
-//     have been dropped; the protocol carries no count of dropped objects.
+//     is full; Receive cannot recover it. The caller can tell: the final
+//     KindState Result of a command that ran disconnected in a Drop session
+//     has OutputMayBeDropped set (Session.OutputBufferingMode says the
+//     mode); the protocol carries no count of dropped objects.
 //   - IdleTimeout is set by New and changed by Disconnect only; it is
 //     checked against the server's range (60 s to MaxIdleTimeOut, from the
 //     Create response or Get) before it is sent (*IdleTimeoutError).

@@ -271,6 +271,7 @@ func TestBlockResumesNothingLost(t *testing.T) {
 	rs, err := rec.Stream.Collect(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, items(0, total), outputs(rs))
+	assert.False(t, rs[len(rs)-1].OutputMayBeDropped, "Block drops nothing")
 }
 
 // Drop discards the oldest output while disconnected.
@@ -301,6 +302,9 @@ func TestDropLosesOldest(t *testing.T) {
 	require.NotEmpty(t, got)
 	assert.Less(t, len(got), total)
 	assert.Equal(t, items(total-len(got), total), got, "what is left is the newest output, in order")
+	last := rs[len(rs)-1]
+	require.Equal(t, session.KindState, last.Kind)
+	assert.True(t, last.OutputMayBeDropped, "the final result says output may have been dropped")
 }
 
 // Get filters by name (wildcards), configuration and state.

@@ -190,8 +190,22 @@ func (s *Session) lostConnection(err error) {
 		_, _ = s.pool.BeginDisconnect()
 		_, _ = s.pool.DisconnectCompleted()
 	}
+	s.markDisconnectedLocked()
 	s.mu.Unlock()
 	s.setState(StateDisconnected, err)
+}
+
+// markDisconnectedLocked records that the unfinished commands run
+// disconnected from now on.
+func (s *Session) markDisconnectedLocked() {
+	for _, c := range s.cmds {
+		if !c.finished {
+			c.disconnected = true
+			if c.pl != nil {
+				c.state = c.pl.State()
+			}
+		}
+	}
 }
 
 // receiveFailed handles a failed Receive of the pool (c nil) or of a
@@ -474,6 +488,11 @@ func (s *Session) results(c *RunningCommand, ev []psrp.Event) ([]Result, error) 
 		}
 		if ok {
 			r.CommandID = c.id
+			if r.Kind == KindState {
+				s.mu.Lock()
+				r.OutputMayBeDropped = c.disconnected && s.bufferMode == BufferingDrop
+				s.mu.Unlock()
+			}
 			out = append(out, r)
 		}
 	}

@@ -81,6 +81,11 @@ type Result struct {
 	// StateReason is the error record of a Failed or Stopped command, if
 	// the server sent one.
 	StateReason *psrp.ErrorRecord
+	// OutputMayBeDropped (KindState) says the command ran disconnected in
+	// a session whose OutputBufferingMode is Drop: the server may have
+	// discarded its oldest output, which no Receive can recover (the
+	// protocol does not say whether or how much it dropped).
+	OutputMayBeDropped bool
 	// HostCall is a host call (KindHostCall).
 	HostCall *psrp.HostCall
 }
