@@ -37,11 +37,11 @@ type RunningCommand struct {
 	// disconnected: the command ran while the session was disconnected.
 	disconnected bool
 	pending      []Result
-	serverDone bool
-	doneErr    error
-	done       chan struct{}
-	err        error
-	once       sync.Once
+	serverDone   bool
+	doneErr      error
+	done         chan struct{}
+	err          error
+	once         sync.Once
 }
 
 // ID is the command id (the PSRP pipeline id and WSMan CommandId).
