@@ -94,6 +94,7 @@ func (s *Session) runPoolLoop() {
 			s.mu.Unlock()
 			return
 		}
+		gen := s.gen
 		s.mu.Unlock()
 		if !s.acquire() {
 			continue
@@ -102,8 +103,8 @@ func (s *Session) runPoolLoop() {
 		if err != nil || rr.TimedOut {
 			s.release()
 			if err != nil {
-				if !s.retry(&r, err) {
-					s.receiveFailed(err, nil)
+				if !s.retry(&r, err, gen) {
+					s.receiveFailed(err, nil, gen)
 				}
 			} else {
 				r.ok()
@@ -142,7 +143,7 @@ func (r *retrier) ok() { r.since = time.Time{} }
 // Disconnected here (the server keeps it; Connect or Receive later
 // reconnect), and retry reports true too. Faults and authentication
 // failures report false: the caller handles them.
-func (s *Session) retry(r *retrier, err error) bool {
+func (s *Session) retry(r *retrier, err error, gen uint64) bool {
 	var f *wsman.Fault
 	if s.ctx.Err() != nil || errors.As(err, &f) || errors.Is(err, wsman.ErrUnauthorized) {
 		return false
@@ -164,7 +165,7 @@ func (s *Session) retry(r *retrier, err error) bool {
 	}
 	if time.Since(r.since) > limit {
 		s.log.Debug("connection lost for good; the session is disconnected from this client", "id", s.id, "err", err)
-		s.lostConnection(err)
+		s.lostConnection(err, gen)
 		r.ok()
 		return true
 	}
@@ -179,10 +180,12 @@ func (s *Session) retry(r *retrier, err error) bool {
 }
 
 // lostConnection marks an Opened session Disconnected after its connection
-// could not be restored.
-func (s *Session) lostConnection(err error) {
+// could not be restored. gen is the connection the failure belongs to: a
+// failure of an earlier connection (before a Disconnect and a new Connect)
+// changes nothing.
+func (s *Session) lostConnection(err error, gen uint64) {
 	s.mu.Lock()
-	if s.state != StateOpened {
+	if s.state != StateOpened || s.gen != gen {
 		s.mu.Unlock()
 		return
 	}
@@ -210,22 +213,22 @@ func (s *Session) markDisconnectedLocked() {
 
 // receiveFailed handles a failed Receive of the pool (c nil) or of a
 // command while the session is Opened.
-func (s *Session) receiveFailed(err error, c *RunningCommand) {
+func (s *Session) receiveFailed(err error, c *RunningCommand, gen uint64) {
 	if s.ctx.Err() != nil {
 		return
 	}
 	s.mu.Lock()
-	st := s.state
+	st, now := s.state, s.gen
 	s.mu.Unlock()
-	if st != StateOpened {
-		return // disconnecting or closing: the loops see the new state
+	if st != StateOpened || now != gen {
+		return // disconnecting, closing, or a failure of an earlier connection: the loops see the new state
 	}
 	switch classify(err) {
 	case ErrDisconnected, ErrBusy:
 		// The server turned the session Disconnected (or another client
 		// took it): it is no longer connected to this client.
 		s.log.Debug("session disconnected by the server", "id", s.id, "err", err)
-		s.lostConnection(err)
+		s.lostConnection(err, gen)
 		return
 	case ErrExpired:
 		if c == nil {
@@ -376,6 +379,7 @@ func (s *Session) pump(c *RunningCommand) {
 			}
 			return
 		}
+		gen := s.gen
 		s.mu.Unlock()
 		if !s.acquire() {
 			continue
@@ -383,8 +387,8 @@ func (s *Session) pump(c *RunningCommand) {
 		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{CommandID: cid})
 		if err != nil || rr.TimedOut {
 			s.release()
-			if err != nil && !s.retry(&r, err) {
-				s.receiveFailed(err, c)
+			if err != nil && !s.retry(&r, err, gen) {
+				s.receiveFailed(err, c, gen)
 			}
 			if err == nil {
 				r.ok()

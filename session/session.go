@@ -61,6 +61,7 @@ type Session struct {
 	ctx            context.Context // ends the session's goroutines
 	cancel         context.CancelFunc
 	wg             sync.WaitGroup
+	gen            uint64       // counts connections: a long poll's failure belongs to one
 	reason         error        // why the session broke or closed
 	server         *wsman.Shell // what the server last reported
 }
@@ -421,6 +422,9 @@ func (s *Session) setState(st State, reason error) {
 	}
 	if st == StateOpened {
 		s.disconnectedOn, s.expiresOn = time.Time{}, time.Time{}
+		if changed {
+			s.gen++
+		}
 	}
 	if st == StateDisconnected && s.idleTimeout > 0 {
 		s.expiresOn = s.disconnectedOn.Add(s.idleTimeout)
