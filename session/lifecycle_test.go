@@ -472,3 +472,22 @@ func TestJobNameMakesANewJob(t *testing.T) {
 	assert.Equal(t, items(0, 5), append(outputs(old), outputs(rs)...), "each result in exactly one job")
 	assert.Equal(t, job.Stopped, j.State())
 }
+
+// Job.Stop stops the remote command (the PowerShell stop signal); the job
+// ends Stopped.
+func TestJobStop(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	g := newGate()
+	srv.HandleScript("numbers", g.handler())
+	ctx := testCtx(t)
+	s := newSession(t, srv, "", &session.Table{})
+	j, err := s.InvokeAsJob(ctx, session.Pipeline{Script: "numbers"}, session.JobOptions{Table: &job.Table{}})
+	require.NoError(t, err)
+	g.release <- 1
+	waitFor(t, "a result", func() bool { return j.HasMoreData() })
+	require.NoError(t, j.Stop(ctx))
+	assert.Equal(t, job.Stopped, j.State())
+	waitFor(t, "the session to be idle", func() bool { return s.Availability() == session.AvailabilityAvailable })
+	cmds := s.Commands()
+	assert.Empty(t, cmds)
+}
