@@ -75,6 +75,7 @@ func (s *Session) answerHostCall(ctx context.Context, c *RunningCommand, e psrp.
 
 type hostError string
 
+// Error returns the message.
 func (e hostError) Error() string { return string(e) }
 
 // errNoHost is the default policy's answer.

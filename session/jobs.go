@@ -51,6 +51,7 @@ func (k jobSink) isJob() bool { return true }
 // commandController stops a command for Job.Stop.
 type commandController struct{ c *RunningCommand }
 
+// Stop stops the command and waits for it to end.
 func (cc commandController) Stop(ctx context.Context) error {
 	if err := cc.c.Stop(ctx); err != nil {
 		return err

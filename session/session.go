@@ -146,7 +146,7 @@ func newSession(c ConnectionOptions, t *Table, h Hooks, host HostHandler) (*Sess
 	}
 	log := c.Logger
 	if log == nil {
-		log = slog.New(discardHandler{})
+		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Session{
 		id: int(nextID.Add(1)), computer: c.computerName(), config: c.ConfigurationName, uri: wc.URL(),
@@ -532,11 +532,3 @@ func (s *Session) shutdown(reason error) {
 	s.table.remove(s)
 	s.wc.CloseIdleConnections()
 }
-
-// discardHandler is a slog.Handler that drops everything.
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
