@@ -50,6 +50,8 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	if d.OutputBufferingMode < BufferingNone || d.OutputBufferingMode > BufferingDrop {
 		return &OptionError{Field: "OutputBufferingMode", Msg: "must be None, Block or Drop"}
 	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
 	s.mu.Lock()
 	if s.state != StateOpened || s.pool == nil {
 		st := s.state
@@ -121,6 +123,8 @@ func (s *Session) Connect(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, s.conn.SessionOption.OpenTimeout)
 		defer cancel()
 	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
 	s.mu.Lock()
 	st := s.state
 	reconnect := s.pool != nil && s.pool.State() == psrp.RunspacePoolDisconnected

@@ -188,6 +188,7 @@ func Receive(ctx context.Context, sel Selector, o ReceiveOptions) (*Received, er
 	if err != nil {
 		return nil, err
 	}
+	sessions = unique(sessions)
 	if o.WhatIf {
 		rec := &Received{}
 		for _, s := range sessions {
@@ -416,6 +417,19 @@ func (sel Selector) resolve(ctx context.Context, o *ReceiveOptions) ([]*Session,
 		return found, nil
 	}
 	return nil, &OptionError{Field: "Selector", Msg: "use BySession, ByID, ByName, ByInstanceID, OnComputerByName or OnComputerByInstanceID"}
+}
+
+// unique drops repeated sessions, keeping the first of each.
+func unique(ss []*Session) []*Session {
+	seen := make(map[*Session]bool, len(ss))
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s != nil && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // escapeWildcard makes a literal PowerShell wildcard pattern.

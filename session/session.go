@@ -43,6 +43,7 @@ type Session struct {
 	hooks      Hooks
 	host       HostHandler
 
+	opMu   sync.Mutex    // serializes Disconnect, Connect and Remove
 	sendMu sync.Mutex    // serializes Sends (fragments of one target stay in order)
 	polls  chan struct{} // long-poll slots
 
@@ -470,6 +471,8 @@ func (s *Session) Close(ctx context.Context) error {
 // matching ErrBusy; one already gone matches ErrExpired (the local
 // session is closed anyway).
 func (s *Session) Remove(ctx context.Context) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
 	s.mu.Lock()
 	if s.state == StateClosed {
 		s.mu.Unlock()
