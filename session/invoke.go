@@ -61,7 +61,9 @@ type JobOptions struct {
 }
 
 // Invoke runs p (Invoke-Command -Session) and returns its results as a
-// Stream (OutTarget Host). The command runs on the server whether or not
+// Stream (OutTarget Host). ctx bounds starting the command; the results
+// arrive on the Stream until the command ends (read them with a context of
+// your own, e.g. Stream.Collect(ctx)). The command runs on the server whether or not
 // the stream is read; while the reader lags, the session stops receiving.
 // If the session is disconnected before the command ends, the stream ends
 // with an error matching ErrDisconnected and the command keeps running: a

@@ -476,9 +476,13 @@ func (s *Session) deliver(c *RunningCommand, k sink, rs []Result) bool {
 // results turns a command's events into Results, answering host calls.
 // An undecodable record ends the command's results with its error.
 func (s *Session) results(c *RunningCommand, ev []psrp.Event) ([]Result, error) {
-	var out []Result
+	if len(ev) == 0 {
+		return nil, nil
+	}
+	out := make([]Result, 0, len(ev))
+	name := s.Name()
 	for _, e := range ev {
-		r, ok, err := s.toResult(e)
+		r, ok, err := s.toResult(e, name)
 		if err != nil {
 			return out, fmt.Errorf("session: command %s: undecodable %s: %w", upper(c.id), eventName(e), err)
 		}
@@ -518,8 +522,8 @@ func eventName(e psrp.Event) string {
 }
 
 // toResult converts one event; ok false for events that are not results.
-func (s *Session) toResult(e psrp.Event) (r Result, ok bool, err error) {
-	r = Result{ComputerName: s.computer, SessionName: s.Name(), SessionInstanceID: s.instanceID}
+func (s *Session) toResult(e psrp.Event, name string) (r Result, ok bool, err error) {
+	r = Result{ComputerName: s.computer, SessionName: name, SessionInstanceID: s.instanceID}
 	switch e := e.(type) {
 	case psrp.PipelineOutputReceived:
 		v, err := clixml.Unmarshal(e.Message.Data)
