@@ -62,6 +62,9 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 		s.mu.Unlock()
 		return s.errorf("disconnect", ErrUnsupported, err)
 	}
+	if d.OutputBufferingMode == BufferingNone {
+		d.OutputBufferingMode = s.wantBufferMode
+	}
 	s.mu.Unlock()
 	s.setState(StateDisconnecting, nil)
 	err := s.wc.Disconnect(ctx, s.ref, &wsman.Disconnect{IdleTimeOut: d.IdleTimeout, BufferMode: d.OutputBufferingMode.wsman()})
@@ -86,6 +89,7 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	}
 	if d.OutputBufferingMode != BufferingNone {
 		s.bufferMode = d.OutputBufferingMode
+		s.wantBufferMode = BufferingNone // the server has it now
 	}
 	s.disconnectedOn = time.Now()
 	s.mu.Unlock()

@@ -491,3 +491,19 @@ func TestJobStop(t *testing.T) {
 	cmds := s.Commands()
 	assert.Empty(t, cmds)
 }
+
+// SessionOption.OutputBufferingMode given to New applies when the session
+// is disconnected.
+func TestNewBufferingModeSentWithDisconnect(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	ctx := testCtx(t)
+	o := session.NewOptions{ConnectionOptions: conn(srv), Table: &session.Table{}}
+	o.SessionOption.OutputBufferingMode = session.BufferingDrop
+	s, err := session.New(ctx, o)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	require.NoError(t, s.Disconnect(ctx, session.DisconnectOptions{}))
+	st, _ := srv.Shell(s.InstanceID().String())
+	assert.Equal(t, "Drop", st.BufferMode)
+	assert.Equal(t, session.BufferingDrop, s.OutputBufferingMode())
+}

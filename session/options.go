@@ -179,6 +179,8 @@ type SessionOption struct {
 	// it with Disconnect.
 	IdleTimeout time.Duration
 	// OutputBufferingMode is used by New only (change it with Disconnect).
+	// The WSMan Create carries no buffer mode: it is sent with the first
+	// Disconnect that names none, as PowerShell does.
 	OutputBufferingMode OutputBufferingMode
 	// NoMachineProfile sends WINRS_NOPROFILE.
 	NoMachineProfile bool

@@ -54,6 +54,7 @@ type Session struct {
 	idleTimeout    time.Duration
 	maxIdleTimeout time.Duration
 	bufferMode     OutputBufferingMode
+	wantBufferMode OutputBufferingMode // asked for by New, sent with the next Disconnect
 	disconnectedOn time.Time
 	expiresOn      time.Time
 	protocol       string
@@ -228,9 +229,10 @@ func (s *Session) open(ctx context.Context, o NewOptions) error {
 	}
 	s.afterOpen()
 	if so.OutputBufferingMode != BufferingNone {
-		// WSMan sets BufferMode at Disconnect only; remember it for then.
+		// The WSMan Create has no BufferMode: it is sent with the
+		// Disconnect (rsp:Disconnect/rsp:BufferMode), as PowerShell does.
 		s.mu.Lock()
-		s.bufferMode = so.OutputBufferingMode
+		s.bufferMode, s.wantBufferMode = so.OutputBufferingMode, so.OutputBufferingMode
 		s.mu.Unlock()
 	}
 	s.setState(StateOpened, nil)
