@@ -96,7 +96,11 @@
 //   - AllowRedirection: SessionOption.AllowRedirection (ConnectionURI only in
 //     PowerShell; accepted for both here), bounded by
 //     SessionOption.MaximumConnectionRedirectionCount (default 5). A
-//     redirect from https to http is always refused (package wsman).
+//     redirect to another host is followed only with
+//     SessionOption.AllowCrossHostRedirection too (PowerShell follows it
+//     with the credentials; this package does not send credentials to a
+//     host the caller did not name unless told to), and one from https to
+//     http is always refused (package wsman).
 //   - ApplicationName: ConnectionOptions.ApplicationName, the URL path
 //     segment of the endpoint; it selects the endpoint whose sessions are
 //     listed (ComputerName sets only).

@@ -205,8 +205,15 @@ type SessionOption struct {
 	AllowUnencrypted bool
 
 	// AllowRedirection follows HTTP redirects (PowerShell's
-	// -AllowRedirection of the ConnectionUri parameter sets).
+	// -AllowRedirection of the ConnectionUri parameter sets) to the same
+	// origin (scheme, host and port).
 	AllowRedirection bool
+	// AllowCrossHostRedirection, with AllowRedirection, also follows a
+	// redirect to another host, sending the credentials there: what
+	// PowerShell's -AllowRedirection does. Off by default (credentials go
+	// only to the endpoint named); set it only when every host the
+	// endpoint may redirect to is trusted with them.
+	AllowCrossHostRedirection bool
 	// MaximumConnectionRedirectionCount bounds them
 	// (DefaultMaximumConnectionRedirectionCount when zero).
 	MaximumConnectionRedirectionCount int
@@ -380,18 +387,19 @@ func (o *ConnectionOptions) newClient() (*wsman.Client, error) {
 	}
 	so := o.SessionOption
 	cfg := wsman.Config{
-		Auth:               a,
-		AllowUnencrypted:   so.AllowUnencrypted,
-		RootCAs:            so.RootCAs,
-		InsecureSkipVerify: so.SkipCACheck || so.SkipCNCheck,
-		AllowRedirection:   so.AllowRedirection,
-		MaxRedirects:       so.MaximumConnectionRedirectionCount,
-		OperationTimeout:   so.OperationTimeout,
-		Locale:             so.Culture,
-		DataLocale:         so.UICulture,
-		SessionID:          o.WSManSessionID,
-		Transport:          so.Transport,
-		Logger:             o.Logger,
+		Auth:                      a,
+		AllowUnencrypted:          so.AllowUnencrypted,
+		RootCAs:                   so.RootCAs,
+		InsecureSkipVerify:        so.SkipCACheck || so.SkipCNCheck,
+		AllowRedirection:          so.AllowRedirection,
+		AllowCrossHostRedirection: so.AllowCrossHostRedirection,
+		MaxRedirects:              so.MaximumConnectionRedirectionCount,
+		OperationTimeout:          so.OperationTimeout,
+		Locale:                    so.Culture,
+		DataLocale:                so.UICulture,
+		SessionID:                 o.WSManSessionID,
+		Transport:                 so.Transport,
+		Logger:                    o.Logger,
 	}
 	if cfg.MaxRedirects <= 0 {
 		cfg.MaxRedirects = DefaultMaximumConnectionRedirectionCount
