@@ -250,4 +250,10 @@
 //   - Get returns the local object for a session this program is
 //     connected to, and new Disconnected objects for the others, as
 //     Get-PSSession -ComputerName does.
+//   - Example 2 of the reference says a session that is not disconnected or
+//     runs nothing is not connected; the DESCRIPTION says a session with
+//     nothing running is connected and returns nothing. This package
+//     follows the DESCRIPTION (what PowerShell 5.1 and 7 do), and reports
+//     a session connected to another client as an ErrBusy error while the
+//     other sessions are still received.
 package session
