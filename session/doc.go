@@ -253,7 +253,8 @@
 //   - Example 2 of the reference says a session that is not disconnected or
 //     runs nothing is not connected; the DESCRIPTION says a session with
 //     nothing running is connected and returns nothing. This package
-//     follows the DESCRIPTION (what PowerShell 5.1 and 7 do), and reports
+//     follows the DESCRIPTION (the more specific text; not checked against
+//     a Windows host), and reports
 //     a session connected to another client as an ErrBusy error while the
 //     other sessions are still received.
 package session
