@@ -1,0 +1,62 @@
+package session_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/psremoting/psremoting/session"
+	"github.com/psremoting/psremoting/wsman"
+	"github.com/psremoting/psremoting/wsman/wsmantest"
+)
+
+// An HTTP error without a fault on a Receive (the server did not handle
+// it) is retried: nothing is lost.
+func TestReceiveHTTPErrorRetried(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	srv.HandleScript("numbers", flood(20, nil))
+	ctx := testCtx(t)
+	co := conn(srv)
+	co.SessionOption.ReconnectInterval = 1
+	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: co, Table: &session.Table{}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	remove := srv.Inject(wsmantest.Injection{Action: "Receive", HTTPStatus: 503, Times: 3})
+	defer remove()
+	res, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
+	require.NoError(t, err)
+	rs, err := res.Collect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, items(0, 20), outputs(rs))
+	assert.Equal(t, session.StateOpened, s.State())
+}
+
+// A fault on a command's Receive ends that command's results with a typed
+// error carrying the fault; the session stays usable.
+func TestReceiveFaultEndsTheCommand(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	g := newGate()
+	srv.HandleScript("numbers", g.handler())
+	ctx := testCtx(t)
+	s := newSession(t, srv, "", &session.Table{})
+	res, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
+	require.NoError(t, err)
+	cmd := s.Commands()[0]
+	remove := srv.Inject(wsmantest.Injection{Action: "Receive", CommandID: cmd.ID().String(), Fault: wsmantest.FaultAccessDenied()})
+	defer remove()
+	_, err = res.Collect(ctx)
+	require.Error(t, err)
+	var se *session.SessionError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "receive", se.Op)
+	assert.ErrorIs(t, err, wsman.ErrAccessDenied)
+	close(g.release)
+	remove()
+
+	res, err = s.Invoke(ctx, session.Pipeline{Script: `"still usable"`})
+	require.NoError(t, err)
+	rs, err := res.Collect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"still usable"}, outputs(rs))
+}
