@@ -3,8 +3,8 @@ package session_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
