@@ -60,3 +60,17 @@ func TestReceiveFaultEndsTheCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"still usable"}, outputs(rs))
 }
+
+// A New that fails after the shell was created removes it: no orphan.
+func TestNewFailureLeavesNoShell(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	ctx := testCtx(t)
+	check := goroutineBaseline(t)
+	remove := srv.Inject(wsmantest.Injection{Action: "Receive", Fault: wsmantest.FaultAccessDenied(), Times: 1})
+	defer remove()
+	_, err := session.New(ctx, session.NewOptions{ConnectionOptions: conn(srv), Table: &session.Table{}})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, wsman.ErrAccessDenied)
+	assert.Empty(t, srv.Shells(), "the half-opened shell was deleted")
+	check()
+}

@@ -66,6 +66,7 @@ type Session struct {
 	gen            uint64       // counts connections: a long poll's failure belongs to one
 	reason         error        // why the session broke or closed
 	server         *wsman.Shell // what the server last reported
+	created        bool         // New created the shell (to delete it if opening fails)
 }
 
 // Hooks are optional callbacks for state changes. They are called from
@@ -124,7 +125,11 @@ func New(ctx context.Context, o NewOptions) (*Session, error) {
 	s.instanceID = uuid.New()
 	s.ref.ShellID = upper(s.instanceID)
 	if err := s.open(ctx, o); err != nil {
-		s.wc.CloseIdleConnections()
+		if s.created {
+			// Do not leave a half-opened shell behind on the server.
+			_ = s.wc.Delete(context.WithoutCancel(ctx), s.ref)
+		}
+		s.shutdown(err)
 		return nil, &SessionError{Op: "new", ComputerName: s.computer, Name: s.name, Kind: classify(err), Err: err}
 	}
 	s.table.add(s)
@@ -192,6 +197,7 @@ func (s *Session) open(ctx context.Context, o NewOptions) error {
 		return err
 	}
 	s.ref.ShellID = resp.ShellID()
+	s.created = true
 	if resp.Shell != nil {
 		s.setServerInfo(resp.Shell)
 	}
