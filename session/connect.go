@@ -251,6 +251,14 @@ func (s *Session) connectNew(ctx context.Context) error {
 	s.afterOpen()
 	s.handlePoolEvents(ctx, ev)
 	if err := s.adoptCommands(ctx); err != nil {
+		// Give the session back to the server (Disconnected, free for a
+		// later Connect) rather than hold it half-connected.
+		_ = s.wc.Disconnect(context.WithoutCancel(ctx), s.ref, nil)
+		s.mu.Lock()
+		s.pool.Closed()
+		s.pool = nil
+		s.mu.Unlock()
+		s.setState(StateDisconnected, err)
 		return s.errorf("connect", classify(err), err)
 	}
 	if sh, err := s.wc.GetShell(ctx, s.ref.ShellID); err == nil {

@@ -74,3 +74,31 @@ func TestNewFailureLeavesNoShell(t *testing.T) {
 	assert.Empty(t, srv.Shells(), "the half-opened shell was deleted")
 	check()
 }
+
+// A connect that fails after the server accepted it gives the session back
+// (Disconnected on the server, free for a later Receive).
+func TestConnectFailureGivesTheSessionBack(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	srv.HandleScript("numbers", flood(3, nil))
+	ctx := testCtx(t)
+	a := newSession(t, srv, "Flaky", &session.Table{})
+	_, err := a.InvokeInDisconnectedSession(ctx, session.Pipeline{Script: "numbers"}, session.DisconnectOptions{})
+	require.NoError(t, err)
+	tab := &session.Table{}
+	b, err := session.FromToken(a.Token(), session.NewOptions{ConnectionOptions: conn(srv), Table: tab})
+	require.NoError(t, err)
+	remove := srv.Inject(wsmantest.Injection{Action: "Enumerate", Fault: wsmantest.FaultAccessDenied(), Times: 1})
+	_, err = session.Receive(ctx, session.BySession(b), session.ReceiveOptions{Table: tab})
+	remove()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, wsman.ErrAccessDenied)
+	assert.Equal(t, session.StateDisconnected, b.State())
+	st, _ := srv.Shell(a.InstanceID().String())
+	assert.Equal(t, "Disconnected", st.State)
+
+	rec, err := session.Receive(ctx, session.BySession(b), session.ReceiveOptions{Table: tab})
+	require.NoError(t, err)
+	rs, err := rec.Stream.Collect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, items(0, 3), outputs(rs))
+}
