@@ -68,8 +68,9 @@
 // for every goroutine the session started.
 //
 // Protocol specifics handled here rather than in wsman: after the pool
-// opens, the envelope size follows the server's protocol version (MS-PSRP
-// 3.1.4.1: 500 KiB for 2.2 and later, else 150 KiB) and the fragment size
+// opens, the envelope size follows the server's protocol version (500 KiB
+// for 2.2 and later, else 150 KiB, as PowerShell's WSManTransportManager
+// does) and the fragment size
 // follows the envelope; the protocolversion option is sent by this package
 // (psrp.DefaultProtocolVersion): package wsman knows nothing of PSRP
 // versions. Shell and command ids are upper-cased in one place in wsman.

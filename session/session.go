@@ -266,8 +266,7 @@ func (s *Session) maxObject() int {
 }
 
 // afterOpen sizes envelopes and fragments by the server's protocol
-// version (MS-PSRP 3.1.4.1: protocol 2.2 and later servers take 500 KiB
-// envelopes, older ones 150 KiB).
+// version (see envelopeSizeFor).
 func (s *Session) afterOpen() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

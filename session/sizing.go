@@ -10,8 +10,9 @@ import (
 // envelopeSizeFor returns the envelope size to assume for a server that
 // reported the given PSRP protocol version in SESSION_CAPABILITY: 150 KiB
 // (WinRM 2.0's MaxEnvelopeSizekb) for 2.1 and older, 500 KiB (WinRM 3.0 and
-// later, which PSRP 2.2 needs) otherwise (MS-PSRP 3.1.4.1 and 2.2.3.10). An
-// empty or unparsable version gives 150 KiB, which every server accepts.
+// later) otherwise, as PowerShell's WSManTransportManager
+// (AdjustForProtocolVariations) and pypsrp do. An empty or unparsable
+// version gives 150 KiB, which every server accepts.
 // This is PSRP knowledge, so it lives here rather than in package wsman.
 func envelopeSizeFor(protocolVersion string) int {
 	major, minor, ok := parseVersion(protocolVersion)
