@@ -321,6 +321,13 @@ func (s *Session) ConfigurationName() string { return s.config }
 // ConnectionURI is the WS-Management endpoint.
 func (s *Session) ConnectionURI() string { return s.uri }
 
+// SessionOption returns the session's transport options (a copy; no
+// credentials are in it).
+func (s *Session) SessionOption() SessionOption { return s.conn.SessionOption }
+
+// Authentication returns the authentication mechanism the session uses.
+func (s *Session) Authentication() Authentication { return s.conn.Authentication }
+
 // WSManSessionID is the wsmv:SessionId of this session's client: a process
 // that sets ConnectionOptions.WSManSessionID to it reconnects as the same
 // client.
