@@ -321,8 +321,8 @@ func (s *Session) ConfigurationName() string { return s.config }
 // ConnectionURI is the WS-Management endpoint.
 func (s *Session) ConnectionURI() string { return s.uri }
 
-// SessionOption returns the session's transport options (a copy; no
-// credentials are in it).
+// SessionOption returns the session's transport options (a copy; the
+// Credential is not part of them).
 func (s *Session) SessionOption() SessionOption { return s.conn.SessionOption }
 
 // Authentication returns the authentication mechanism the session uses.
