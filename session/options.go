@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -85,6 +86,16 @@ func (c Credential) String() string { return "Credential{" + c.Username + "}" }
 
 // GoString hides the password.
 func (c Credential) GoString() string { return c.String() }
+
+// LogValue hides the password from slog.
+func (c Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON writes the user name only.
+func (c Credential) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Username string `json:"username"`
+	}{c.Username})
+}
 
 // OutputBufferingMode is what the server does with output of a
 // disconnected session once its buffer is full (PowerShell's
