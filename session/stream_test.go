@@ -3,12 +3,14 @@ package session_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/session"
+	"github.com/psremoting/psremoting/wsman"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
 
@@ -73,4 +75,31 @@ func TestHooks(t *testing.T) {
 		session.StateDisconnected, session.StateConnecting, session.StateOpened, session.StateClosing,
 		session.StateClosed}, states)
 	assert.Equal(t, []psrp.PSInvocationState{psrp.PSInvocationCompleted}, ended)
+}
+
+// Refresh re-reads the server's view of the session and reports it to the
+// ServerInfo hook (ShellInactivity, IdleTimeOut: how long until the server
+// reaps a disconnected session).
+func TestRefreshReportsServerInfo(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	ctx := testCtx(t)
+	var mu sync.Mutex
+	var seen []string
+	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: conn(srv), Table: &session.Table{},
+		Hooks: session.Hooks{ServerInfo: func(_ *session.Session, sh *wsman.Shell) {
+			mu.Lock()
+			seen = append(seen, sh.State)
+			mu.Unlock()
+		}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	require.NoError(t, s.Disconnect(ctx, session.DisconnectOptions{IdleTimeout: 5 * time.Minute}))
+	require.NoError(t, s.Refresh(ctx))
+	info := s.ServerInfo()
+	require.NotNil(t, info)
+	assert.Equal(t, "Disconnected", info.State)
+	assert.Equal(t, 5*time.Minute, info.IdleTimeOut)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"Connected", "Disconnected"}, seen, "Create's report, then Refresh's")
 }
