@@ -67,7 +67,20 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	}
 	s.mu.Unlock()
 	s.setState(StateDisconnecting, nil)
+	var notApplied error
 	err := s.wc.Disconnect(ctx, s.ref, &wsman.Disconnect{IdleTimeOut: d.IdleTimeout, BufferMode: d.OutputBufferingMode.wsman()})
+	if errors.Is(err, wsman.ErrShellDisconnected) || errors.Is(err, wsman.ErrInvalidState) {
+		// The server had already disconnected it (its client seemed gone):
+		// the session is disconnected, as asked; the new IdleTimeout and
+		// mode were not applied.
+		s.log.Debug("disconnect: the server had already disconnected the session", "id", s.id, "err", err)
+		if d.IdleTimeout != 0 || d.OutputBufferingMode != BufferingNone {
+			notApplied = s.errorf("disconnect", ErrDisconnected,
+				fmt.Errorf("the server had already disconnected the session; IdleTimeout and OutputBufferingMode were not changed: %w", err))
+		}
+		d = DisconnectOptions{}
+		err = nil
+	}
 	if err != nil {
 		kind := classify(err)
 		s.mu.Lock()
@@ -94,7 +107,7 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	s.disconnectedOn = time.Now()
 	s.mu.Unlock()
 	s.setState(StateDisconnected, nil)
-	return nil
+	return notApplied
 }
 
 // drainPolls waits until no long poll is outstanding.

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,4 +102,24 @@ func TestConnectFailureGivesTheSessionBack(t *testing.T) {
 	rs, err := rec.Stream.Collect(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, items(0, 3), outputs(rs))
+}
+
+// A Disconnect answered "already disconnected" leaves the session
+// Disconnected; the IdleTimeout asked for was not applied, and the error
+// says so.
+func TestDisconnectAlreadyDisconnected(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	ctx := testCtx(t)
+	tab := &session.Table{}
+	s := newSession(t, srv, "Gone", tab)
+	remove := srv.Inject(wsmantest.Injection{Action: "Disconnect", Fault: wsmantest.FaultInvalidState("Disconnect"), Times: 1})
+	defer remove()
+	err := s.Disconnect(ctx, session.DisconnectOptions{IdleTimeout: 3 * time.Hour})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, session.ErrDisconnected)
+	assert.Contains(t, err.Error(), "not changed")
+	assert.Equal(t, session.StateDisconnected, s.State())
+	_, err = session.Receive(ctx, session.ByName("Gone"), session.ReceiveOptions{Table: tab})
+	require.NoError(t, err)
+	assert.Equal(t, session.StateOpened, s.State())
 }
