@@ -61,7 +61,9 @@
 // whose results someone consumes. All long polls of a session share
 // SessionOption.MaxConcurrentReceives slots (DefaultMaxConcurrentReceives,
 // 6: below the 8 authenticated connections the NTLM and Kerberos transports
-// keep, since a long poll holds one). Results flow through bounded buffers
+// keep, since a long poll holds one); while more loops want to poll than
+// there are slots, each poll asks the server to answer within a second, so
+// slots rotate. Results flow through bounded buffers
 // (a Stream's ResultBuffer, a Job's MaxBuffered): while the consumer lags,
 // the command's goroutine stops issuing Receives, so memory stays bounded
 // and a server in Block mode suspends the command. Close and Remove wait

@@ -70,6 +70,21 @@ func (s *Session) acquire() bool {
 
 func (s *Session) release() { <-s.polls }
 
+// contendedPollTimeout is the OperationTimeout of long polls while more
+// loops want to poll than there are slots: a poll that has nothing to say
+// gives its slot up soon, so that a command with output waiting is not held
+// up for a whole OperationTimeout.
+const contendedPollTimeout = time.Second
+
+// pollTimeout returns the OperationTimeout for the next long poll: the
+// client's default (0), or contendedPollTimeout under contention.
+func (s *Session) pollTimeout() time.Duration {
+	if int(s.pollers.Load()) > cap(s.polls) {
+		return contendedPollTimeout
+	}
+	return 0
+}
+
 // startPoolLoop starts the pool's long poll (PSRP pool messages, and the
 // keep-alive: while it is outstanding the server does not turn an idle
 // session Disconnected).
@@ -86,6 +101,8 @@ func (s *Session) startPoolLoop() {
 
 func (s *Session) runPoolLoop() {
 	defer s.wg.Done()
+	s.pollers.Add(1)
+	defer s.pollers.Add(-1)
 	var r retrier
 	for {
 		s.mu.Lock()
@@ -99,7 +116,7 @@ func (s *Session) runPoolLoop() {
 		if !s.acquire() {
 			continue
 		}
-		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{})
+		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{OperationTimeout: s.pollTimeout()})
 		if err != nil || rr.TimedOut {
 			s.release()
 			if err != nil {
@@ -327,6 +344,8 @@ func (s *Session) startPumpLocked(c *RunningCommand) {
 // c.pending for the next consumer: nothing taken from the server is lost.
 func (s *Session) pump(c *RunningCommand) {
 	defer s.wg.Done()
+	s.pollers.Add(1)
+	defer s.pollers.Add(-1)
 	s.mu.Lock()
 	first := c.sink
 	s.mu.Unlock()
@@ -384,7 +403,7 @@ func (s *Session) pump(c *RunningCommand) {
 		if !s.acquire() {
 			continue
 		}
-		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{CommandID: cid})
+		rr, err := s.wc.Receive(s.ctx, s.ref, &wsman.Receive{CommandID: cid, OperationTimeout: s.pollTimeout()})
 		if err != nil || rr.TimedOut {
 			s.release()
 			if err != nil && !s.retry(&r, err, gen) {

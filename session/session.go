@@ -43,9 +43,10 @@ type Session struct {
 	hooks      Hooks
 	host       HostHandler
 
-	opMu   sync.Mutex    // serializes Disconnect, Connect and Remove
-	sendMu sync.Mutex    // serializes Sends (fragments of one target stay in order)
-	polls  chan struct{} // long-poll slots
+	opMu    sync.Mutex    // serializes Disconnect, Connect and Remove
+	sendMu  sync.Mutex    // serializes Sends (fragments of one target stay in order)
+	polls   chan struct{} // long-poll slots
+	pollers atomic.Int32  // loops that want to poll (pool loop and pumps)
 
 	mu             sync.Mutex
 	pool           *psrp.ClientPool // nil until connected by this client
