@@ -187,7 +187,10 @@ type SessionOption struct {
 	// is idle or disconnected (PowerShell's -IdleTimeout; 0: the server's
 	// default, 2 hours on Windows). It is used by New only: the NOTES of
 	// Receive-PSSession say it is ignored by connect and receive; change
-	// it with Disconnect.
+	// it with Disconnect. New refuses a value below 60 s before sending
+	// anything (*IdleTimeoutError); the server's maximum is known only from
+	// its answer, so above it the server decides (Windows refuses, the fake
+	// server clamps).
 	IdleTimeout time.Duration
 	// OutputBufferingMode is used by New only (change it with Disconnect).
 	// The WSMan Create carries no buffer mode: it is sent with the first
