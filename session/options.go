@@ -189,8 +189,8 @@ type SessionOption struct {
 	// Receive-PSSession say it is ignored by connect and receive; change
 	// it with Disconnect. New refuses a value below 60 s before sending
 	// anything (*IdleTimeoutError); the server's maximum is known only from
-	// its answer, so above it the server decides (Windows refuses, the fake
-	// server clamps).
+	// its answer, so above it the server decides (it clamps or refuses
+	// the value; the fake server clamps).
 	IdleTimeout time.Duration
 	// OutputBufferingMode is used by New only (change it with Disconnect).
 	// The WSMan Create carries no buffer mode: it is sent with the first
