@@ -95,6 +95,13 @@ func (c *RunningCommand) finish(err error, ok bool) {
 	c.once.Do(func() {
 		c.s.mu.Lock()
 		c.finished = true
+		// Forget it: a long-lived session runs any number of commands.
+		for i, x := range c.s.cmds {
+			if x == c {
+				c.s.cmds = append(c.s.cmds[:i:i], c.s.cmds[i+1:]...)
+				break
+			}
+		}
 		if c.err == nil && !ok {
 			c.err = err
 		}
