@@ -127,6 +127,7 @@ func (c *RunningCommand) finish(err error, ok bool) {
 		if f := c.s.hooks.CommandStateChanged; f != nil {
 			f(c, st)
 		}
+		c.s.notify(nil)
 	})
 }
 

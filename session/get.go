@@ -220,6 +220,7 @@ func fromServer(c ConnectionOptions, sh *wsman.Shell, id uuid.UUID, o *GetOption
 // setServerInfo records an enumerated or got shell.
 func (s *Session) setServerInfo(sh *wsman.Shell) {
 	s.applyShell(sh)
+	defer s.notify(nil) // Availability follows the server's State
 	if f := s.hooks.ServerInfo; f != nil {
 		defer func() { cp := *sh; f(s, &cp) }()
 	}

@@ -176,6 +176,7 @@ func (s *Session) start(ctx context.Context, p Pipeline) (*RunningCommand, error
 	c := &RunningCommand{s: s, id: id, text: p.text(), pl: pl, state: psrp.PSInvocationRunning, done: make(chan struct{})}
 	s.cmds = append(s.cmds, c)
 	s.mu.Unlock()
+	s.notify(nil)
 	fail := func(err error) (*RunningCommand, error) {
 		s.mu.Lock()
 		pl.Abandon(err)

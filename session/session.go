@@ -68,6 +68,14 @@ type Session struct {
 	reason         error        // why the session broke or closed
 	server         *wsman.Shell // what the server last reported
 	created        bool         // New created the shell (to delete it if opening fails)
+
+	// Hooks.StateChanged notifications (guarded by mu): what was last
+	// reported, the queue, and whether a goroutine is delivering it.
+	lastState  State
+	lastAvail  Availability
+	notified   bool
+	notes      []note
+	delivering bool
 }
 
 // Hooks are optional callbacks for state changes. They are called from
@@ -75,7 +83,8 @@ type Session struct {
 // for long.
 type Hooks struct {
 	// StateChanged is called when the session's State or Availability
-	// changes.
+	// changes (Availability turns Busy while commands run, Available when
+	// they end). Calls are serialized and in order.
 	StateChanged func(s *Session, state State, availability Availability, reason error)
 	// CommandStateChanged is called when a command ends.
 	CommandStateChanged func(c *RunningCommand, state psrp.PSInvocationState)
@@ -448,14 +457,47 @@ func (s *Session) setState(st State, reason error) {
 	if reason != nil && (st == StateBroken || st == StateClosed) && s.reason == nil {
 		s.reason = reason
 	}
-	av := s.availabilityLocked()
 	s.mu.Unlock()
 	if changed {
-		s.log.Debug("session state", "id", s.id, "name", s.Name(), "state", st.String(), "availability", av.String())
-		if f := s.hooks.StateChanged; f != nil {
-			f(s, st, av, reason)
+		s.log.Debug("session state", "id", s.id, "name", s.Name(), "state", st.String())
+	}
+	s.notify(reason)
+}
+
+// notify calls Hooks.StateChanged when the State or the Availability
+// differs from what it last reported. Changes are queued under the session
+// lock and delivered in order by one goroutine at a time (a hook that
+// calls back into the session only queues more), never under a lock.
+func (s *Session) notify(reason error) {
+	s.mu.Lock()
+	st, av := s.state, s.availabilityLocked()
+	if st != s.lastState || av != s.lastAvail || !s.notified {
+		s.lastState, s.lastAvail, s.notified = st, av, true
+		if s.hooks.StateChanged != nil {
+			s.notes = append(s.notes, note{st, av, reason})
 		}
 	}
+	if s.delivering {
+		s.mu.Unlock()
+		return
+	}
+	s.delivering = true
+	for len(s.notes) > 0 {
+		n := s.notes[0]
+		s.notes = s.notes[1:]
+		s.mu.Unlock()
+		s.hooks.StateChanged(s, n.state, n.avail, n.reason)
+		s.mu.Lock()
+	}
+	s.delivering = false
+	s.mu.Unlock()
+}
+
+// note is a queued state notification.
+type note struct {
+	state  State
+	avail  Availability
+	reason error
 }
 
 func (s *Session) setBroken(err error) {

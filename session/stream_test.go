@@ -46,13 +46,19 @@ func TestHooks(t *testing.T) {
 	srv := newServer(t, wsmantest.Options{})
 	ctx := testCtx(t)
 	var mu sync.Mutex
-	var states []session.State
+	type change struct {
+		st session.State
+		av session.Availability
+	}
+	var states []change
 	var ended []psrp.PSInvocationState
 	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: conn(srv), Table: &session.Table{},
 		Hooks: session.Hooks{
-			StateChanged: func(_ *session.Session, st session.State, _ session.Availability, _ error) {
+			StateChanged: func(s *session.Session, st session.State, av session.Availability, _ error) {
+				_ = s.Availability() // hooks may call back into the session
+				_ = s.Commands()
 				mu.Lock()
-				states = append(states, st)
+				states = append(states, change{st, av})
 				mu.Unlock()
 			},
 			CommandStateChanged: func(_ *session.RunningCommand, st psrp.PSInvocationState) {
@@ -71,9 +77,11 @@ func TestHooks(t *testing.T) {
 	require.NoError(t, s.Close(ctx))
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Equal(t, []session.State{session.StateOpening, session.StateOpened, session.StateDisconnecting,
-		session.StateDisconnected, session.StateConnecting, session.StateOpened, session.StateClosing,
-		session.StateClosed}, states)
+	none, avail, busy := session.AvailabilityNone, session.AvailabilityAvailable, session.AvailabilityBusy
+	assert.Equal(t, []change{{session.StateOpening, none}, {session.StateOpened, avail}, {session.StateOpened, busy},
+		{session.StateOpened, avail}, {session.StateDisconnecting, none}, {session.StateDisconnected, none},
+		{session.StateConnecting, none}, {session.StateOpened, avail}, {session.StateClosing, none},
+		{session.StateClosed, none}}, states)
 	assert.Equal(t, []psrp.PSInvocationState{psrp.PSInvocationCompleted}, ended)
 }
 
