@@ -66,37 +66,50 @@ func (w wildcard) match(s string) bool {
 	return matchElems(w.elems, []rune(strings.ToLower(s)))
 }
 
+// matchElems matches with the two-pointer method: on a mismatch it
+// returns to the last * and lets it take one more character, which bounds
+// the work by len(es) × len(s) (no exponential backtracking on patterns
+// such as *a*a*a*b).
 func matchElems(es []wildElem, s []rune) bool {
-	for len(es) > 0 {
-		e := es[0]
-		if e.kind == '*' {
-			for i := 0; i <= len(s); i++ {
-				if matchElems(es[1:], s[i:]) {
-					return true
-				}
-			}
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		if pi < len(es) && es[pi].kind == '*' {
+			star, mark = pi, si
+			pi++
+			continue
+		}
+		if pi < len(es) && es[pi].matches(s[si]) {
+			pi++
+			si++
+			continue
+		}
+		if star < 0 {
 			return false
 		}
-		if len(s) == 0 {
-			return false
-		}
-		switch e.kind {
-		case 'c':
-			if s[0] != e.r {
-				return false
-			}
-		case '[':
-			in := false
-			for _, rg := range e.ranges {
-				if s[0] >= rg[0] && s[0] <= rg[1] {
-					in = true
-				}
-			}
-			if !in {
-				return false
-			}
-		}
-		es, s = es[1:], s[1:]
+		pi = star + 1
+		mark++
+		si = mark
 	}
-	return len(s) == 0
+	for pi < len(es) && es[pi].kind == '*' {
+		pi++
+	}
+	return pi == len(es)
+}
+
+// matches reports whether one non-* element matches r.
+func (e wildElem) matches(r rune) bool {
+	switch e.kind {
+	case '?':
+		return true
+	case 'c':
+		return r == e.r
+	case '[':
+		for _, rg := range e.ranges {
+			if r >= rg[0] && r <= rg[1] {
+				return true
+			}
+		}
+	}
+	return false
 }

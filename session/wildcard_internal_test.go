@@ -32,3 +32,36 @@ func TestWildcard(t *testing.T) {
 		t.Error("an escaped name matches only itself")
 	}
 }
+
+// A pattern with many stars on a long name stays cheap (no exponential
+// backtracking): a hostile server chooses the names.
+func TestWildcardNoBlowUp(t *testing.T) {
+	w, _ := compileWildcard("*a*a*a*a*a*a*a*a*a*a*a*a*b")
+	name := make([]rune, 4000)
+	for i := range name {
+		name[i] = 'a'
+	}
+	if w.match(string(name)) {
+		t.Error("matched without a b")
+	}
+}
+
+// FuzzWildcard: any pattern compiles or fails cleanly, matching never
+// panics, and an escaped string matches itself.
+func FuzzWildcard(f *testing.F) {
+	f.Add("IT*", "ITTask")
+	f.Add("[a-", "x")
+	f.Add("`", "`")
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		if w, err := compileWildcard(pattern); err == nil {
+			_ = w.match(s)
+		}
+		w, err := compileWildcard(escapeWildcard(s))
+		if err != nil {
+			t.Fatalf("escaped %q does not compile: %v", s, err)
+		}
+		if !w.match(s) {
+			t.Fatalf("escaped %q does not match itself", s)
+		}
+	})
+}
