@@ -11,8 +11,13 @@ import (
 // reassembles its messages and applies them. It returns the events in
 // message order.
 //
-// A fragment error, a message for another side or pool, an unknown pipeline
-// or a message the current state does not expect stops processing: the
+// Fragments already received (a retransmitted or replayed response) are
+// dropped silently and counted (DroppedDuplicates); messages missing from a
+// pipeline's stream are a *GapError (see exactly_once.go for the rules and
+// their limits).
+//
+// A fragment error, a message for another side or pool, an unknown pipeline,
+// a gap or a message the current state does not expect stops processing: the
 // events of the messages before it are returned with the error (nothing is
 // dropped silently), and the rest of the payload is not applied. Errors are
 // *StateError for protocol violations, *FragmentError for framing and
@@ -21,14 +26,17 @@ func (p *ClientPool) ReceiveData(payload []byte) ([]Event, error) {
 	if p.state.Final() {
 		return nil, p.stateErr("ReceiveData", 0, "the pool is closed or broken")
 	}
-	raw, ferr := p.defrag.Feed(payload)
+	raw, ferr := p.feed(payload)
 	ev := make([]Event, 0, len(raw))
-	for _, b := range raw {
-		m, err := DecodeMessage(b)
+	for _, c := range raw {
+		m, err := DecodeMessage(c.raw)
 		if err != nil {
 			return ev, err
 		}
 		if ev, err = p.apply(ev, m); err != nil {
+			return ev, err
+		}
+		if err = p.received(c.id, m); err != nil {
 			return ev, err
 		}
 	}

@@ -1,0 +1,308 @@
+package psrp
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Exactly once at the PSRP level.
+//
+// A server numbers the messages it sends on one shell with a single
+// ObjectId counter shared by the pool and all its pipelines (MS-PSRP 2.2.4;
+// the recordings show it, see TestRecordedObjectIDOrder): the ObjectIds one
+// target (the pool, or one pipeline) receives only increase but skip the
+// values of the other targets, and across targets they need not arrive in
+// order (output queued before a disconnect comes after the later ObjectIds
+// of the connect response). A ClientPool therefore keeps the set of
+// ObjectIds it has completed and, per pipeline, the range of ObjectIds it
+// has seen:
+//
+//   - A fragment of an ObjectId already completed, or a FragmentId lower
+//     than the next one expected for an incomplete message, is a duplicate
+//     (a retransmitted or replayed response): it is dropped silently and
+//     counted (DroppedDuplicates).
+//   - An ObjectId missing inside a pipeline's range (between the first and
+//     the last ObjectId it received) that no running pipeline can still
+//     deliver (each running pipeline has either passed it or may not own
+//     it) is a gap: ReceiveData returns a *GapError naming the missing
+//     ObjectIds, together with the events of the messages before it. A
+//     pipeline whose terminal PIPELINE_STATE arrives with a hole in its
+//     range, and no other pipeline running, gets the error with that event.
+//
+// Limits: a hole is attributed to the pipelines, never to the pool; a pool
+// message (a pool host call, a user event, a reply the client asked for)
+// still in flight on the pool's own Receive when a pipeline's later
+// ObjectIds arrive would be reported as a gap. A loss at the very end of a
+// stream (the terminal PIPELINE_STATE itself lost) leaves no hole: the
+// caller sees the command end at the WS-Management level (CommandState
+// Done) without a terminal pipeline state, and must treat that as an error.
+// With several pipelines running at once, a gap in one that has completed
+// is reported when the others have passed it, so possibly after its
+// Completed event. Messages applied with ReceiveMessage (already
+// reassembled, without their ObjectId) are not tracked.
+
+// ErrObjectIDGap is matched (errors.Is) by a *GapError.
+var ErrObjectIDGap = errors.New("psrp: messages missing (ObjectId gap)")
+
+// maxGapList bounds the ObjectIds listed in a GapError.
+const maxGapList = 64
+
+// maxObjectIDSpans bounds the runs of consecutive ObjectIds a pool keeps
+// (each hole in the received ObjectIds adds one run).
+const maxObjectIDSpans = 1 << 14
+
+// GapError reports messages that never arrived: ObjectIds missing from a
+// pipeline's stream that no other target can still deliver.
+type GapError struct {
+	// Pipeline is the pipeline whose received ObjectIds surround the gap.
+	Pipeline uuid.UUID
+	// First and Last are the lowest and highest ObjectIds it received.
+	First, Last uint64
+	// Missing lists the missing ObjectIds (at most 64, lowest first);
+	// Count is how many there are in all.
+	Missing []uint64
+	Count   uint64
+}
+
+// Error implements the error interface.
+func (e *GapError) Error() string {
+	ids := make([]string, len(e.Missing))
+	for i, id := range e.Missing {
+		ids[i] = fmt.Sprint(id)
+	}
+	more := ""
+	if e.Count > uint64(len(e.Missing)) {
+		more = fmt.Sprintf(" and %d more", e.Count-uint64(len(e.Missing)))
+	}
+	return fmt.Sprintf("psrp: pipeline %s: %d message(s) missing: ObjectId %s%s (received ObjectIds %d to %d)",
+		e.Pipeline, e.Count, strings.Join(ids, ", "), more, e.First, e.Last)
+}
+
+// Is reports whether target is ErrObjectIDGap.
+func (e *GapError) Is(target error) bool { return target == ErrObjectIDGap }
+
+// span is a run of consecutive ObjectIds, lo to hi inclusive.
+type span struct{ lo, hi uint64 }
+
+// idSet is a set of ObjectIds kept as sorted, disjoint, non-adjacent runs.
+type idSet struct{ spans []span }
+
+// index returns the position of the first span with hi >= id.
+func (s *idSet) index(id uint64) int {
+	return sort.Search(len(s.spans), func(i int) bool { return s.spans[i].hi >= id })
+}
+
+func (s *idSet) has(id uint64) bool {
+	i := s.index(id)
+	return i < len(s.spans) && s.spans[i].lo <= id
+}
+
+// add inserts id; it reports false when the set would exceed
+// maxObjectIDSpans runs.
+func (s *idSet) add(id uint64) bool {
+	i := s.index(id)
+	if i < len(s.spans) && s.spans[i].lo <= id {
+		return true
+	}
+	joinPrev := i > 0 && s.spans[i-1].hi+1 == id
+	joinNext := i < len(s.spans) && id+1 == s.spans[i].lo
+	switch {
+	case joinPrev && joinNext:
+		s.spans[i-1].hi = s.spans[i].hi
+		s.spans = append(s.spans[:i], s.spans[i+1:]...)
+	case joinPrev:
+		s.spans[i-1].hi = id
+	case joinNext:
+		s.spans[i].lo = id
+	default:
+		if len(s.spans) >= maxObjectIDSpans {
+			return false
+		}
+		s.spans = append(s.spans, span{})
+		copy(s.spans[i+1:], s.spans[i:])
+		s.spans[i] = span{id, id}
+	}
+	return true
+}
+
+// missing returns the ObjectIds in [lo, hi] not in the set (at most limit
+// of them) and how many there are.
+func (s *idSet) missing(lo, hi uint64, limit int) ([]uint64, uint64) {
+	var out []uint64
+	var n uint64
+	next := lo
+	note := func(a, b uint64) { // a..b missing
+		n += b - a + 1
+		for id := a; id <= b && len(out) < limit; id++ {
+			out = append(out, id)
+		}
+	}
+	for i := s.index(lo); i < len(s.spans) && next <= hi; i++ {
+		sp := s.spans[i]
+		if sp.lo > hi {
+			break
+		}
+		if sp.lo > next {
+			note(next, sp.lo-1)
+		}
+		if sp.hi >= hi {
+			return out, n
+		}
+		next = sp.hi + 1
+	}
+	if next <= hi {
+		note(next, hi)
+	}
+	return out, n
+}
+
+// pipeRange is what a pool knows of one pipeline's ObjectIds.
+type pipeRange struct {
+	first, last uint64
+	terminal    bool // its terminal PIPELINE_STATE was applied
+}
+
+// receiveTracker is a ClientPool's exactly-once bookkeeping.
+type receiveTracker struct {
+	got        idSet
+	pipes      map[uuid.UUID]*pipeRange
+	duplicates int
+}
+
+func (p *ClientPool) tracker() *receiveTracker {
+	if p.track == nil {
+		p.track = &receiveTracker{pipes: make(map[uuid.UUID]*pipeRange)}
+	}
+	return p.track
+}
+
+// DroppedDuplicates returns how many fragments ReceiveData dropped as
+// duplicates (of a message already completed, or a FragmentId already
+// received).
+func (p *ClientPool) DroppedDuplicates() int {
+	if p.track == nil {
+		return 0
+	}
+	return p.track.duplicates
+}
+
+// MissingObjectIDs returns the ObjectIds missing inside the range a
+// pipeline has received (at most 64), whether or not another target may
+// still deliver them; nil when there is none or the pipeline is unknown.
+func (p *ClientPool) MissingObjectIDs(pipeline uuid.UUID) []uint64 {
+	if p.track == nil {
+		return nil
+	}
+	r := p.track.pipes[pipeline]
+	if r == nil {
+		return nil
+	}
+	ids, _ := p.track.got.missing(r.first, r.last, maxGapList)
+	return ids
+}
+
+// completedMessage is a reassembled message with its ObjectId.
+type completedMessage struct {
+	id  uint64
+	raw []byte
+}
+
+// feed is Defragmenter.Feed with duplicate fragments dropped and the
+// ObjectId of each completed message kept.
+func (p *ClientPool) feed(payload []byte) ([]completedMessage, error) {
+	t := p.tracker()
+	d := p.defrag
+	var out []completedMessage
+	for off := 0; off < len(payload); {
+		f, n, err := DecodeFragment(payload[off:])
+		if err == nil {
+			if pm := d.partial[f.ObjectID]; t.got.has(f.ObjectID) || (pm != nil && f.FragmentID < pm.nextFragID) {
+				t.duplicates++
+				off += n
+				continue
+			}
+			var msg []byte
+			var done bool
+			msg, done, err = d.AddFragment(f)
+			if done {
+				out = append(out, completedMessage{id: f.ObjectID, raw: msg})
+			}
+		}
+		if err != nil {
+			if fe, ok := err.(*FragmentError); ok {
+				fe.Offset = off
+			}
+			return out, err
+		}
+		off += n
+	}
+	return out, nil
+}
+
+// received records a completed and applied message and checks for gaps.
+func (p *ClientPool) received(id uint64, m *Message) error {
+	t := p.tracker()
+	if !t.got.add(id) {
+		return p.stateErr("ReceiveData", m.Type, fmt.Sprintf("more than %d runs of ObjectIds (too many gaps)", maxObjectIDSpans))
+	}
+	if m.PipelineID != uuid.Nil {
+		r := t.pipes[m.PipelineID]
+		if r == nil {
+			r = &pipeRange{first: id, last: id}
+			t.pipes[m.PipelineID] = r
+		}
+		r.first, r.last = min(r.first, id), max(r.last, id)
+		if pl := p.pipes[m.PipelineID]; pl == nil || pl.state.Terminal() {
+			r.terminal = true
+		}
+	}
+	return p.checkGaps()
+}
+
+// checkGaps returns a *GapError for the first pipeline with ObjectIds
+// missing that no running pipeline can still deliver, and forgets pipelines
+// that ended without a hole.
+func (p *ClientPool) checkGaps() error {
+	t := p.track
+	var ids []uuid.UUID
+	for id := range t.pipes {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return t.pipes[ids[i]].first < t.pipes[ids[j]].first })
+	for _, id := range ids {
+		r := t.pipes[id]
+		missing, n := t.got.missing(r.first, r.last, maxGapList)
+		if n == 0 {
+			if r.terminal {
+				delete(t.pipes, id)
+			}
+			continue
+		}
+		if p.mayStillDeliver(id, missing[0]) {
+			continue
+		}
+		delete(t.pipes, id) // reported once
+		return &GapError{Pipeline: id, First: r.first, Last: r.last, Missing: missing, Count: n}
+	}
+	return nil
+}
+
+// mayStillDeliver reports whether a running pipeline other than id can
+// still deliver ObjectId h: one that has received nothing yet, or only
+// ObjectIds below h (a target's ObjectIds only increase).
+func (p *ClientPool) mayStillDeliver(id uuid.UUID, h uint64) bool {
+	for _, pl := range p.order {
+		if pl.id == id || pl.state.Terminal() || pl.state == PSInvocationNotStarted {
+			continue // a pipeline not created on the server owns no ObjectId
+		}
+		r := p.track.pipes[pl.id]
+		if r == nil || r.last < h {
+			return true
+		}
+	}
+	return false
+}
