@@ -33,10 +33,17 @@ import (
 //     pipeline whose terminal PIPELINE_STATE arrives with a hole in its
 //     range, and no other pipeline running, gets the error with that event.
 //
-// Limits: a hole is attributed to the pipelines, never to the pool; a pool
-// message (a pool host call, a user event, a reply the client asked for)
-// still in flight on the pool's own Receive when a pipeline's later
-// ObjectIds arrive would be reported as a gap. A loss at the very end of a
+// Limits: the pool's own stream is received separately (the pool's
+// Receive) and a caller may not poll it while a pipeline runs, so a hole is
+// attributed to the pool only where the client awaits a pool message: the
+// APPLICATION_PRIVATE_DATA Windows sends after a Connect (its one expected
+// ObjectId, right after the connect response), and the
+// ENCRYPTED_SESSION_KEY of a pending key exchange. Any other pool message
+// (a pool host call, a user event, a RUNSPACE_AVAILABILITY reply) still in
+// flight on the pool's Receive when a pipeline's later ObjectIds arrive is
+// reported as a gap; and if the APPLICATION_PRIVATE_DATA after a Connect
+// never comes (a shell without pipelines), a loss of exactly that one
+// ObjectId goes unnoticed. A loss at the very end of a
 // stream (the terminal PIPELINE_STATE itself lost) leaves no hole: the
 // caller sees the command end at the WS-Management level (CommandState
 // Done) without a terminal pipeline state, and must treat that as an error.
@@ -171,6 +178,11 @@ type receiveTracker struct {
 	got        idSet
 	pipes      map[uuid.UUID]*pipeRange
 	duplicates int
+	poolLast   uint64 // highest ObjectId of a pool message
+	// connectAPD is the ObjectId the APPLICATION_PRIVATE_DATA that follows
+	// a new-client Connect may still arrive with (0 when none is awaited).
+	connectAPD uint64
+	appData    bool // an APPLICATION_PRIVATE_DATA was received
 }
 
 func (p *ClientPool) tracker() *receiveTracker {
@@ -249,7 +261,19 @@ func (p *ClientPool) received(id uint64, m *Message) error {
 	if !t.got.add(id) {
 		return p.stateErr("ReceiveData", m.Type, fmt.Sprintf("more than %d runs of ObjectIds (too many gaps)", maxObjectIDSpans))
 	}
-	if m.PipelineID != uuid.Nil {
+	if m.PipelineID == uuid.Nil {
+		t.poolLast = max(t.poolLast, id)
+		switch {
+		case m.Type == MessageApplicationPrivateData:
+			t.appData, t.connectAPD = true, 0
+		case p.connectedNew && !t.appData:
+			// Windows sends the pool's APPLICATION_PRIVATE_DATA after
+			// a Connect on the pool's own Receive, numbered right after
+			// the connect response, when the shell has pipelines
+			// (test_psrp_disconnected_commands).
+			t.connectAPD = t.poolLast + 1
+		}
+	} else {
 		r := t.pipes[m.PipelineID]
 		if r == nil {
 			r = &pipeRange{first: id, last: id}
@@ -291,10 +315,16 @@ func (p *ClientPool) checkGaps() error {
 	return nil
 }
 
-// mayStillDeliver reports whether a running pipeline other than id can
-// still deliver ObjectId h: one that has received nothing yet, or only
-// ObjectIds below h (a target's ObjectIds only increase).
+// mayStillDeliver reports whether a target other than pipeline id can still
+// deliver ObjectId h: a running pipeline that has received nothing yet, or
+// only ObjectIds below h (a target's ObjectIds only increase), or the pool
+// when it awaits a message: the APPLICATION_PRIVATE_DATA after a Connect,
+// or the ENCRYPTED_SESSION_KEY of a key exchange.
 func (p *ClientPool) mayStillDeliver(id uuid.UUID, h uint64) bool {
+	t := p.track
+	if h == t.connectAPD || (p.kex != nil && p.cipher == nil && h > t.poolLast) {
+		return true // a pool message still expected on the pool's Receive
+	}
 	for _, pl := range p.order {
 		if pl.id == id || pl.state.Terminal() || pl.state == PSInvocationNotStarted {
 			continue // a pipeline not created on the server owns no ObjectId
