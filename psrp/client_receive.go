@@ -1,6 +1,7 @@
 package psrp
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -16,8 +17,13 @@ import (
 // pipeline's stream are a *GapError (see exactly_once.go for the rules and
 // their limits).
 //
-// A fragment error, a message for another side or pool, an unknown pipeline,
-// a gap or a message the current state does not expect stops processing: the
+// A *GapError does not stop processing: the rest of the payload is applied
+// and the error returned with all the events (a caller that asked for
+// OutputBufferingMode Drop may expect gaps); several errors are joined
+// (errors.Join), so errors.As finds the first *GapError.
+//
+// A fragment error, a message for another side or pool, an unknown pipeline
+// or a message the current state does not expect stops processing: the
 // events of the messages before it are returned with the error (nothing is
 // dropped silently), and the rest of the payload is not applied. Errors are
 // *StateError for protocol violations, *FragmentError for framing and
@@ -28,6 +34,7 @@ func (p *ClientPool) ReceiveData(payload []byte) ([]Event, error) {
 	}
 	raw, ferr := p.feed(payload)
 	ev := make([]Event, 0, len(raw))
+	var gaps []error
 	for _, c := range raw {
 		m, err := DecodeMessage(c.raw)
 		if err != nil {
@@ -37,10 +44,27 @@ func (p *ClientPool) ReceiveData(payload []byte) ([]Event, error) {
 			return ev, err
 		}
 		if err = p.received(c.id, m); err != nil {
-			return ev, err
+			if _, gap := err.(*GapError); !gap {
+				return ev, joinErrors(append(gaps, err))
+			}
+			gaps = append(gaps, err) // reported with the rest of the payload applied
 		}
 	}
-	return ev, ferr
+	if ferr != nil {
+		gaps = append(gaps, ferr)
+	}
+	return ev, joinErrors(gaps)
+}
+
+// joinErrors returns nil, the only error, or errors.Join of several.
+func joinErrors(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // ReceiveMessage applies one already reassembled message, as ReceiveData

@@ -25,13 +25,19 @@ import (
 //     than the next one expected for an incomplete message, is a duplicate
 //     (a retransmitted or replayed response): it is dropped silently and
 //     counted (DroppedDuplicates).
-//   - An ObjectId missing inside a pipeline's range (between the first and
-//     the last ObjectId it received) that no running pipeline can still
+//   - An ObjectId missing inside a pipeline's range that no running pipeline can still
 //     deliver (each running pipeline has either passed it or may not own
 //     it) is a gap: ReceiveData returns a *GapError naming the missing
 //     ObjectIds, together with the events of the messages before it. A
 //     pipeline whose terminal PIPELINE_STATE arrives with a hole in its
 //     range, and no other pipeline running, gets the error with that event.
+//
+// A pipeline's range starts, for a pipeline this client invoked, right after
+// the highest ObjectId the client had received when it invoked it (the
+// server numbers the pipeline's messages after that), so a loss of its
+// first messages is a hole too; for a pipeline adopted after a Connect
+// (whose earlier output another client may have received) it starts at
+// the first ObjectId received for it. It ends at the last one received.
 //
 // Limits: the pool's own stream is received separately (the pool's
 // Receive) and a caller may not poll it while a pipeline runs, so a hole is
@@ -63,7 +69,9 @@ const maxGapList = 64
 const maxObjectIDSpans = 1 << 14
 
 // GapError reports messages that never arrived: ObjectIds missing from a
-// pipeline's stream that no other target can still deliver.
+// pipeline's stream that no other target can still deliver. When pipelines
+// ran at the same time, a hole inside the ranges of several of them is
+// reported once, naming one of them (it belonged to one of them).
 type GapError struct {
 	// Pipeline is the pipeline whose received ObjectIds surround the gap.
 	Pipeline uuid.UUID
@@ -139,6 +147,9 @@ func (s *idSet) add(id uint64) bool {
 // missing returns the ObjectIds in [lo, hi] not in the set (at most limit
 // of them) and how many there are.
 func (s *idSet) missing(lo, hi uint64, limit int) ([]uint64, uint64) {
+	if lo > hi {
+		return nil, 0
+	}
 	var out []uint64
 	var n uint64
 	next := lo
@@ -183,6 +194,7 @@ type receiveTracker struct {
 	// a new-client Connect may still arrive with (0 when none is awaited).
 	connectAPD uint64
 	appData    bool // an APPLICATION_PRIVATE_DATA was received
+	reported   idSet
 }
 
 func (p *ClientPool) tracker() *receiveTracker {
@@ -229,10 +241,12 @@ func (p *ClientPool) feed(payload []byte) ([]completedMessage, error) {
 	t := p.tracker()
 	d := p.defrag
 	var out []completedMessage
+	var now map[uint64]bool // ObjectIds completed in this payload, once there are many
 	for off := 0; off < len(payload); {
 		f, n, err := DecodeFragment(payload[off:])
 		if err == nil {
-			if pm := d.partial[f.ObjectID]; t.got.has(f.ObjectID) || (pm != nil && f.FragmentID < pm.nextFragID) {
+			if pm := d.partial[f.ObjectID]; t.got.has(f.ObjectID) || completedIn(out, now, f.ObjectID) ||
+				(pm != nil && f.FragmentID < pm.nextFragID) {
 				t.duplicates++
 				off += n
 				continue
@@ -242,6 +256,14 @@ func (p *ClientPool) feed(payload []byte) ([]completedMessage, error) {
 			msg, done, err = d.AddFragment(f)
 			if done {
 				out = append(out, completedMessage{id: f.ObjectID, raw: msg})
+				if now == nil && len(out) > 16 {
+					now = make(map[uint64]bool, 2*len(out))
+					for _, c := range out {
+						now[c.id] = true
+					}
+				} else if now != nil {
+					now[f.ObjectID] = true
+				}
 			}
 		}
 		if err != nil {
@@ -253,6 +275,38 @@ func (p *ClientPool) feed(payload []byte) ([]completedMessage, error) {
 		off += n
 	}
 	return out, nil
+}
+
+// completedIn reports whether id is among the messages completed so far
+// in this payload (not yet recorded as received): out, or now when set.
+func completedIn(out []completedMessage, now map[uint64]bool, id uint64) bool {
+	if now != nil {
+		return now[id]
+	}
+	for i := range out {
+		if out[i].id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// highest returns the highest ObjectId received (0 when none).
+func (s *idSet) highest() uint64 {
+	if len(s.spans) == 0 {
+		return 0
+	}
+	return s.spans[len(s.spans)-1].hi
+}
+
+// invoked starts the range of a pipeline this client creates: the server
+// numbers its messages after every ObjectId it had assigned when it got
+// CREATE_PIPELINE, so after every one the client had received then; a loss
+// of its first messages is then a hole too.
+func (p *ClientPool) invoked(id uuid.UUID) {
+	t := p.tracker()
+	next := t.got.highest() + 1
+	t.pipes[id] = &pipeRange{first: next, last: next - 1}
 }
 
 // received records a completed and applied message and checks for gaps.
@@ -300,6 +354,16 @@ func (p *ClientPool) checkGaps() error {
 	for _, id := range ids {
 		r := t.pipes[id]
 		missing, n := t.got.missing(r.first, r.last, maxGapList)
+		// A hole already reported (in another pipeline's range too) is
+		// reported once.
+		kept := missing[:0]
+		for _, h := range missing {
+			if !t.reported.has(h) {
+				kept = append(kept, h)
+			}
+		}
+		n -= uint64(len(missing) - len(kept))
+		missing = kept
 		if n == 0 {
 			if r.terminal {
 				delete(t.pipes, id)
@@ -310,6 +374,9 @@ func (p *ClientPool) checkGaps() error {
 			continue
 		}
 		delete(t.pipes, id) // reported once
+		for _, h := range missing {
+			t.reported.add(h) // bounded: at most maxGapList per report
+		}
 		return &GapError{Pipeline: id, First: r.first, Last: r.last, Missing: missing, Count: n}
 	}
 	return nil
