@@ -32,9 +32,8 @@ func (p *ClientPool) ReceiveData(payload []byte) ([]Event, error) {
 	if p.state.Final() {
 		return nil, p.stateErr("ReceiveData", 0, "the pool is closed or broken")
 	}
-	raw, ferr := p.feed(payload)
+	raw, gaps, ferr := p.feed(payload)
 	ev := make([]Event, 0, len(raw))
-	var gaps []error
 	for _, c := range raw {
 		m, err := DecodeMessage(c.raw)
 		if err != nil {

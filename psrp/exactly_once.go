@@ -25,6 +25,9 @@ import (
 //     than the next one expected for an incomplete message, is a duplicate
 //     (a retransmitted or replayed response): it is dropped silently and
 //     counted (DroppedDuplicates).
+//   - A message that arrives without its first fragments (they were in a
+//     lost response) is a *GapError for its ObjectId; the rest of it is
+//     skipped and the rest of the payload applied.
 //   - An ObjectId missing inside a pipeline's range that no running pipeline can still
 //     deliver (each running pipeline has either passed it or may not own
 //     it) is a gap: ReceiveData returns a *GapError naming the missing
@@ -39,6 +42,11 @@ import (
 // (whose earlier output another client may have received) it starts at
 // the first ObjectId received for it. It ends at the last one received.
 //
+// The loss of a stream's last messages leaves no hole; the caller, who sees
+// the command end at the WS-Management level (CommandState Done), asks
+// StreamEnded, which reports a pipeline that has not reached its terminal
+// state as a *GapError (Truncated).
+//
 // Limits: the pool's own stream is received separately (the pool's
 // Receive) and a caller may not poll it while a pipeline runs, so a hole is
 // attributed to the pool only where the client awaits a pool message: the
@@ -49,11 +57,7 @@ import (
 // flight on the pool's Receive when a pipeline's later ObjectIds arrive is
 // reported as a gap; and if the APPLICATION_PRIVATE_DATA after a Connect
 // never comes (a shell without pipelines), a loss of exactly that one
-// ObjectId goes unnoticed. A loss at the very end of a
-// stream (the terminal PIPELINE_STATE itself lost) leaves no hole: the
-// caller sees the command end at the WS-Management level (CommandState
-// Done) without a terminal pipeline state, and must treat that as an error.
-// With several pipelines running at once, a gap in one that has completed
+// ObjectId goes unnoticed. With several pipelines running at once, a gap in one that has completed
 // is reported when the others have passed it, so possibly after its
 // Completed event. Messages applied with ReceiveMessage (already
 // reassembled, without their ObjectId) are not tracked.
@@ -73,7 +77,9 @@ const maxObjectIDSpans = 1 << 14
 // ran at the same time, a hole inside the ranges of several of them is
 // reported once, naming one of them (it belonged to one of them).
 type GapError struct {
-	// Pipeline is the pipeline whose received ObjectIds surround the gap.
+	// Pipeline is the pipeline whose received ObjectIds surround the gap;
+	// uuid.Nil when the first fragments of a message were lost (its
+	// target is in the lost part).
 	Pipeline uuid.UUID
 	// First and Last are the lowest and highest ObjectIds it received.
 	First, Last uint64
@@ -81,6 +87,13 @@ type GapError struct {
 	// Count is how many there are in all.
 	Missing []uint64
 	Count   uint64
+	// Truncated: the pipeline's stream ended without its terminal state
+	// (see ClientPool.StreamEnded); the messages after Last were lost.
+	Truncated bool
+	// Fragment is the *FragmentError (ErrMissingStart or ErrFragmentGap)
+	// of a message that arrived without its first fragments, if that is
+	// how the loss showed.
+	Fragment error
 }
 
 // Error implements the error interface.
@@ -93,9 +106,24 @@ func (e *GapError) Error() string {
 	if e.Count > uint64(len(e.Missing)) {
 		more = fmt.Sprintf(" and %d more", e.Count-uint64(len(e.Missing)))
 	}
+	if e.Fragment != nil {
+		return fmt.Sprintf("psrp: message lost: ObjectId %s arrived without its earlier fragments (%v)",
+			strings.Join(ids, ", "), e.Fragment)
+	}
+	if e.Truncated {
+		s := fmt.Sprintf("psrp: pipeline %s: the stream ended without the final pipeline state: the messages after ObjectId %d were lost",
+			e.Pipeline, e.Last)
+		if e.Count > 0 {
+			s += fmt.Sprintf(", and ObjectId %s%s", strings.Join(ids, ", "), more)
+		}
+		return s
+	}
 	return fmt.Sprintf("psrp: pipeline %s: %d message(s) missing: ObjectId %s%s (received ObjectIds %d to %d)",
 		e.Pipeline, e.Count, strings.Join(ids, ", "), more, e.First, e.Last)
 }
+
+// Unwrap returns Fragment.
+func (e *GapError) Unwrap() error { return e.Fragment }
 
 // Is reports whether target is ErrObjectIDGap.
 func (e *GapError) Is(target error) bool { return target == ErrObjectIDGap }
@@ -193,8 +221,9 @@ type receiveTracker struct {
 	// connectAPD is the ObjectId the APPLICATION_PRIVATE_DATA that follows
 	// a new-client Connect may still arrive with (0 when none is awaited).
 	connectAPD uint64
-	appData    bool // an APPLICATION_PRIVATE_DATA was received
-	reported   idSet
+	appData    bool  // an APPLICATION_PRIVATE_DATA was received
+	reported   idSet // holes already reported
+	lost       idSet // messages whose first fragments were lost
 }
 
 func (p *ClientPool) tracker() *receiveTracker {
@@ -229,6 +258,25 @@ func (p *ClientPool) MissingObjectIDs(pipeline uuid.UUID) []uint64 {
 	return ids
 }
 
+// StreamEnded tells the pool that the server ended a pipeline's output
+// stream: the WS-Management command reported CommandState Done. If the
+// pipeline has not reached a terminal state, the messages after the last
+// one received (at least its final PIPELINE_STATE) were lost, and the
+// result is a *GapError with Truncated set (a loss no hole can show). It
+// returns nil for a pipeline that ended, or that the pool does not know.
+func (p *ClientPool) StreamEnded(pipeline uuid.UUID) error {
+	pl := p.pipes[pipeline]
+	if pl == nil || pl.state.Terminal() {
+		return nil
+	}
+	e := &GapError{Pipeline: pipeline, Truncated: true}
+	if r := p.tracker().pipes[pipeline]; r != nil {
+		e.First, e.Last = r.first, r.last
+		e.Missing, e.Count = p.track.got.missing(r.first, r.last, maxGapList)
+	}
+	return e
+}
+
 // completedMessage is a reassembled message with its ObjectId.
 type completedMessage struct {
 	id  uint64
@@ -236,14 +284,21 @@ type completedMessage struct {
 }
 
 // feed is Defragmenter.Feed with duplicate fragments dropped and the
-// ObjectId of each completed message kept.
-func (p *ClientPool) feed(payload []byte) ([]completedMessage, error) {
+// ObjectId of each completed message kept. A message whose earlier
+// fragments were lost (ErrMissingStart or ErrFragmentGap for an ObjectId not
+// completed: the rest of a message whose first part was in a lost response)
+// is reported as a *GapError in gaps and its remaining fragments skipped;
+// the rest of the payload is still read.
+func (p *ClientPool) feed(payload []byte) (out []completedMessage, gaps []error, err error) {
 	t := p.tracker()
 	d := p.defrag
-	var out []completedMessage
 	var now map[uint64]bool // ObjectIds completed in this payload, once there are many
 	for off := 0; off < len(payload); {
 		f, n, err := DecodeFragment(payload[off:])
+		if err == nil && t.lost.has(f.ObjectID) {
+			off += n // the rest of a message already reported lost
+			continue
+		}
 		if err == nil {
 			if pm := d.partial[f.ObjectID]; t.got.has(f.ObjectID) || completedIn(out, now, f.ObjectID) ||
 				(pm != nil && f.FragmentID < pm.nextFragID) {
@@ -254,6 +309,16 @@ func (p *ClientPool) feed(payload []byte) ([]completedMessage, error) {
 			var msg []byte
 			var done bool
 			msg, done, err = d.AddFragment(f)
+			if err != nil && (errors.Is(err, ErrMissingStart) || errors.Is(err, ErrFragmentGap)) {
+				if !t.lost.add(f.ObjectID) {
+					return out, gaps, p.stateErr("ReceiveData", 0, "too many lost messages")
+				}
+				t.reported.add(f.ObjectID)
+				gaps = append(gaps, &GapError{Missing: []uint64{f.ObjectID}, Count: 1, First: f.ObjectID,
+					Last: f.ObjectID, Fragment: err})
+				off += n
+				continue
+			}
 			if done {
 				out = append(out, completedMessage{id: f.ObjectID, raw: msg})
 				if now == nil && len(out) > 16 {
@@ -270,11 +335,11 @@ func (p *ClientPool) feed(payload []byte) ([]completedMessage, error) {
 			if fe, ok := err.(*FragmentError); ok {
 				fe.Offset = off
 			}
-			return out, err
+			return out, gaps, err
 		}
 		off += n
 	}
-	return out, nil
+	return out, gaps, nil
 }
 
 // completedIn reports whether id is among the messages completed so far
