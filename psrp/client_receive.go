@@ -14,7 +14,7 @@ import (
 //
 // Fragments already received (a retransmitted or replayed response) are
 // dropped silently and counted (DroppedDuplicates); messages missing from a
-// pipeline's stream are a *GapError (see exactly_once.go for the rules and
+// pipeline's stream are a *GapError (see ErrObjectIDGap for the rules and
 // their limits).
 //
 // A *GapError does not stop processing: the rest of the payload is applied

@@ -24,7 +24,7 @@
 // and wsman's Config.Retry, nothing is lost in the first place; this is
 // the net for servers (or outages) where a response is lost for good. The
 // limits (pool messages in flight, concurrent pipelines, adopted
-// pipelines) are documented in exactly_once.go and on GapError.
+// pipelines) are documented on ErrObjectIDGap.
 //
 // The CLIXML serialization format used inside message data is in the
 // sub-package clixml.

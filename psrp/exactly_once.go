@@ -9,7 +9,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// Exactly once at the PSRP level.
+// ErrObjectIDGap is matched (errors.Is) by a *GapError: messages of the
+// server were lost.
 //
 // A server numbers the messages it sends on one shell with a single
 // ObjectId counter shared by the pool and all its pipelines (MS-PSRP 2.2.4;
@@ -61,8 +62,6 @@ import (
 // is reported when the others have passed it, so possibly after its
 // Completed event. Messages applied with ReceiveMessage (already
 // reassembled, without their ObjectId) are not tracked.
-
-// ErrObjectIDGap is matched (errors.Is) by a *GapError.
 var ErrObjectIDGap = errors.New("psrp: messages missing (ObjectId gap)")
 
 // maxGapList bounds the ObjectIds listed in a GapError.

@@ -45,8 +45,9 @@ func newFlakyServer(t *testing.T, echo bool, reset func(n int) bool) *flakyServe
 		fs.mu.Lock()
 		n := len(fs.reqs)
 		fs.reqs = append(fs.reqs, req)
+		reset := fs.reset
 		fs.mu.Unlock()
-		if fs.reset(n) {
+		if reset(n) {
 			resetConn(w)
 			return
 		}
@@ -327,7 +328,9 @@ func TestNoBlindResend(t *testing.T) {
 	require.Error(t, err)
 	assert.Len(t, fs.requests(), 2)
 	// An idempotent one is.
+	fs.mu.Lock()
 	fs.reset = func(n int) bool { return n == 2 }
+	fs.mu.Unlock()
 	require.NoError(t, c.Delete(ctx, testRef))
 	assert.Len(t, fs.requests(), 4)
 }
