@@ -58,7 +58,9 @@ import (
 // flight on the pool's Receive when a pipeline's later ObjectIds arrive is
 // reported as a gap; and if the APPLICATION_PRIVATE_DATA after a Connect
 // never comes (a shell without pipelines), a loss of exactly that one
-// ObjectId goes unnoticed. With several pipelines running at once, a gap in one that has completed
+// ObjectId goes unnoticed. A message whose first fragments another client
+// received before a disconnect is a gap for the client that connects next
+// (see PartialMessages). With several pipelines running at once, a gap in one that has completed
 // is reported when the others have passed it, so possibly after its
 // Completed event. Messages applied with ReceiveMessage (already
 // reassembled, without their ObjectId) are not tracked.
@@ -275,6 +277,13 @@ func (p *ClientPool) StreamEnded(pipeline uuid.UUID) error {
 	}
 	return e
 }
+
+// PartialMessages returns how many messages the pool holds in part (some
+// of their fragments received). A message half received by one client
+// cannot be completed by another: a caller that disconnects on purpose to
+// continue from a new client should first receive until this is 0, or the
+// new client gets a *GapError for the rest of that message.
+func (p *ClientPool) PartialMessages() int { return p.defrag.PartialMessages() }
 
 // completedMessage is a reassembled message with its ObjectId.
 type completedMessage struct {

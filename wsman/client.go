@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -163,9 +164,10 @@ type Client struct {
 	sessionID string
 	maxEnv    atomic.Int64
 	log       *slog.Logger
-	// robust is what the server showed of MS-WSMV robust connections:
-	// robustUnknown, robustYes (it echoed an OperationID) or robustNo.
-	robust atomic.Int32
+	// robust maps a lower-case ResourceURI to what the server showed of
+	// MS-WSMV robust connections for it: robustYes (it echoed an
+	// OperationID) or robustNo (int32; absent is unknown).
+	robust sync.Map
 }
 
 // NewClient returns a Client for endpoint, a ConnectionUri such as

@@ -36,7 +36,8 @@ const DefaultRetryInterval = time.Second
 // did not reach the server in any attempt (a refused connection), or its
 // action is safe to repeat (see SafeToRetry), or the server has echoed an
 // OperationID in an earlier response of this Client (it supports
-// retransmission). Otherwise the NetworkError is returned at once, with
+// retransmission, for the request's ResourceURI: a server supports robust
+// connections per ResourceURI). Otherwise the NetworkError is returned at once, with
 // Retransmittable false. In particular the first request of a Client (the
 // Create) is retransmitted only if it certainly was not sent: the client
 // does not know yet whether the server supports robust connections.
@@ -64,6 +65,13 @@ type RetryPolicy struct {
 	// Interval is the pause between two attempts (DefaultRetryInterval,
 	// 1s, when zero).
 	Interval time.Duration
+	// AssumeSupported treats the server as supporting robust connections
+	// before it has echoed an OperationID to this Client: for a new Client
+	// to a server another Client has seen support them (see
+	// Client.RobustConnections), whose first request (a Connect after a
+	// disconnect) must be retransmittable too. Against a server without
+	// the support, a retransmitted request that had reached it runs twice.
+	AssumeSupported bool
 	// OnEvent, when set, is called synchronously, from the goroutine
 	// making the request, with every retry event. It must not block for
 	// long: the request waits for it.
@@ -121,22 +129,35 @@ const (
 	robustNo
 )
 
+// robustState returns what the server showed of robust connections for a
+// ResourceURI (MS-WSMV 3.1.4.1.39: a server supports them per ResourceURI).
+func (c *Client) robustState(resourceURI string) int32 {
+	if v, ok := c.robust.Load(strings.ToLower(resourceURI)); ok {
+		return v.(int32)
+	}
+	return robustUnknown
+}
+
 // noteRobust records whether the server echoed the request's OperationID.
 func (c *Client) noteRobust(req, resp *Envelope) {
 	if req.Header.OperationID == "" || resp == nil {
 		return
 	}
+	key := strings.ToLower(req.Header.ResourceURI)
 	if strings.EqualFold(strings.TrimSpace(resp.Header.OperationID), req.Header.OperationID) {
-		c.robust.Store(robustYes)
+		c.robust.Store(key, robustYes)
 	} else if resp.Header.OperationID == "" {
-		c.robust.CompareAndSwap(robustUnknown, robustNo)
+		c.robust.LoadOrStore(key, robustNo)
 	}
 }
 
 // RobustConnections reports whether the server has shown that it supports
-// MS-WSMV robust connections (it echoed the OperationID of a request of this
-// Client); false until a response with Config.Retry on has been received.
-func (c *Client) RobustConnections() bool { return c.robust.Load() == robustYes }
+// MS-WSMV robust connections for a ResourceURI (it echoed the OperationID
+// of a request of this Client to it); false until a response with
+// Config.Retry on has been received.
+func (c *Client) RobustConnections(resourceURI string) bool {
+	return c.robustState(resourceURI) == robustYes
+}
 
 // send sends env, retransmitting it under Config.Retry.
 func (c *Client) send(ctx context.Context, env *Envelope) (*Envelope, error) {
@@ -152,7 +173,9 @@ func (c *Client) send(ctx context.Context, env *Envelope) (*Envelope, error) {
 	}
 	action := shortAction(env.Header.Action)
 	maybeSent := ne.MaybeSent
-	retransmittable := env.Header.OperationID != "" && c.robust.Load() == robustYes
+	state := c.robustState(env.Header.ResourceURI)
+	retransmittable := env.Header.OperationID != "" &&
+		(state == robustYes || (state == robustUnknown && pol.AssumeSupported))
 	ne.Retransmittable = retransmittable
 	if maybeSent && !retransmittable && !idempotentAction(action) {
 		return nil, err

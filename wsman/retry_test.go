@@ -277,7 +277,8 @@ func TestRetransmissionHeaders(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.Receive(ctx, testRef, &Receive{}) // learns that the server supports it
 	require.NoError(t, err)
-	assert.True(t, c.RobustConnections())
+	assert.True(t, c.RobustConnections(testRef.ResourceURI))
+	assert.False(t, c.RobustConnections("http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_Service"), "per ResourceURI")
 	_, err = c.Command(ctx, testRef, &CommandLine{CommandID: "5C8C3D9B-1B0E-4E4A-9E39-7E6C0E3C1A11", Command: "x"})
 	require.NoError(t, err, "the lost Command response is fetched again")
 	reqs := fs.requests()
@@ -323,7 +324,7 @@ func TestNoBlindResend(t *testing.T) {
 	c := newTestClient(t, fs.URL, retryCfg(&evs, &mu))
 	ctx := context.Background()
 	require.NoError(t, c.Delete(ctx, testRef))
-	assert.False(t, c.RobustConnections())
+	assert.False(t, c.RobustConnections(testRef.ResourceURI))
 	err := c.Signal(ctx, testRef, "5C8C3D9B-1B0E-4E4A-9E39-7E6C0E3C1A11", SignalTerminate)
 	require.Error(t, err)
 	assert.Len(t, fs.requests(), 2)
@@ -371,4 +372,20 @@ func TestRetransmissionHeaderRoundTrip(t *testing.T) {
 	back, err = ParseEnvelope(env.Marshal())
 	require.NoError(t, err)
 	assert.False(t, back.Header.Retransmission)
+}
+
+// AssumeSupported makes a new Client's first request retransmittable (a
+// Connect after a disconnect, on a server another Client saw echo
+// OperationIDs).
+func TestAssumeSupported(t *testing.T) {
+	fs := newFlakyServer(t, true, func(n int) bool { return n == 0 })
+	c := newTestClient(t, fs.URL, Config{Retry: RetryPolicy{Window: 30 * time.Second, Interval: time.Millisecond,
+		AssumeSupported: true}})
+	_, err := c.Command(context.Background(), testRef, &CommandLine{Command: "x"})
+	require.NoError(t, err)
+	reqs := fs.requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, reqs[0].Header.OperationID, reqs[1].Header.OperationID)
+	assert.True(t, reqs[1].Header.Retransmission)
+	assert.True(t, c.RobustConnections(testRef.ResourceURI))
 }

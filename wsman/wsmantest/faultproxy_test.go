@@ -19,9 +19,10 @@ const (
 	faultDropAfter         // forward the request, let the server answer, reset instead of answering
 	faultMidResponse       // forward half of the response, then reset
 	faultOutage            // reset, then refuse connections (listener closed) for a while
+	faultLatency           // answer, after a delay, in small pieces
 )
 
-var faultNames = [...]string{"none", "drop-before", "drop-after", "mid-response", "outage"}
+var faultNames = [...]string{"none", "drop-before", "drop-after", "mid-response", "outage", "latency"}
 
 func (f fault) String() string { return faultNames[f] }
 
@@ -162,6 +163,20 @@ func (p *faultProxy) handle(c net.Conn, f fault) {
 	case faultMidResponse:
 		c.Write(resp[:len(resp)/2])
 		reset(c)
+	case faultLatency:
+		// Latency and jitter: the answer comes late and in pieces.
+		for len(resp) > 0 {
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(time.Duration(len(resp)%7) * time.Millisecond):
+			}
+			n := min(len(resp), 512)
+			if _, err := c.Write(resp[:n]); err != nil {
+				return
+			}
+			resp = resp[n:]
+		}
 	default:
 		c.Write(resp)
 	}

@@ -41,46 +41,98 @@ func numbered(i int) string {
 }
 
 func numbersServer(t *testing.T) *wsmantest.Server {
+	srv, _ := gatedNumbersServer(t)
+	return srv
+}
+
+// gatedNumbersServer's "numbers" writes the first half of the objects,
+// waits for the gate of the run (see setGate; open unless set), then writes
+// the rest.
+func gatedNumbersServer(t *testing.T) (*wsmantest.Server, func(chan struct{})) {
 	t.Helper()
 	srv := wsmantest.NewServer(wsmantest.Options{}) // no authentication
 	t.Cleanup(srv.Close)
+	var mu sync.Mutex
+	open := make(chan struct{})
+	close(open)
+	gate := open
+	setGate := func(g chan struct{}) {
+		mu.Lock()
+		gate = g
+		mu.Unlock()
+	}
 	srv.HandleScript("numbers", wsmantest.HandlerFunc(func(ctx context.Context, inv *wsmantest.Invocation) error {
+		mu.Lock()
+		g := gate
+		mu.Unlock()
 		for i := range matrixObjects {
+			if i == matrixObjects/2 {
+				select {
+				case <-g:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
 			if err := inv.WriteOutput(clixml.String(numbered(i))); err != nil {
 				return err
 			}
 		}
 		return nil
 	}))
-	return srv
+	return srv, setGate
 }
 
 // robustClient is a wsman.Client to the proxy with retries on (unless
 // window is 0) and no keep-alive.
 func robustClient(t *testing.T, proxyAddr string, window time.Duration, events func(wsman.RetryEvent)) *wsman.Client {
 	t.Helper()
+	return robustClientCfg(t, proxyAddr, func(c *wsman.Config) {
+		c.Retry.Window = window
+		c.Retry.OnEvent = events
+	})
+}
+
+// robustClientCfg is robustClient with the configuration changed by edit
+// (the window defaults to 20s, a hang guard).
+func robustClientCfg(t *testing.T, proxyAddr string, edit func(*wsman.Config)) *wsman.Client {
+	t.Helper()
 	tr := &http.Transport{DisableKeepAlives: true, Proxy: nil}
 	t.Cleanup(tr.CloseIdleConnections)
-	wc, err := wsman.NewClient("http://"+proxyAddr+"/wsman", wsman.Config{
+	cfg := wsman.Config{
 		Transport:        tr,
 		OperationTimeout: 2 * time.Second,
 		MaxEnvelopeSize:  8192,
-		Retry:            wsman.RetryPolicy{Window: window, Interval: 10 * time.Millisecond, OnEvent: events},
-	})
+		Retry:            wsman.RetryPolicy{Window: 20 * time.Second, Interval: 10 * time.Millisecond},
+	}
+	edit(&cfg)
+	wc, err := wsman.NewClient("http://"+proxyAddr+"/wsman", cfg)
 	require.NoError(t, err)
 	return wc
 }
 
 // flowResult is what one run of the flow produced.
 type flowResult struct {
-	output    []string
-	completed bool
-	err       error
+	output     []string
+	completed  bool
+	reattached bool // the flow went on from a new client
+	err        error
+}
+
+// flowOpts vary the flow.
+type flowOpts struct {
+	// resend: receive again after a network error (what a naive caller
+	// does without retransmission).
+	resend bool
+	// reattach, when set, makes the flow disconnect the shell after the
+	// first output and continue from a new client (new wsmv:SessionId)
+	// that reattach returns: Connect, ConnectCommand, Receive.
+	reattach func(old *wsman.Client) *wsman.Client
 }
 
 // runNumbersFlow runs the flow; it never calls t.Fatal for a protocol or
 // network error (those are the result), only for test bugs.
-func runNumbersFlow(ctx context.Context, wc *wsman.Client, resend bool) (res flowResult) {
+func runNumbersFlow(ctx context.Context, wc *wsman.Client, opts flowOpts) (res flowResult) {
+	resend := opts.resend
 	fail := func(err error) flowResult { res.err = err; return res }
 	id := uuid.New()
 	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
@@ -100,7 +152,8 @@ func runNumbersFlow(ctx context.Context, wc *wsman.Client, resend bool) (res flo
 	}
 	ref := wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(""), ShellID: created.ShellID()}
 	defer func() {
-		// Best effort, like a caller's deferred cleanup.
+		// Best effort, like a caller's deferred cleanup (wc is the
+		// current client).
 		_ = wc.Delete(context.WithoutCancel(ctx), ref)
 	}()
 	for pool.State() != psrp.RunspacePoolOpened {
@@ -156,6 +209,17 @@ func runNumbersFlow(ctx context.Context, wc *wsman.Client, resend bool) (res flo
 		if err != nil {
 			return fail(err)
 		}
+		if opts.reattach != nil && len(res.output) > 0 && !rr.CommandState.Done() && pool.PartialMessages() == 0 {
+			// Disconnect, and go on from a new client.
+			oldWC, newWC := wc, opts.reattach(wc)
+			opts.reattach = nil
+			if pool, pl, err = reattachFlow(ctx, pool, oldWC, newWC, ref, cid); err != nil {
+				return fail(err)
+			}
+			wc = newWC
+			res.reattached = true
+			continue
+		}
 		if rr.CommandState.Done() {
 			if err := pool.StreamEnded(pl.ID()); err != nil {
 				return fail(err)
@@ -170,6 +234,51 @@ func runNumbersFlow(ctx context.Context, wc *wsman.Client, resend bool) (res flo
 		return fail(err)
 	}
 	return res
+}
+
+// reattachFlow disconnects the shell through oldWC and connects a new pool
+// to it through wc, adopting the command.
+func reattachFlow(ctx context.Context, old *psrp.ClientPool, oldWC, wc *wsman.Client, ref wsman.ShellRef, cid string) (*psrp.ClientPool, *psrp.ClientPipeline, error) {
+	if _, err := old.BeginDisconnect(); err != nil {
+		return nil, nil, err
+	}
+	if err := oldWC.Disconnect(ctx, ref, &wsman.Disconnect{}); err != nil {
+		return nil, nil, err
+	}
+	id, err := uuid.Parse(ref.ShellID)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: id})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pool.Connect(); err != nil {
+		return nil, nil, err
+	}
+	cx, err := pool.ConnectPayload(wc.MaxPayloadSize())
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := wc.Connect(ctx, ref, cx, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := pool.ReceiveData(resp.ConnectResponseXML); err != nil {
+		return nil, nil, err
+	}
+	plID, err := uuid.Parse(cid)
+	if err != nil {
+		return nil, nil, err
+	}
+	pl, err := pool.AdoptPipeline(plID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := wc.ConnectCommand(ctx, ref, cid); err != nil {
+		return nil, nil, err
+	}
+	return pool, pl, nil
 }
 
 // checkRun asserts the outcome rules and classifies the run.
@@ -216,16 +325,48 @@ func matrixCtx(t *testing.T) context.Context {
 }
 
 // TestRobustMatrix breaks each connection of the flow in turn with each
-// fault, with retransmission on.
+// fault, with retransmission on; "reattach" is the flow that disconnects
+// after the first output and continues from a new client (Disconnect,
+// Connect, ConnectCommand and the Receives of the new client are broken
+// too).
 func TestRobustMatrix(t *testing.T) {
-	srv := numbersServer(t)
+	for _, variant := range []string{"straight", "reattach"} {
+		t.Run(variant, func(t *testing.T) { robustMatrix(t, variant == "reattach") })
+	}
+}
+
+func robustMatrix(t *testing.T, reattach bool) {
+	srv, setGate := gatedNumbersServer(t)
 	upstream := mustHost(t, srv.URL)
+	// newClient returns the flow's first client and its options; the
+	// events of every client of the run go to events.
+	newClient := func(addr string, events func(wsman.RetryEvent)) (*wsman.Client, flowOpts) {
+		wc := robustClient(t, addr, 20*time.Second, events)
+		var opts flowOpts
+		if reattach {
+			// The second half of the output comes once the flow has
+			// moved to the new client.
+			gate := make(chan struct{})
+			setGate(gate)
+			opts.reattach = func(old *wsman.Client) *wsman.Client {
+				defer close(gate)
+				return robustClientCfg(t, addr, func(c *wsman.Config) {
+					c.Retry.OnEvent = events
+					// What the old client learnt holds for the new one.
+					c.Retry.AssumeSupported = old.RobustConnections(wsman.PowerShellResourceURI(""))
+				})
+			}
+		}
+		return wc, opts
+	}
 
 	// A clean run first: how many connections the flow uses.
 	clean := newFaultProxy(t, upstream, func(int) fault { return faultNone })
-	r := runNumbersFlow(matrixCtx(t), robustClient(t, clean.addr, 20*time.Second, nil), false)
+	wc, opts := newClient(clean.addr, nil)
+	r := runNumbersFlow(matrixCtx(t), wc, opts)
 	require.NoError(t, r.err)
 	checkRun(t, "clean", r)
+	require.Equal(t, reattach, r.reattached)
 	conns := len(clean.faults())
 	clean.Close()
 	require.Greater(t, conns, 6, "the flow makes several exchanges")
@@ -233,7 +374,7 @@ func TestRobustMatrix(t *testing.T) {
 	outcomes := map[string]int{}
 	var retried int
 	runs := 0
-	for _, f := range []fault{faultDropBefore, faultDropAfter, faultMidResponse, faultOutage} {
+	for _, f := range []fault{faultDropBefore, faultDropAfter, faultMidResponse, faultOutage, faultLatency} {
 		for k := range conns + 1 {
 			name := fmt.Sprintf("%s at exchange %d", f, k)
 			p := newFaultProxy(t, upstream, func(n int) fault {
@@ -244,12 +385,12 @@ func TestRobustMatrix(t *testing.T) {
 			})
 			var mu sync.Mutex
 			var kinds []wsman.RetryEventKind
-			wc := robustClient(t, p.addr, 20*time.Second, func(ev wsman.RetryEvent) {
+			wc, opts := newClient(p.addr, func(ev wsman.RetryEvent) {
 				mu.Lock()
 				kinds = append(kinds, ev.Kind)
 				mu.Unlock()
 			})
-			r := runNumbersFlow(matrixCtx(t), wc, false)
+			r := runNumbersFlow(matrixCtx(t), wc, opts)
 			outcome := checkRun(t, name, r)
 			outcomes[f.String()+": "+outcome]++
 			runs++
@@ -293,9 +434,9 @@ func TestRobustRandomFaults(t *testing.T) {
 			if n == 0 || rng.IntN(4) != 0 {
 				return faultNone // the Create is left alone here (see TestRobustMatrix)
 			}
-			return fault(1 + rng.IntN(4))
+			return fault(1 + rng.IntN(5))
 		})
-		r := runNumbersFlow(matrixCtx(t), robustClient(t, p.addr, 20*time.Second, nil), false)
+		r := runNumbersFlow(matrixCtx(t), robustClient(t, p.addr, 20*time.Second, nil), flowOpts{})
 		outcomes[checkRun(t, fmt.Sprintf("seed %d", seed), r)]++
 		for _, f := range p.faults() {
 			if f != faultNone {
@@ -316,7 +457,7 @@ func TestGapDetectedWithoutRetransmission(t *testing.T) {
 	srv := numbersServer(t)
 	upstream := mustHost(t, srv.URL)
 	clean := newFaultProxy(t, upstream, func(int) fault { return faultNone })
-	r := runNumbersFlow(matrixCtx(t), robustClient(t, clean.addr, 0, nil), false)
+	r := runNumbersFlow(matrixCtx(t), robustClient(t, clean.addr, 0, nil), flowOpts{})
 	require.NoError(t, r.err)
 	faults := clean.faults()
 	clean.Close()
@@ -331,7 +472,7 @@ func TestGapDetectedWithoutRetransmission(t *testing.T) {
 			}
 			return faultNone
 		})
-		r := runNumbersFlow(matrixCtx(t), robustClient(t, p.addr, 0, nil), true)
+		r := runNumbersFlow(matrixCtx(t), robustClient(t, p.addr, 0, nil), flowOpts{resend: true})
 		p.Close()
 		outcome := checkRun(t, fmt.Sprintf("drop-after at %d, no retransmission", k), r)
 		if outcome == "gap error" {
