@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -122,4 +123,42 @@ func TestDisconnectAlreadyDisconnected(t *testing.T) {
 	_, err = session.Receive(ctx, session.ByName("Gone"), session.ReceiveOptions{Table: tab})
 	require.NoError(t, err)
 	assert.Equal(t, session.StateOpened, s.State())
+}
+
+// A Receive response lost after the server sent it is retransmitted by the
+// transport with the same OperationID (MS-WSMV robust connections): the
+// server answers with the response it kept, so no output is lost and none
+// is duplicated.
+func TestLostReceiveResponseLosesNothing(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	g := newGate()
+	srv.HandleScript("numbers", g.handler())
+	ctx := testCtx(t)
+	co := conn(srv)
+	co.SessionOption.ReconnectInterval = 5 * time.Millisecond
+	var mu sync.Mutex
+	var events []string
+	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: co, Table: &session.Table{},
+		Hooks: session.Hooks{Retry: func(_ *session.Session, ev wsman.RetryEvent) {
+			mu.Lock()
+			events = append(events, ev.Kind.String())
+			mu.Unlock()
+		}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	res, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
+	require.NoError(t, err)
+	cmd := s.Commands()[0]
+	remove := srv.Inject(wsmantest.Injection{Action: "Receive", CommandID: cmd.ID().String(), DropAfter: true, Times: 2})
+	defer remove()
+	g.release <- 3
+	g.release <- 2
+	close(g.release)
+	rs, err := res.Collect(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("events %v outputs %v", events, outputs(rs))
+	require.NoError(t, err)
+	assert.Equal(t, items(0, 5), outputs(rs))
+	assert.Contains(t, events, "ConnectionRetrySucceeded")
 }
