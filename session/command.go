@@ -39,9 +39,12 @@ type RunningCommand struct {
 	pending      []Result
 	serverDone   bool
 	doneErr      error
-	done         chan struct{}
-	err          error
-	once         sync.Once
+	// loss joins the *psrp.GapErrors of messages lost in transit; the
+	// results end with it.
+	loss error
+	done chan struct{}
+	err  error
+	once sync.Once
 }
 
 // ID is the command id (the PSRP pipeline id and WSMan CommandId).

@@ -193,8 +193,16 @@
 //     PowerShell does (SessionOption.ReconnectInterval, ReconnectTimeout);
 //     if the connection does not come back the session counts as
 //     Disconnected here, and a later Receive reconnects (Example 4).
-//     Requests the caller makes (Invoke, Disconnect, ...) are not retried:
-//     the server may have processed them.
+//     Below that, the transport retransmits a request lost to a network
+//     failure with the same OperationID where the server supports MS-WSMV
+//     robust connections (wsman.RetryPolicy, on for ReconnectTimeout), so a
+//     lost Receive response loses no output; Hooks.Retry reports
+//     NetworkFailureDetected, ConnectionRetryAttempt and
+//     ConnectionRetrySucceeded. Output that is lost nevertheless (a server
+//     that forgot the response) is never silently missing: the results that
+//     arrived are delivered and the command's results end with a
+//     *psrp.GapError (errors.Is psrp.ErrObjectIDGap) naming the lost
+//     ObjectIds.
 //   - Servers before PowerShell 3.0 (PSRP before 2.2) cannot disconnect:
 //     Disconnect returns an error matching ErrUnsupported.
 //   - Results already delivered to one client are not delivered to

@@ -1,13 +1,21 @@
 package session_test
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/session"
 	"github.com/psremoting/psremoting/wsman"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
@@ -161,4 +169,66 @@ func TestLostReceiveResponseLosesNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, items(0, 5), outputs(rs))
 	assert.Contains(t, events, "ConnectionRetrySucceeded")
+}
+
+// lossyTransport loses the response of the first command Receive after the
+// server sent it, and hides that request's OperationID from the server, so
+// that the retransmission is run as a new Receive: the output of the lost
+// response is gone, as with a server that forgot the response.
+type lossyTransport struct {
+	base  http.RoundTripper
+	armed atomic.Bool
+}
+
+var operationID = regexp.MustCompile(`<[A-Za-z]+:OperationID[^>]*>[^<]*</[A-Za-z]+:OperationID>`)
+
+func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	lose := bytes.Contains(body, []byte("/windows/shell/Receive<")) && bytes.Contains(body, []byte("CommandId=")) &&
+		l.armed.CompareAndSwap(true, false)
+	if lose {
+		body = operationID.ReplaceAll(body, nil)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	resp, err := l.base.RoundTrip(r)
+	if err != nil || !lose {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by the test")}
+}
+
+// Output lost in transit is never silently missing: the results that
+// arrived are delivered and the stream ends with a *psrp.GapError.
+func TestLostOutputIsReported(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	g := newGate()
+	srv.HandleScript("numbers", g.handler())
+	ctx := testCtx(t)
+	lt := &lossyTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	co := conn(srv)
+	co.SessionOption.Transport = lt
+	co.SessionOption.ReconnectInterval = 5 * time.Millisecond
+	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: co, Table: &session.Table{}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	lt.armed.Store(true)
+	res, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
+	require.NoError(t, err)
+	g.release <- 3 // taken by the server into the response that is lost
+	waitFor(t, "the lost response", func() bool { return !lt.armed.Load() })
+	g.release <- 2
+	close(g.release)
+	rs, err := res.Collect(ctx)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, psrp.ErrObjectIDGap)
+	var gap *psrp.GapError
+	require.ErrorAs(t, err, &gap)
+	assert.Equal(t, items(3, 5), outputs(rs), "what arrived is delivered")
+	assert.Equal(t, session.KindState, rs[len(rs)-1].Kind)
 }

@@ -141,7 +141,17 @@ func (s *Session) runPoolLoop() {
 		s.mu.Unlock()
 		s.release()
 		s.handlePoolEvents(s.ctx, ev)
-		if err != nil {
+		var gap *psrp.GapError
+		switch {
+		case errors.As(err, &gap):
+			// Lost pool messages, or a gap the pool's stream revealed in a
+			// pipeline's: report it with that command's results.
+			if c := s.command(gap.Pipeline); c != nil {
+				s.noteLoss(c, err)
+			} else {
+				s.log.Debug("pool messages lost in transit", "id", s.id, "err", err)
+			}
+		case err != nil:
 			s.setBroken(err)
 		}
 	}
@@ -156,7 +166,10 @@ func (r *retrier) ok() { r.since = time.Time{} }
 // failure (no WSMan fault: a dropped connection, a refused dial, an HTTP
 // error without a fault) it waits ReconnectInterval and reports true, so
 // the loop polls again, for at most ReconnectTimeout, as PowerShell retries
-// a broken connection for four minutes. After that, the session is marked
+// a broken connection for four minutes. (The transport itself retransmits
+// a lost request with the same OperationID where the server supports
+// robust connections, see wsman.RetryPolicy; a failure it returns after
+// its own window ends the wait at once.) After that, the session is marked
 // Disconnected here (the server keeps it; Connect or Receive later
 // reconnect), and retry reports true too. Faults and authentication
 // failures report false: the caller handles them.
@@ -180,7 +193,9 @@ func (s *Session) retry(r *retrier, err error, gen uint64) bool {
 	if r.since.IsZero() {
 		r.since = time.Now()
 	}
-	if time.Since(r.since) > limit {
+	var ne *wsman.NetworkError
+	spent := errors.As(err, &ne) && ne.Attempts > 0 // the transport retransmitted for its whole window
+	if spent || time.Since(r.since) > limit {
 		s.log.Debug("connection lost for good; the session is disconnected from this client", "id", s.id, "err", err)
 		s.lostConnection(err, gen)
 		r.ok()
@@ -213,6 +228,21 @@ func (s *Session) lostConnection(err error, gen uint64) {
 	s.markDisconnectedLocked()
 	s.mu.Unlock()
 	s.setState(StateDisconnected, err)
+}
+
+// noteLoss records lost messages against the command they belong to (the
+// gap's pipeline when it names one of this session's commands, else c).
+func (s *Session) noteLoss(c *RunningCommand, err error) {
+	var gap *psrp.GapError
+	if errors.As(err, &gap) && gap.Pipeline != uuid.Nil && gap.Pipeline != c.id {
+		if other := s.command(gap.Pipeline); other != nil {
+			c = other
+		}
+	}
+	s.log.Debug("messages lost in transit", "id", s.id, "command", upper(c.id), "err", err)
+	s.mu.Lock()
+	c.loss = errors.Join(c.loss, err)
+	s.mu.Unlock()
 }
 
 // markDisconnectedLocked records that the unfinished commands run
@@ -434,6 +464,13 @@ func (s *Session) pump(c *RunningCommand) {
 			c.finish(&LimitError{Limit: "MaximumReceivedDataSizePerCommand", Max: limit}, false)
 			return
 		}
+		if errors.Is(err, psrp.ErrObjectIDGap) {
+			// Messages were lost in transit (a Receive response the
+			// transport could not retransmit): the rest of the payload was
+			// applied; the loss is reported when the results end.
+			s.noteLoss(c, err)
+			err = nil
+		}
 		rs, derr := s.results(c, ev)
 		if err == nil {
 			err = derr
@@ -442,16 +479,23 @@ func (s *Session) pump(c *RunningCommand) {
 			err = &LimitError{Limit: "MaximumReceivedObjectSize", Max: int64(s.maxObject()), Err: err}
 		}
 		if err != nil || rr.CommandState.Done() {
-			if err == nil {
-				// Free the command on the server, as PowerShell does.
-				_ = s.signal(s.ctx, c.id, wsman.SignalTerminate)
-			}
 			s.mu.Lock()
+			if err == nil && s.pool != nil {
+				// The stream ended: were its last messages lost?
+				if gap := s.pool.StreamEnded(c.id); gap != nil {
+					c.loss = errors.Join(c.loss, gap)
+				}
+			}
 			if c.pl != nil && !c.pl.State().Terminal() {
 				c.pl.Abandon(err)
 			}
+			if err == nil {
+				err = c.loss
+			}
 			c.serverDone, c.doneErr = true, err
 			s.mu.Unlock()
+			// Free the command on the server, as PowerShell does.
+			_ = s.signal(s.ctx, c.id, wsman.SignalTerminate)
 		}
 		s.mu.Lock()
 		sk = c.sink

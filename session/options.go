@@ -391,6 +391,11 @@ func (o *ConnectionOptions) authenticator() (auth.Authenticator, error) {
 
 // newClient builds the wsman.Client of the options.
 func (o *ConnectionOptions) newClient() (*wsman.Client, error) {
+	return o.newClientWith(nil)
+}
+
+// newClientWith builds the client, sending its retry events to onRetry.
+func (o *ConnectionOptions) newClientWith(onRetry func(wsman.RetryEvent)) (*wsman.Client, error) {
 	ep, err := o.endpoint()
 	if err != nil {
 		return nil, err
@@ -427,5 +432,23 @@ func (o *ConnectionOptions) newClient() (*wsman.Client, error) {
 	if so.DialContext != nil {
 		cfg.DialContext = so.DialContext
 	}
+	// MS-WSMV robust connections: requests lost to a network failure are
+	// retransmitted (with the same OperationID) for the reconnect window,
+	// so that a lost Receive response loses no output where the server
+	// supports it.
+	if window := so.reconnectTimeout(); window > 0 {
+		cfg.Retry = wsman.RetryPolicy{Window: window, Interval: so.ReconnectInterval, OnEvent: onRetry}
+	}
 	return wsman.NewClient(ep, cfg)
+}
+
+// reconnectTimeout is ReconnectTimeout with its default; negative: none.
+func (so SessionOption) reconnectTimeout() time.Duration {
+	switch {
+	case so.ReconnectTimeout == 0:
+		return DefaultReconnectTimeout
+	case so.ReconnectTimeout < 0:
+		return 0
+	}
+	return so.ReconnectTimeout
 }

@@ -56,7 +56,7 @@ func TestNetworkOutageRetried(t *testing.T) {
 	co.SessionOption.ReconnectInterval = 5 * time.Millisecond
 	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: co, Table: &session.Table{}})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	t.Cleanup(func() { _ = s.Close(ctx) })
 	res, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
 	require.NoError(t, err)
 	g.release <- 2
@@ -66,7 +66,7 @@ func TestNetworkOutageRetried(t *testing.T) {
 	}
 	srv.Outage(time.Minute)
 	g.release <- 3
-	waitFor(t, "the long polls to retry", func() bool { return rec.count("connection failed; retrying") >= 2 })
+	waitFor(t, "the long polls to retry", func() bool { return rec.count("connection retry") >= 2 })
 	assert.Equal(t, session.StateOpened, s.State())
 	clock.Advance(2 * time.Minute)
 	close(g.release)
@@ -90,7 +90,7 @@ func TestNetworkOutageDisconnects(t *testing.T) {
 	tab := &session.Table{}
 	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: co, Name: "AD", Table: tab})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	t.Cleanup(func() { _ = s.Close(ctx) })
 	res, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
 	require.NoError(t, err)
 	srv.Outage(time.Hour)

@@ -92,6 +92,11 @@ type Hooks struct {
 	// without data (the server held it for the OperationTimeout) and is
 	// renewed.
 	KeepAlive func(s *Session)
+	// Retry is called with the transport's robust-connection events
+	// (NetworkFailureDetected, ConnectionRetryAttempt,
+	// ConnectionRetrySucceeded: PowerShell's names) from the goroutine
+	// making the request, which waits for it.
+	Retry func(s *Session, ev wsman.RetryEvent)
 	// ServerInfo is called when the server reports the session's shell
 	// (Get, Refresh, Connect): sh.ShellInactivity, sh.IdleTimeOut and
 	// Session.ExpiresOn tell how long until the server deletes a
@@ -150,7 +155,17 @@ func New(ctx context.Context, o NewOptions) (*Session, error) {
 const minIdleTimeout = 60 * time.Second
 
 func newSession(c ConnectionOptions, t *Table, h Hooks, host HostHandler) (*Session, error) {
-	wc, err := c.newClient()
+	var s *Session
+	wc, err := c.newClientWith(func(ev wsman.RetryEvent) {
+		if s == nil {
+			return
+		}
+		s.log.Debug("connection retry", "id", s.id, "event", ev.Kind.String(), "action", ev.Action,
+			"attempt", ev.Attempt, "err", ev.Err)
+		if f := s.hooks.Retry; f != nil {
+			f(s, ev)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +180,7 @@ func newSession(c ConnectionOptions, t *Table, h Hooks, host HostHandler) (*Sess
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Session{
+	s = &Session{
 		id: int(nextID.Add(1)), computer: c.computerName(), config: c.ConfigurationName, uri: wc.URL(),
 		conn: c, wc: wc, log: log, table: t, hooks: h, host: host, polls: make(chan struct{}, n),
 		ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(c.ConfigurationName)},
