@@ -528,7 +528,9 @@ func (s *Session) setBroken(err error) {
 // for them, and forgets it from its table. An Opened session is removed
 // from the server first (what PowerShell does with open sessions when it
 // exits); a Disconnected session stays on the server, to be received
-// later by name, InstanceId or reattach token. Close is idempotent.
+// later by name, InstanceId or reattach token. Close is idempotent. ctx
+// bounds the removal (through a network outage the transport retries for
+// SessionOption.ReconnectTimeout unless ctx ends first).
 func (s *Session) Close(ctx context.Context) error {
 	var err error
 	if s.State() == StateOpened {
