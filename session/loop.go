@@ -197,7 +197,7 @@ func (s *Session) retry(r *retrier, err error, gen uint64) bool {
 	spent := errors.As(err, &ne) && ne.Attempts > 0 // the transport retransmitted for its whole window
 	if spent || time.Since(r.since) > limit {
 		s.log.Debug("connection lost for good; the session is disconnected from this client", "id", s.id, "err", err)
-		s.lostConnection(err, gen)
+		s.autoDisconnect(err, gen)
 		r.ok()
 		return true
 	}
@@ -416,7 +416,7 @@ func (s *Session) pump(c *RunningCommand) {
 			s.mu.Unlock()
 			switch st {
 			case StateDisconnecting, StateDisconnected, StateConnecting:
-				if !sk.disconnected(s.errorf("receive", ErrDisconnected, nil)) {
+				if !sk.disconnected(s.lostErr()) {
 					s.mu.Lock()
 					if c.sink == sk {
 						c.sink = nil

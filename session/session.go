@@ -69,6 +69,13 @@ type Session struct {
 	server         *wsman.Shell // what the server last reported
 	created        bool         // New created the shell (to delete it if opening fails)
 
+	// lost is why the network disconnected the session (see
+	// autoDisconnect); nil once it is connected again.
+	lost *ConnectionLostError
+	// autoDisconnecting: autoDisconnect is at work (the other loops wait
+	// for its outcome instead of marking the session themselves).
+	autoDisconnecting bool
+
 	// Hooks.StateChanged notifications (guarded by mu): what was last
 	// reported, the queue, and whether a goroutine is delivering it.
 	lastState  State
@@ -461,7 +468,7 @@ func (s *Session) setState(st State, reason error) {
 		s.disconnectedOn = time.Now()
 	}
 	if st == StateOpened {
-		s.disconnectedOn, s.expiresOn = time.Time{}, time.Time{}
+		s.disconnectedOn, s.expiresOn, s.lost = time.Time{}, time.Time{}, nil
 		if changed {
 			s.gen++
 		}

@@ -82,8 +82,9 @@ type RetryPolicy struct {
 // its robust-connection notifications.
 type RetryEventKind int
 
-// Retry events. The session layer adds AutoDisconnectStarting,
-// AutoDisconnectSucceeded and InternalErrorAbort above these.
+// Retry events. The Client reports the first three; the last three are
+// reported by the layer above (package session) when the window ends
+// without an answer, with the same callback type.
 const (
 	// NetworkFailureDetected: a request failed for a network reason and
 	// will be retransmitted within the window.
@@ -92,6 +93,19 @@ const (
 	ConnectionRetryAttempt
 	// ConnectionRetrySucceeded: a retransmission got an answer.
 	ConnectionRetrySucceeded
+	// AutoDisconnectStarting: the window ended without an answer; the
+	// session layer is disconnecting the shell so that its commands
+	// survive (never reported by a Client).
+	AutoDisconnectStarting
+	// AutoDisconnectSucceeded: the shell counts as disconnected: the
+	// server acknowledged the Disconnect (Err nil), or it could not be
+	// reached and the shell is disconnected on this side only (Err says
+	// why); never reported by a Client.
+	AutoDisconnectSucceeded
+	// InternalErrorAbort: the shell could not be kept (the server no
+	// longer has it, or answered the Disconnect with another fault); the
+	// session is broken (never reported by a Client).
+	InternalErrorAbort
 )
 
 // String returns the PowerShell name of the event.
@@ -103,6 +117,12 @@ func (k RetryEventKind) String() string {
 		return "ConnectionRetryAttempt"
 	case ConnectionRetrySucceeded:
 		return "ConnectionRetrySucceeded"
+	case AutoDisconnectStarting:
+		return "AutoDisconnectStarting"
+	case AutoDisconnectSucceeded:
+		return "AutoDisconnectSucceeded"
+	case InternalErrorAbort:
+		return "InternalErrorAbort"
 	}
 	return "RetryEventKind(" + strconv.Itoa(int(k)) + ")"
 }
