@@ -234,7 +234,7 @@ func (s *Session) connectNew(ctx context.Context) error {
 		return err
 	}
 	s.setState(StateConnecting, nil)
-	resp, err := s.wc.Connect(ctx, s.ref, payload, psrp.DefaultProtocolVersion)
+	resp, err := s.connectRequest(ctx, payload)
 	if err != nil {
 		kind := classify(err)
 		s.mu.Lock()

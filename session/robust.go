@@ -182,3 +182,31 @@ func (s *Session) lostErr() error {
 	return s.errorf("receive", ErrDisconnected, nil)
 }
 
+// connectRequest sends the WSMan Connect of a new client. A new client's
+// Connect is its first request for the shell's ResourceURI: the transport
+// does not know yet whether the server keeps responses for
+// retransmissions (MS-WSMV robust connections are per ResourceURI), so a
+// Connect lost to a network failure after it may have reached the server
+// is returned at once (wsman.NetworkError with MaybeSent and not
+// Retransmittable). It may have run: the shell would then be connected to
+// this client, and every later Connect refused. So the Connect is undone
+// with a Disconnect (idempotent: the transport retries it) and sent again,
+// within the reconnect window.
+func (s *Session) connectRequest(ctx context.Context, payload []byte) (*wsman.ConnectResponse, error) {
+	window := s.conn.SessionOption.reconnectTimeout()
+	deadline := time.Now().Add(window)
+	for {
+		resp, err := s.wc.Connect(ctx, s.ref, payload, psrp.DefaultProtocolVersion)
+		var ne *wsman.NetworkError
+		if err == nil || !errors.As(err, &ne) || !ne.MaybeSent || ne.Retransmittable || ne.Attempts > 0 ||
+			window <= 0 || ctx.Err() != nil || time.Now().After(deadline) {
+			return resp, err
+		}
+		s.log.Debug("connect lost; undoing it with a disconnect before sending it again", "id", s.id, "err", err)
+		derr := s.wc.Disconnect(ctx, s.ref, nil)
+		if derr != nil && !errors.Is(derr, wsman.ErrShellDisconnected) && !errors.Is(derr, wsman.ErrInvalidState) {
+			return nil, err
+		}
+	}
+}
+
