@@ -210,3 +210,15 @@ func (s *Session) connectRequest(ctx context.Context, payload []byte) (*wsman.Co
 	}
 }
 
+// createMayHaveRun reports whether New's failure may have left a shell on
+// the server: its Create was lost to a network failure after it may have
+// reached the server (the transport cannot retransmit a client's first
+// request: it does not know yet whether the server supports it). The
+// shell id is the client's choice (the pool id), so New deletes it
+// (Delete is idempotent; the fault for a shell that was never created is
+// ignored). If the network stays down the Delete fails too, and the shell
+// stays until its IdleTimeout.
+func createMayHaveRun(err error) bool {
+	var ne *wsman.NetworkError
+	return errors.As(err, &ne) && ne.MaybeSent && ne.Action == "Create"
+}

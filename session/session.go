@@ -147,7 +147,7 @@ func New(ctx context.Context, o NewOptions) (*Session, error) {
 	s.instanceID = uuid.New()
 	s.ref.ShellID = upper(s.instanceID)
 	if err := s.open(ctx, o); err != nil {
-		if s.created {
+		if s.created || createMayHaveRun(err) {
 			// Do not leave a half-opened shell behind on the server.
 			_ = s.wc.Delete(context.WithoutCancel(ctx), s.ref)
 		}
