@@ -1,0 +1,168 @@
+package session_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/psremoting/psremoting/psrp"
+	"github.com/psremoting/psremoting/wsman"
+)
+
+// TestRobustSessionMatrix is the fault-injection matrix of issue 11 at the
+// session API level (see runFlow): for every WS-Management action the
+// flow uses, and each of its first exchanges, the TCP connection is reset
+// before the request reaches the server, after the server handled it
+// (the response is lost), or in the middle of the response. Every run must
+// end with exactly the objects in order, never a loss, a duplicate, a hang
+// or a panic; a step that fails returns a typed error and the rest is
+// received afterwards (the work survives), and no shell is left on the
+// server.
+func TestRobustSessionMatrix(t *testing.T) {
+	const n = 16
+	perAction := 2
+	if os.Getenv("PSREMOTING_SOAK") != "" {
+		perAction = 6
+	}
+	// A clean run first: which actions the flow uses, how often.
+	srv := newRobustServer(t, n, time.Millisecond)
+	p := newTCPProxy(t, hostOf(t, srv.URL), nil)
+	r := runFlow(t, flowCtx(t), flowConfig{srv: srv, proxy: p, n: n, name: "clean", window: 5 * time.Second})
+	require.NoError(t, r.err, "step %s", r.step)
+	checkFlow(t, "clean", n, r, true)
+	counts := p.counts()
+	p.Close()
+	require.Empty(t, shellsLeft(srv.Server))
+	var actions []string
+	for a := range counts {
+		actions = append(actions, a)
+	}
+	sort.Strings(actions)
+	t.Logf("clean flow: exchanges per action %v", counts)
+	for _, a := range []string{"Create", "Command", "Receive", "Disconnect", "Connect", "Delete", "Enumerate"} {
+		require.Contains(t, counts, a, "the flow uses %s", a)
+	}
+
+	outcomes := map[string]int{}
+	runs, retried := 0, 0
+	for _, action := range actions {
+		for nth := range min(counts[action], perAction) {
+			for _, f := range []pfault{pDropBefore, pDropAfter, pMidResponse} {
+				name := fmt.Sprintf("%s #%d %s", action, nth, f)
+				if only := os.Getenv("ROBUST_ONLY"); only != "" && only != name {
+					continue
+				}
+				srv := newRobustServer(t, n, time.Millisecond)
+				p := newTCPProxy(t, hostOf(t, srv.URL), func(ex exchange) pfault {
+					if ex.action == action && ex.nth == nth {
+						return f
+					}
+					return pNone
+				})
+				r := runFlow(t, flowCtx(t), flowConfig{srv: srv, proxy: p, n: n, name: fmt.Sprintf("m%d", runs),
+					window: 5 * time.Second, recover: true})
+				outcome := checkFlow(t, name, n, r, false)
+				if len(r.events) > 0 {
+					retried++
+					assert.Equal(t, wsman.NetworkFailureDetected, r.events[0], name)
+				}
+				var gap *psrp.GapError
+				switch {
+				case r.err == nil:
+				case action == "Connect" && nth == 0 && f != pDropBefore && errors.As(r.err, &gap) && len(r.got) == n:
+					// Known limit (see session/robust.go connectRequest): a
+					// new client's lost Connect is undone and sent again;
+					// the ObjectIds of the lost connect response show as a
+					// gap although no output is missing.
+					outcome = "false gap after a re-sent Connect (nothing lost)"
+				default:
+					// Only a Create can fail here: the client does not know
+					// yet whether the server supports retransmission, and
+					// cannot tell whether its lost Create ran.
+					assert.Equal(t, "new", r.step, "%s: %v", name, r.err)
+				}
+				outcomes[outcome]++
+				runs++
+				p.Close()
+				assert.Empty(t, shellsLeft(srv.Server), "%s: shells left on the server", name)
+				srv.Close()
+			}
+		}
+	}
+	t.Logf("matrix: %d runs (%d retransmitted), outcomes %v", runs, retried, outcomes)
+}
+
+// TestRobustSessionOutages cuts the network (the proxy closes its listener
+// and listens on the same port again later: a restarted listener) while
+// output flows: shorter than the reconnect window (ridden out, nothing
+// lost, the session stays Opened), and longer (the session is
+// auto-disconnected, the stream ends with a *ConnectionLostError saying
+// how to receive the rest, and a new client receives it); and adds latency
+// and jitter to every exchange.
+func TestRobustSessionOutages(t *testing.T) {
+	const n = 16
+	cases := []struct {
+		name    string
+		outage  time.Duration
+		window  time.Duration
+		latency bool
+	}{
+		{name: "outage shorter than the window", outage: 100 * time.Millisecond, window: 5 * time.Second},
+		{name: "outage longer than the window", outage: 1500 * time.Millisecond, window: 200 * time.Millisecond},
+		{name: "latency and jitter", latency: true, window: 5 * time.Second},
+	}
+	for _, tc := range cases {
+		for rep := range 3 {
+			name := fmt.Sprintf("%s/%d", tc.name, rep)
+			srv := newRobustServer(t, n, time.Millisecond)
+			p := newTCPProxy(t, hostOf(t, srv.URL), func(exchange) pfault {
+				if tc.latency {
+					return pLatency
+				}
+				return pNone
+			})
+			p.outage = tc.outage
+			fc := flowConfig{srv: srv, proxy: p, n: n, name: fmt.Sprintf("o%d", rep), window: tc.window, windowB: 5 * time.Second, recover: true}
+			if tc.outage > 0 {
+				fc.during = func() { p.cut(tc.outage) }
+			}
+			r := runFlow(t, flowCtx(t), fc)
+			outcome := checkFlow(t, name, n, r, true)
+			t.Logf("%s: %s; events %v", name, outcome, kinds(r.events))
+			switch {
+			case tc.latency:
+				require.NoError(t, r.err, name)
+			case tc.outage < tc.window:
+				require.NoError(t, r.err, "%s: an outage within the window is ridden out", name)
+			default:
+				require.NotNil(t, r.lost, "%s: the stream ends with a ConnectionLostError: %v", name, r.err)
+				assert.Contains(t, r.lost.Error(), "receive the rest")
+				assert.Equal(t, fc.name, r.lost.Name)
+				assert.Equal(t, fc.name, r.lost.Token.Name)
+				assert.Contains(t, kinds(r.events), "AutoDisconnectStarting")
+				assert.Contains(t, kinds(r.events), "AutoDisconnectSucceeded")
+				assert.Len(t, r.got, n, "%s: a new client received the rest", name)
+			}
+			p.Close()
+			assert.Empty(t, shellsLeft(srv.Server), "%s: shells left on the server", name)
+			srv.Close()
+		}
+	}
+}
+
+func kinds(evs []wsman.RetryEventKind) string {
+	var s []string
+	for _, e := range evs {
+		if len(s) == 0 || !strings.HasSuffix(s[len(s)-1], e.String()) {
+			s = append(s, e.String())
+		}
+	}
+	return strings.Join(s, ",")
+}
