@@ -222,3 +222,30 @@ func createMayHaveRun(err error) bool {
 	var ne *wsman.NetworkError
 	return errors.As(err, &ne) && ne.MaybeSent && ne.Action == "Create"
 }
+
+// createRequest sends New's Create. Like a new client's Connect (see
+// connectRequest), the Create is the client's first request: lost after
+// it may have reached the server, the transport returns it at once. The
+// shell id is the client's (the pool id), so the Create is undone with a
+// Delete (idempotent: the transport retries it; a shell that was never
+// created gives ErrShellNotFound, which is what was wanted) and sent
+// again, within the reconnect window: the server never ends up with two
+// shells, and the pool's creation messages (in the Create) reach a fresh
+// shell once.
+func (s *Session) createRequest(ctx context.Context, sh wsman.PowerShellShell) (*wsman.CreateResponse, error) {
+	window := s.conn.SessionOption.reconnectTimeout()
+	deadline := time.Now().Add(window)
+	for {
+		resp, err := s.wc.CreatePowerShell(ctx, sh)
+		var ne *wsman.NetworkError
+		if err == nil || !errors.As(err, &ne) || !ne.MaybeSent || ne.Retransmittable || ne.Attempts > 0 ||
+			window <= 0 || ctx.Err() != nil || time.Now().After(deadline) {
+			return resp, err
+		}
+		s.log.Debug("create lost; deleting the shell it may have made before sending it again", "id", s.id, "err", err)
+		derr := s.wc.Delete(ctx, s.ref)
+		if derr != nil && !errors.Is(derr, wsman.ErrShellNotFound) {
+			return nil, err
+		}
+	}
+}

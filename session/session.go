@@ -219,7 +219,7 @@ func (s *Session) open(ctx context.Context, o NewOptions) error {
 	s.mu.Unlock()
 	s.setState(StateOpening, nil)
 	so := o.SessionOption
-	resp, err := s.wc.CreatePowerShell(ctx, wsman.PowerShellShell{
+	resp, err := s.createRequest(ctx, wsman.PowerShellShell{
 		ConfigurationName: s.conn.ConfigurationName, ShellID: s.ref.ShellID, Name: s.name,
 		IdleTimeOut: so.IdleTimeout, CreationXML: creation, NoProfile: so.NoMachineProfile,
 		ProtocolVersion: psrp.DefaultProtocolVersion,
