@@ -27,10 +27,7 @@ import (
 // server.
 func TestRobustSessionMatrix(t *testing.T) {
 	const n = 16
-	perAction := 2
-	if os.Getenv("PSREMOTING_SOAK") != "" {
-		perAction = 6
-	}
+	perAction := 12 // every exchange of the flow (Receive has about 9)
 	// A clean run first: which actions the flow uses, how often.
 	srv := newRobustServer(t, n, time.Millisecond)
 	p := newTCPProxy(t, hostOf(t, srv.URL), nil)
@@ -83,10 +80,7 @@ func TestRobustSessionMatrix(t *testing.T) {
 					// gap although no output is missing.
 					outcome = "false gap after a re-sent Connect (nothing lost)"
 				default:
-					// Only a Create can fail here: the client does not know
-					// yet whether the server supports retransmission, and
-					// cannot tell whether its lost Create ran.
-					assert.Equal(t, "new", r.step, "%s: %v", name, r.err)
+					t.Errorf("%s: step %s failed: %v", name, r.step, r.err)
 				}
 				outcomes[outcome]++
 				runs++
