@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 
 	"github.com/psremoting/psremoting/auth"
@@ -166,6 +167,11 @@ func networkCause(err error) (network, maybeSent bool) {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENETUNREACH),
 		errors.Is(err, syscall.EHOSTUNREACH):
 		return true, false
+	case strings.Contains(err.Error(), "HTTP/1.x transport connection broken"):
+		// net/http's wording for an exchange whose connection broke, for
+		// example in the middle of the response headers (which then read
+		// as "malformed MIME header"): it has no type of its own.
+		return true, true
 	}
 	return false, false
 }
