@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"regexp"
@@ -31,9 +32,12 @@ const (
 	pMidResponse        // forward part of the response, then reset
 	pLatency            // answer late and in small pieces (jitter)
 	pOutage             // reset, close the listener, listen again on the same port later
+	pCutRequest         // forward a random part of the request, then reset both sides
+	pCutResponse        // forward a random part of the response, then reset
 )
 
-var pfaultNames = [...]string{"none", "drop-before", "drop-after", "mid-response", "latency", "outage"}
+var pfaultNames = [...]string{"none", "drop-before", "drop-after", "mid-response", "latency", "outage", "cut-request",
+	"cut-response"}
 
 func (f pfault) String() string { return pfaultNames[f] }
 
@@ -64,6 +68,7 @@ type tcpProxy struct {
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 	stop   chan struct{}
+	rng    *rand.Rand // the cut points of pCutRequest and pCutResponse
 }
 
 func newTCPProxy(t testing.TB, upstream string, plan func(exchange) pfault) *tcpProxy {
@@ -77,11 +82,26 @@ func newTCPProxy(t testing.TB, upstream string, plan func(exchange) pfault) *tcp
 	}
 	p := &tcpProxy{t: t, upstream: upstream, addr: ln.Addr().String(), plan: plan, ln: ln,
 		outage: 100 * time.Millisecond, latency: 3 * time.Millisecond,
-		byAct: map[string]int{}, conns: map[net.Conn]struct{}{}, stop: make(chan struct{})}
+		byAct: map[string]int{}, conns: map[net.Conn]struct{}{}, stop: make(chan struct{}),
+		rng: rand.New(rand.NewPCG(1, 2))}
 	p.wg.Add(1)
 	go p.serve(ln)
 	t.Cleanup(p.Close)
 	return p
+}
+
+// seed makes the random choices of the proxy depend on seed.
+func (p *tcpProxy) seed(seed uint64) {
+	p.mu.Lock()
+	p.rng = rand.New(rand.NewPCG(seed, 11))
+	p.mu.Unlock()
+}
+
+// intN returns a random number in [0, n).
+func (p *tcpProxy) intN(n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rng.IntN(max(n, 1))
 }
 
 // setPlan replaces the fault plan.
@@ -248,6 +268,14 @@ func (p *tcpProxy) handle(c net.Conn) {
 	up.SetDeadline(deadline)
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.Close = true
+	if f == pCutRequest {
+		var raw bytes.Buffer
+		req.Write(&raw)
+		up.Write(raw.Bytes()[:p.intN(raw.Len())])
+		resetTCP(up)
+		resetTCP(c)
+		return
+	}
 	if err := req.Write(up); err != nil {
 		resetTCP(c)
 		return
@@ -278,6 +306,9 @@ func (p *tcpProxy) handle(c net.Conn) {
 		resetTCP(c)
 	case pMidResponse:
 		c.Write(resp[:len(resp)/2])
+		resetTCP(c)
+	case pCutResponse:
+		c.Write(resp[:p.intN(len(resp))])
 		resetTCP(c)
 	case pLatency:
 		for i := 0; len(resp) > 0; i++ {

@@ -219,22 +219,32 @@ func (r *flowRun) receiveByName(ctx context.Context, c session.ConnectionOptions
 			session.ReceiveOptions{Table: tab, OutTarget: session.OutTargetHost, Hooks: hooks})
 		// The server keeps a session whose client vanished Connected for
 		// its inactivity window: wait (bounded) until it is free.
-		if errors.Is(err, session.ErrBusy) && attempt < 200 && ctx.Err() == nil {
+		if errors.Is(err, session.ErrBusy) && attempt < 20 && ctx.Err() == nil {
 			for _, s := range tab.List() {
 				_ = s.Close(ctx)
 			}
-			time.Sleep(20 * time.Millisecond)
+			// Longer than the inactivity window: the fake server counts
+			// any request about the shell as activity.
+			time.Sleep(600 * time.Millisecond)
 			continue
 		}
 		break
 	}
+	ok := false
 	if rec != nil {
 		defer func() {
 			for _, s := range rec.Sessions {
-				if s.State() != session.StateClosed {
-					if err := s.Remove(context.WithoutCancel(ctx)); err != nil {
-						_ = s.Close(context.WithoutCancel(ctx))
-					}
+				if s.State() == session.StateClosed {
+					continue
+				}
+				if !ok {
+					// Leave the work on the server for a later Receive.
+					_ = s.Disconnect(context.WithoutCancel(ctx), session.DisconnectOptions{})
+					_ = s.Close(context.WithoutCancel(ctx))
+					continue
+				}
+				if err := s.Remove(context.WithoutCancel(ctx)); err != nil {
+					_ = s.Close(context.WithoutCancel(ctx))
 				}
 			}
 		}()
@@ -253,6 +263,7 @@ func (r *flowRun) receiveByName(ctx context.Context, c session.ConnectionOptions
 		fail("second stream", err)
 		return false
 	}
+	ok = true
 	return true
 }
 
