@@ -81,6 +81,11 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 		d = DisconnectOptions{}
 		err = nil
 	}
+	if err != nil && wsman.IsNetworkError(err) && ctx.Err() == nil {
+		// The server could not be reached for the whole reconnect window:
+		// the session is disconnected here only, its work survives.
+		return s.disconnectedLocally(err)
+	}
 	if err != nil {
 		kind := classify(err)
 		s.mu.Lock()

@@ -249,3 +249,27 @@ func (s *Session) createRequest(ctx context.Context, sh wsman.PowerShellShell) (
 		}
 	}
 }
+
+// disconnectedLocally ends a Disconnect whose request could not reach the
+// server within the reconnect window (err, a network failure): the
+// session is marked Disconnected here (the server, which no longer hears
+// from this client, disconnects it by itself after its inactivity
+// window), and the caller gets a *ConnectionLostError saying how to
+// receive the rest. A later Connect from this client reconnects it (a
+// Reconnect of a shell the server still counts as connected to this
+// client is accepted: MS-WSMV leaves it to the server; the fake server
+// accepts it, Windows was not observed).
+func (s *Session) disconnectedLocally(err error) error {
+	s.mu.Lock()
+	_, _ = s.pool.DisconnectCompleted()
+	s.markDisconnectedLocked()
+	s.disconnectedOn = time.Now()
+	s.mu.Unlock()
+	lost := &ConnectionLostError{ComputerName: s.computer, Name: s.Name(), InstanceID: upper(s.instanceID),
+		Token: s.Token(), Window: s.conn.SessionOption.reconnectTimeout(), Err: err}
+	s.mu.Lock()
+	s.lost = lost
+	s.mu.Unlock()
+	s.setState(StateDisconnected, lost)
+	return s.errorf("disconnect", ErrDisconnected, lost)
+}
