@@ -13,13 +13,17 @@ import (
 // server keeps the last responses by (OperationID, SequenceId) and answers
 // a retransmission with the same response instead of running the request
 // again, so a lost Receive response loses no output. Responses are kept
-// for the most recent maxRemembered (64) requests that carried the headers.
+// for the most recent maxRemembered (1024) requests that carried the
+// headers, over all shells: enough that a retransmission sent a moment
+// after the failure finds its response while hundreds of sessions are
+// busy (with 64, the 200-session soak test of package session saw
+// retransmitted Commands, Receives and Deletes run again).
 //
 // This is the fake server's model of the mechanism; how Windows bounds its
 // cache is not documented in the sources examined.
 
 // maxRemembered bounds the responses kept for retransmissions.
-const maxRemembered = 64
+const maxRemembered = 1024
 
 type rememberedResponse struct {
 	status int
