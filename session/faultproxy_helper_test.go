@@ -136,6 +136,13 @@ func (p *tcpProxy) exchanges() []string {
 	return append([]string(nil), p.log...)
 }
 
+// forgetLog drops the record of the exchanges (for heap measurements).
+func (p *tcpProxy) forgetLog() {
+	p.mu.Lock()
+	p.log, p.byAct = nil, map[string]int{}
+	p.mu.Unlock()
+}
+
 // counts returns the number of exchanges per action so far.
 func (p *tcpProxy) counts() map[string]int {
 	p.mu.Lock()
