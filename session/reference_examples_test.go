@@ -783,4 +783,3 @@ func TestExample6RunningAJobInADisconnectedSession(t *testing.T) {
 	assert.Equal(t, job.Stopped, j.State())
 	close(ret.release)
 }
-
