@@ -13,11 +13,16 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -524,7 +529,7 @@ func TestExample4GetResultsAfterANetworkOutage(t *testing.T) {
 		{"AD", "Server01", session.StateOpened, "ADEndpoint", session.AvailabilityBusy},
 	}, rowsOf(found))
 	ad := rec.Sessions[0]
-	assert.Contains(t, found, ad, "Get returns the session this process is connected to as itself")
+	assert.True(t, slices.Contains(found, ad), "Get returns the session this process is connected to as itself")
 
 	// "the script resumed execution and is getting the script results"
 	resolve.release <- 1
@@ -782,4 +787,206 @@ func TestExample6RunningAJobInADisconnectedSession(t *testing.T) {
 	require.NoError(t, j.Stop(ctx))
 	assert.Equal(t, job.Stopped, j.State())
 	close(ret.release)
+}
+
+// InvokeInDisconnectedSession loses nothing (NOTES): the command starts
+// and the session disconnects before any Receive for the command is sent,
+// so output written at once reaches no client until one receives it, and
+// then all of it, in order.
+func TestInDisconnectedSessionNothingReachesTheStarter(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	const total = 200
+	srv.HandleScript("flood", flood(total, nil)) // writes at once, no gate
+	ctx := testCtx(t)
+	a, c, err := session.InvokeInDisconnectedSession(ctx,
+		session.NewOptions{ConnectionOptions: conn(srv), Name: "AtOnce", Table: &session.Table{}},
+		session.Pipeline{Script: "flood"}, session.DisconnectOptions{})
+	require.NoError(t, err)
+	starter := a.WSManSessionID()
+	require.NoError(t, a.Close(ctx))
+	for _, r := range srv.Requests() {
+		if r.Action == "Receive" && strings.EqualFold(r.CommandID, c.ID().String()) {
+			t.Errorf("the starting client sent a Receive for the command (session %s)", r.SessionID)
+		}
+	}
+	rec, err := session.Receive(ctx, session.OnComputerByName(conn(srv), "AtOnce"), session.ReceiveOptions{Table: &session.Table{}})
+	require.NoError(t, err)
+	b := rec.Sessions[0]
+	assert.NotEqual(t, starter, b.WSManSessionID())
+	rs, err := rec.Stream.Collect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, items(0, total), outputs(rs))
+	require.NoError(t, b.Remove(ctx))
+}
+
+// Every parameter set of Receive-PSSession receives the session it names
+// (the local sets from this process's table, the computer sets from a new
+// client), and Selector.ParameterSet names the set.
+func TestEveryParameterSet(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	srv.HandleScript("numbers", flood(3, nil))
+	ctx := testCtx(t)
+	host, port, err := net.SplitHostPort(srv.Addr())
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	byComputer := session.ConnectionOptions{ComputerName: host, Port: p,
+		SessionOption: session.SessionOption{OperationTimeout: 5 * time.Second}}
+	byURI := conn(srv)
+
+	cases := []struct {
+		set     string
+		local   bool
+		select_ func(s *session.Session) session.Selector
+	}{
+		{"Session", true, func(s *session.Session) session.Selector { return session.BySession(s) }},
+		{"Id", true, func(s *session.Session) session.Selector { return session.ByID(s.Id()) }},
+		{"SessionName", true, func(s *session.Session) session.Selector { return session.ByName(s.Name()) }},
+		{"InstanceId", true, func(s *session.Session) session.Selector { return session.ByInstanceID(s.InstanceID()) }},
+		{"ComputerSessionName", false, func(s *session.Session) session.Selector { return session.OnComputerByName(byComputer, s.Name()) }},
+		{"ComputerInstanceId", false, func(s *session.Session) session.Selector {
+			return session.OnComputerByInstanceID(byComputer, s.InstanceID())
+		}},
+		{"ConnectionUriSessionName", false, func(s *session.Session) session.Selector { return session.OnComputerByName(byURI, s.Name()) }},
+		{"ConnectionUriInstanceId", false, func(s *session.Session) session.Selector {
+			return session.OnComputerByInstanceID(byURI, s.InstanceID())
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.set, func(t *testing.T) {
+			tab := &session.Table{}
+			a, _, err := session.InvokeInDisconnectedSession(ctx,
+				session.NewOptions{ConnectionOptions: byURI, Name: "PS-" + tc.set, Table: tab},
+				session.Pipeline{Script: "numbers"}, session.DisconnectOptions{})
+			require.NoError(t, err)
+			sel := tc.select_(a)
+			assert.Equal(t, tc.set, sel.ParameterSet())
+			o := session.ReceiveOptions{Table: tab}
+			if !tc.local {
+				require.NoError(t, a.Close(ctx)) // as if this process had exited
+				o.Table = &session.Table{}
+			}
+			rec, err := session.Receive(ctx, sel, o)
+			require.NoError(t, err)
+			require.Len(t, rec.Sessions, 1)
+			s := rec.Sessions[0]
+			assert.Equal(t, a.InstanceID(), s.InstanceID())
+			if tc.local {
+				assert.Same(t, a, s, "the local sets receive the session object of the table")
+			}
+			assert.Equal(t, session.StateOpened, s.State())
+			rs, err := rec.Stream.Collect(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, items(0, 3), outputs(rs))
+			require.NoError(t, s.Remove(ctx))
+		})
+	}
+}
+
+// Environment of the helper process of TestReceiveFromNewOSProcess.
+const (
+	helperModeEnv = "PSREMOTING_REFEX_HELPER_MODE"
+	helperAddrEnv = "PSREMOTING_REFEX_HELPER_ADDR"
+)
+
+// TestReferenceHelperProcess is not a test: it is the other OS process of
+// TestReceiveFromNewOSProcess (the test binary run again with
+// -test.run), which knows only the computer (host and port) and the
+// session name. Mode "start" starts the command in a disconnected session
+// and exits; mode "receive" receives it by computer name and session name,
+// prints what it got, and removes the session.
+func TestReferenceHelperProcess(t *testing.T) {
+	mode := os.Getenv(helperModeEnv)
+	if mode == "" {
+		t.Skip("helper process of TestReceiveFromNewOSProcess; runs only when that test starts it")
+	}
+	host, port, err := net.SplitHostPort(os.Getenv(helperAddrEnv))
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	co := session.ConnectionOptions{ComputerName: host, Port: p,
+		SessionOption: session.SessionOption{OperationTimeout: 5 * time.Second, NoProxy: true}}
+	ctx := testCtx(t)
+	switch mode {
+	case "start":
+		s, c, err := session.InvokeInDisconnectedSession(ctx, session.NewOptions{ConnectionOptions: co, Name: "Nightly"},
+			session.Pipeline{Script: "nightly"}, session.DisconnectOptions{IdleTimeout: 12 * time.Hour})
+		require.NoError(t, err)
+		fmt.Printf("STARTED %s %s %s\n", s.InstanceID(), c.ID(), s.WSManSessionID())
+		require.NoError(t, s.Close(ctx))
+	case "receive":
+		rec, err := session.Receive(ctx, session.OnComputerByName(co, "Nightly"), session.ReceiveOptions{})
+		require.NoError(t, err)
+		s := rec.Sessions[0]
+		fmt.Printf("SESSION %s %s %s\n", s.InstanceID(), s.State(), s.WSManSessionID())
+		for r, err := range rec.Stream.All() {
+			require.NoError(t, err)
+			if r.Kind == session.KindOutput {
+				fmt.Printf("OUTPUT %v\n", clixml.ToGo(r.Output))
+			}
+		}
+		require.NoError(t, s.Remove(ctx))
+	default:
+		t.Fatalf("unknown helper mode %q", mode)
+	}
+}
+
+// A receive from a new OS process using only the computer name and the
+// session name: one process starts a command in a disconnected session
+// and exits; the command writes while no process is connected; another
+// process receives every result.
+func TestReceiveFromNewOSProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes")
+	}
+	srv := newServer(t, wsmantest.Options{})
+	g := newGate()
+	srv.HandleScript("nightly", g.handler())
+	ctx := testCtx(t)
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	run := func(mode string) []string {
+		cmd := exec.CommandContext(ctx, exe, "-test.run=^TestReferenceHelperProcess$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), helperModeEnv+"="+mode, helperAddrEnv+"="+srv.Addr())
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s process:\n%s", mode, out)
+		return strings.Split(string(out), "\n")
+	}
+	fields := func(out []string, prefix string) []string {
+		for _, l := range out {
+			if rest, ok := strings.CutPrefix(l, prefix+" "); ok {
+				return strings.Fields(rest)
+			}
+		}
+		t.Fatalf("no %s line in %q", prefix, out)
+		return nil
+	}
+
+	started := fields(run("start"), "STARTED")
+	require.Len(t, started, 3)
+	id, err := uuid.Parse(started[0])
+	require.NoError(t, err)
+	st, ok := srv.Shell(id.String())
+	require.True(t, ok, "the session outlives the process that made it")
+	assert.Equal(t, "Disconnected", st.State)
+	require.Len(t, st.Commands, 1)
+	assert.True(t, strings.EqualFold(started[1], st.Commands[0].CommandID))
+	g.release <- 3 // written while no process is connected
+	close(g.release)
+
+	out := run("receive")
+	got := fields(out, "SESSION")
+	require.Len(t, got, 3)
+	assert.Equal(t, id.String(), got[0], "the same session, found by computer and name")
+	assert.Equal(t, session.StateOpened.String(), got[1])
+	assert.NotEqual(t, started[2], got[2], "a new client (new WS-Management session id)")
+	var outputs []string
+	for _, l := range out {
+		if rest, ok := strings.CutPrefix(l, "OUTPUT "); ok {
+			outputs = append(outputs, rest)
+		}
+	}
+	assert.Equal(t, items(0, 3), outputs)
+	_, ok = srv.Shell(id.String())
+	assert.False(t, ok, "the receiving process removed it")
 }
