@@ -160,18 +160,6 @@ func lines(format string, from, to int) []string {
 	return out
 }
 
-// assertIDs checks that the sessions have distinct, positive local Ids,
-// increasing in the order the sessions were made (PowerShell's Id column).
-func assertIDs(t *testing.T, ss ...*session.Session) {
-	t.Helper()
-	for i, s := range ss {
-		assert.Positive(t, s.Id())
-		if i > 0 {
-			assert.Greater(t, s.Id(), ss[i-1].Id())
-		}
-	}
-}
-
 // Example 1: Connect to a PSSession.
 //
 //	Receive-PSSession -ComputerName Server01 -Name ITTask
