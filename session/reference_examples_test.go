@@ -568,6 +568,7 @@ func TestExample5ReconnectToDisconnectedSessions(t *testing.T) {
 		l.server(c).HandleScript("Get-BugStatus.ps1", bugReport(c, int32(121+i), release))
 	}
 	ctx := testCtx(t)
+	check := goroutineBaseline(t)
 
 	// PS> Invoke-Command @parms  (one session per computer)
 	tabA := &session.Table{}
@@ -680,6 +681,7 @@ func TestExample5ReconnectToDisconnectedSessions(t *testing.T) {
 	for _, x := range s {
 		require.NoError(t, x.Remove(ctx))
 	}
+	check() // no goroutine of the six sessions (two processes) is left
 }
 
 // Example 6: Running a job in a disconnected session, command by command
@@ -930,6 +932,13 @@ func TestReceiveFromNewOSProcess(t *testing.T) {
 	srv := newServer(t, wsmantest.Options{})
 	g := newGate()
 	srv.HandleScript("nightly", g.handler())
+	// wsmantest.Listen sets Server.URL after the server starts serving,
+	// and the Create handler reads it. A client in this process gets an
+	// ordering from the race detector's view of the server's mutex; one in
+	// another process does not, so -race reports a race. Taking the
+	// server's mutex once (Shells) orders the write before the child's
+	// requests. (Reported: the URL should be set before serving.)
+	require.Empty(t, srv.Shells())
 	ctx := testCtx(t)
 	exe, err := os.Executable()
 	require.NoError(t, err)
