@@ -709,6 +709,13 @@ func TestExample6RunningAJobInADisconnectedSession(t *testing.T) {
 	j, err := s.InvokeAsJob(ctx, session.Pipeline{Script: `1..1500 | Foreach-Object {"Return $_"; sleep 30}`},
 		session.JobOptions{Table: jobs})
 	require.NoError(t, err)
+	var mu sync.Mutex
+	var changes []string
+	j.Subscribe(func(sc job.StateChange) {
+		mu.Lock()
+		changes = append(changes, sc.Previous.String()+">"+sc.State.String())
+		mu.Unlock()
+	})
 	ret.release <- 2
 	waitFor(t, "the first results", j.HasMoreData)
 	// PowerShell names a job Job<n>; this package's default is "Job<Id>".
@@ -777,6 +784,10 @@ func TestExample6RunningAJobInADisconnectedSession(t *testing.T) {
 	require.NoError(t, j.Stop(ctx))
 	assert.Equal(t, job.Stopped, j.State())
 	close(ret.release)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"Running>Disconnected", "Disconnected>Running", "Running>Stopping", "Stopping>Stopped"}, changes,
+		"one job object through the whole example")
 }
 
 // InvokeInDisconnectedSession loses nothing (NOTES): the command starts
