@@ -998,3 +998,62 @@ func TestReceiveFromNewOSProcess(t *testing.T) {
 	_, ok = srv.Shell(id.String())
 	assert.False(t, ok, "the receiving process removed it")
 }
+
+// NOTES: results delivered to one client are not delivered to another,
+// with a job: a job started here keeps what it got before its session was
+// disconnected; another client that receives the session meanwhile gets
+// the next results; when this client receives the session again, the
+// original job (reused, Example 6's rule) gets the rest. Each result is
+// delivered exactly once, to one of them.
+func TestJobResultsGoToOneClientOnly(t *testing.T) {
+	srv := newServer(t, wsmantest.Options{})
+	g := newGate()
+	srv.HandleScript("numbers", g.handler())
+	ctx := testCtx(t)
+	tabA, jobsA := &session.Table{}, &job.Table{}
+	a := newSession(t, srv, "Shared", tabA)
+	j, err := a.InvokeAsJob(ctx, session.Pipeline{Script: "numbers"}, session.JobOptions{Table: jobsA})
+	require.NoError(t, err)
+	g.release <- 2
+	waitFor(t, "2 results in the job", func() bool {
+		rs, _ := j.Receive(ctx, job.ReceiveOptions{Keep: true})
+		return len(outputs(rs)) == 2
+	})
+	require.NoError(t, a.Disconnect(ctx, session.DisconnectOptions{}))
+	waitFor(t, "the job to be Disconnected", func() bool { return j.State() == job.Disconnected })
+	g.release <- 2
+
+	// Another client (process) receives it: not started as a job there, so
+	// its results come to a Stream.
+	rec, err := session.Receive(ctx, session.OnComputerByName(conn(srv), "Shared"), session.ReceiveOptions{Table: &session.Table{}})
+	require.NoError(t, err)
+	require.Equal(t, session.OutTargetHost, rec.OutTarget)
+	var toB []session.Result
+	for len(outputs(toB)) < 2 {
+		toB = append(toB, <-rec.Stream.C())
+	}
+	err = a.Connect(ctx)
+	assert.ErrorIs(t, err, session.ErrBusy, "the other client holds it")
+	assert.Equal(t, job.Disconnected, j.State())
+	b := rec.Sessions[0]
+	require.NoError(t, b.Disconnect(ctx, session.DisconnectOptions{}))
+	rest, err := rec.Stream.Collect(ctx)
+	assert.ErrorIs(t, err, session.ErrDisconnected)
+	toB = append(toB, rest...)
+	require.NoError(t, b.Close(ctx))
+	g.release <- 2
+
+	// This client receives it again: the original job resumes.
+	rec, err = session.Receive(ctx, session.BySession(a), session.ReceiveOptions{Table: tabA, JobTable: jobsA})
+	require.NoError(t, err)
+	assert.Equal(t, session.OutTargetJob, rec.OutTarget)
+	assert.Same(t, j, rec.Job)
+	close(g.release)
+	st, err := j.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, job.Completed, st)
+	toA, err := j.Receive(ctx, job.ReceiveOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, items(2, 4), outputs(toB), "B got what was written while A was away")
+	assert.Equal(t, append(items(0, 2), items(4, 6)...), outputs(toA), "A's job: before, and after B")
+}
