@@ -1057,3 +1057,40 @@ func TestJobResultsGoToOneClientOnly(t *testing.T) {
 	assert.Equal(t, items(2, 4), outputs(toB), "B got what was written while A was away")
 	assert.Equal(t, append(items(0, 2), items(4, 6)...), outputs(toA), "A's job: before, and after B")
 }
+
+// Example 6's rule without the Connect-PSSession step: Receive-PSSession
+// -ComputerName -Name in the client that started the job, on the session
+// it disconnected, connects that session object and reuses the job.
+func TestExample6ReceiveByComputerNameWithoutConnect(t *testing.T) {
+	l := newLab(t, wsmantest.Options{}, "Server01")
+	ret := newScript("", "Return %d")
+	l.server("Server01").HandleScript("returns", ret.handler())
+	ctx := testCtx(t)
+	tab, jobs := &session.Table{}, &job.Table{}
+	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: l.conn("Server01"), Name: "Test", Table: tab})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	j, err := s.InvokeAsJob(ctx, session.Pipeline{Script: "returns"}, session.JobOptions{Table: jobs})
+	require.NoError(t, err)
+	ret.release <- 1
+	waitFor(t, "a result", j.HasMoreData)
+	require.NoError(t, s.Disconnect(ctx, session.DisconnectOptions{}))
+	ret.release <- 1
+
+	rec, err := session.Receive(ctx, session.OnComputerByName(l.conn("Server01"), "Test"),
+		session.ReceiveOptions{Table: tab, JobTable: jobs})
+	require.NoError(t, err)
+	require.Len(t, rec.Sessions, 1)
+	assert.Same(t, s, rec.Sessions[0], "the session of this process's table")
+	assert.Equal(t, session.StateOpened, s.State())
+	assert.Equal(t, session.OutTargetJob, rec.OutTarget)
+	assert.Same(t, j, rec.Job)
+	close(ret.release)
+	st, err := j.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, job.Completed, st)
+	rs, err := j.Receive(ctx, job.ReceiveOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, lines("Return %d", 1, 2), outputs(rs))
+	assert.Len(t, jobs.List(), 1, "no new job was made")
+}
