@@ -251,8 +251,14 @@ func TestExample2GetResultsOfAllCommandsOnDisconnectedSessions(t *testing.T) {
 	s1.release <- 2
 	s2.release <- 1
 
-	// PS> Get-PSSession -ComputerName Server01, Server02
+	// This process has a session of its own on Server02, open and idle:
+	// one that "wasn't disconnected".
 	tab := &session.Table{}
+	mine, err := session.New(ctx, session.NewOptions{ConnectionOptions: l.conn("Server02"), Name: "Mine", Table: tab})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = mine.Close(context.Background()) })
+
+	// PS> Get-PSSession -ComputerName Server01, Server02
 	g := session.GetOptions{ConnectionOptions: l.conn("Server01"), ComputerNames: []string{"Server02"}, Table: tab}
 	found, err := session.Get(ctx, g)
 	require.NoError(t, err)
@@ -261,6 +267,7 @@ func TestExample2GetResultsOfAllCommandsOnDisconnectedSessions(t *testing.T) {
 		{"Idle", "Server01", session.StateDisconnected, "Microsoft.PowerShell", session.AvailabilityNone},
 		{"Held", "Server01", session.StateDisconnected, "Microsoft.PowerShell", session.AvailabilityBusy},
 		{"Reports", "Server02", session.StateDisconnected, "Microsoft.PowerShell", session.AvailabilityNone},
+		{"Mine", "Server02", session.StateOpened, "Microsoft.PowerShell", session.AvailabilityAvailable},
 	}, rowsOf(found))
 	byName := map[string]*session.Session{}
 	ids := map[int]bool{}
@@ -268,7 +275,8 @@ func TestExample2GetResultsOfAllCommandsOnDisconnectedSessions(t *testing.T) {
 		byName[s.Name()] = s
 		ids[s.Id()] = true
 	}
-	assert.Len(t, ids, 4, "each session object has its own Id")
+	assert.Len(t, ids, 5, "each session object has its own Id")
+	assert.Same(t, mine, byName["Mine"], "Get gives this process's own session as itself")
 
 	// ... | Receive-PSSession
 	rec, err := session.Receive(ctx, session.BySession(found...), session.ReceiveOptions{Table: tab, JobTable: &job.Table{}})
@@ -294,7 +302,10 @@ func TestExample2GetResultsOfAllCommandsOnDisconnectedSessions(t *testing.T) {
 	// returns nothing. This package follows the DESCRIPTION (package docs,
 	// "Where the reference is silent"): Idle is connected, and gives no
 	// output and no error.
-	assert.ElementsMatch(t, []string{"ITTask", "Idle", "Reports"}, got)
+	// Mine was not disconnected: it is passed through with no output
+	// and no error, as the reference says.
+	assert.ElementsMatch(t, []string{"ITTask", "Idle", "Reports", "Mine"}, got)
+	assert.Equal(t, session.StateOpened, mine.State())
 	assert.Equal(t, session.StateDisconnected, byName["Held"].State(), "Held is left alone")
 	assert.Equal(t, session.AvailabilityBusy, byName["Held"].Availability())
 	assert.Equal(t, session.StateOpened, held.State(), "the other client keeps Held")
@@ -312,6 +323,7 @@ func TestExample2GetResultsOfAllCommandsOnDisconnectedSessions(t *testing.T) {
 	assert.Equal(t, lines("Server02 line %d", 1, 1), outputs(per["Server02/Reports"]))
 	assert.Empty(t, per["Server01/Idle"], "a session running nothing returns nothing")
 	assert.Empty(t, per["Server01/Held"])
+	assert.Empty(t, per["Server02/Mine"])
 	assert.Len(t, per, 2)
 	for _, name := range []string{"ITTask", "Idle", "Reports"} {
 		s := byName[name]
