@@ -95,13 +95,13 @@ func BenchmarkReceiveSmallObjects(b *testing.B) {
 // most the fake server held for the command, and blocked-% the share of
 // samples in which its producer was suspended waiting for room.
 //
-// By default the totals are 16 MiB and 64 MiB (cheap enough for the
+// By default the totals are 8 MiB and 32 MiB (cheap enough for the
 // -benchtime 1x smoke run); with PSREMOTING_BENCH_FULL=1 they are 256 MiB
 // and 1 GiB. The heap and the server's buffer are shared by client and
 // fake server (one process), so the figures bound both together.
 func BenchmarkSlowConsumerHeap(b *testing.B) {
 	const objSize = 256 << 10
-	totals := []int64{16 << 20, 64 << 20}
+	totals := []int64{8 << 20, 32 << 20}
 	if benchFull() {
 		totals = []int64{256 << 20, 1 << 30}
 	}
