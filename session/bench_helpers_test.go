@@ -1,11 +1,14 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"runtime/metrics"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -227,3 +230,40 @@ func (p *peaks) stop() (heapAlloc, heapLive, goroutines uint64, extra int) {
 
 // mib formats bytes as MiB for metric names.
 func mib(n int64) string { return fmt.Sprintf("%dMiB", n>>20) }
+
+// goroutineSides counts the goroutines of the fake servers (net/http server
+// connections and wsmantest's own) and the rest (the client: sessions and
+// their HTTP transports), from the goroutine profile: client and server
+// share the benchmark's process.
+func goroutineSides() (client, server int) {
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+	// Records are "N @ pcs" followed by "#\tpc\tfunc+off\tfile:line"
+	// frames, innermost first; the last frame is where the goroutine
+	// started.
+	n, entry := 0, ""
+	flush := func() {
+		if n == 0 {
+			return
+		}
+		if strings.HasPrefix(entry, "net/http.(*conn)") || strings.HasPrefix(entry, "net/http.(*connReader)") ||
+			strings.Contains(entry, "wsmantest") || strings.Contains(entry, "httptest") {
+			server += n
+		} else {
+			client += n
+		}
+	}
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if at := strings.Index(line, " @ "); at > 0 && !strings.HasPrefix(line, "#") {
+			flush()
+			n, _ = strconv.Atoi(line[:at])
+			entry = ""
+			continue
+		}
+		if f := strings.Split(line, "\t"); len(f) >= 3 && f[0] == "#" {
+			entry = f[2]
+		}
+	}
+	flush()
+	return client, server
+}

@@ -173,12 +173,19 @@ func BenchmarkSlowConsumerHeap(b *testing.B) {
 // four fake servers on loopback, each with one command that wrote 20
 // small objects while disconnected, and reads the merged stream to the
 // end. It reports the wall time of the Receive (wall-ms), the peak
-// goroutines and heap during it, and, to show nothing grows with the
-// number of finished sessions, the goroutines above the pre-Receive
+// goroutines (goroutines-peak, all of the process; the fake servers run in
+// it too) and the peak heap during it. To show that nothing grows with
+// the finished sessions, it reports the goroutines above the pre-Receive
 // baseline when half and when all of the commands had finished
-// (goroutines-at-50%, goroutines-at-100%) and once the stream ended
-// (goroutines-after). The sessions are connected here after Receive and
-// closed after the timing.
+// (goroutines-at-50%, goroutines-at-100%: the second must not exceed the
+// first, a finished command leaves nothing behind), and, after the
+// stream ended, the client's goroutines (the goroutine profile minus the
+// fake servers' HTTP connections) above its baseline per session
+// (client-goroutines/session: what a received session, which stays
+// connected with its pool's long poll as in PowerShell, keeps). base-goroutines/session is what each disconnected session held
+// before the Receive, and live-KiB/session the live heap per connected
+// session once the stream ended (client and fake servers). The sessions
+// are closed after the timing.
 //
 // By default 100 sessions (cheap enough for the -benchtime 1x smoke run);
 // with PSREMOTING_BENCH_FULL=1, 250 and 1,000 so the two can be compared.
@@ -229,6 +236,9 @@ func BenchmarkReceiveManySessions(b *testing.B) {
 				}
 				runtime.GC()
 				base := runtime.NumGoroutine()
+				clientBase, _ := goroutineSides()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
 				b.StartTimer()
 
 				p := startPeaks(time.Millisecond, nil)
@@ -261,17 +271,21 @@ func BenchmarkReceiveManySessions(b *testing.B) {
 				wall := time.Since(start)
 				heap, _, gor, _ := p.stop()
 				b.StopTimer()
-				after := runtime.NumGoroutine() - base
+				clientAfter, _ := goroutineSides()
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
 				if outputs != total*perCommand || finished != total {
 					b.Fatalf("%d outputs, %d commands finished; want %d, %d", outputs, finished, total*perCommand, total)
 				}
 				b.ReportMetric(float64(wall.Milliseconds()), "wall-ms")
 				b.ReportMetric(float64(gor), "goroutines-peak")
-				b.ReportMetric(float64(int(gor)-base), "goroutines-peak-above-base")
 				b.ReportMetric(float64(heap)/(1<<20), "heap-peak-MiB")
 				b.ReportMetric(float64(at50), "goroutines-at-50%")
 				b.ReportMetric(float64(at100), "goroutines-at-100%")
-				b.ReportMetric(float64(after), "goroutines-after")
+				b.ReportMetric(float64(clientAfter-clientBase)/float64(total), "client-goroutines/session")
+				b.ReportMetric(float64(base)/float64(total), "base-goroutines/session")
+				b.ReportMetric(float64(ms.HeapAlloc)/float64(total)/1024, "live-KiB/session")
 
 				for _, s := range sessions {
 					wg.Add(1)
