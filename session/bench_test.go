@@ -85,8 +85,12 @@ func BenchmarkReceiveSmallObjects(b *testing.B) {
 }
 
 // BenchmarkSlowConsumerHeap reads a command producing large totals of
-// 256 KiB strings through Session.Invoke with a consumer that takes one
-// object a millisecond, and reports the peak Go heap (sampled every
+// 256 KiB strings through Session.Invoke with a slow consumer: it takes one
+// object a millisecond, and stops reading for 200 ms at the start and
+// after every 64 MiB, long enough for every buffer to fill (the Stream's
+// 64 results, the server's output buffer, the producer blocked), since at
+// one object a millisecond alone the consumer (256 MiB/s) would be faster
+// than the transfer. It reports the peak Go heap (sampled every
 // millisecond with runtime/metrics: heap-peak-MiB is the allocated heap,
 // live or not yet collected, like MemStats.HeapAlloc; live-peak-MiB the
 // heap live after a GC) for each total: the peak must stay under 64 MiB
@@ -94,13 +98,8 @@ func BenchmarkReceiveSmallObjects(b *testing.B) {
 // default) with its 1 MiB output buffer; server-buffered-peak-KiB is the
 // most the fake server held for the command, and blocked-% the share of
 // samples in which its producer was suspended waiting for room.
-//
-// By default the totals are 8 MiB and 32 MiB (cheap enough for the
-// -benchtime 1x smoke run); with PSREMOTING_BENCH_FULL=1 they are 256 MiB
-// and 1 GiB. The heap and the server's buffer are shared by client and
-// fake server (one process), so the figures bound both together.
 func BenchmarkSlowConsumerHeap(b *testing.B) {
-	const objSize = 256 << 10
+	const objSize, stallEvery = 256 << 10, 64 << 20
 	totals := []int64{8 << 20, 32 << 20}
 	if benchFull() {
 		totals = []int64{256 << 20, 1 << 30}
@@ -148,6 +147,9 @@ func BenchmarkSlowConsumerHeap(b *testing.B) {
 						b.Fatal(err)
 					}
 					if r.Kind == session.KindOutput {
+						if n%(stallEvery/objSize) == 0 {
+							time.Sleep(200 * time.Millisecond)
+						}
 						n++
 						time.Sleep(time.Millisecond)
 					}
