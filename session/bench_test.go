@@ -174,18 +174,22 @@ func BenchmarkSlowConsumerHeap(b *testing.B) {
 // default ThrottleLimit of 32) from many disconnected sessions spread over
 // four fake servers on loopback, each with one command that wrote 20
 // small objects while disconnected, and reads the merged stream to the
-// end. It reports the wall time of the Receive (wall-ms), the peak
-// goroutines (goroutines-peak, all of the process; the fake servers run in
-// it too) and the peak heap during it. To show that nothing grows with
-// the finished sessions, it reports the goroutines above the pre-Receive
+// end. The sessions are made from tokens (FromToken) after the sessions
+// that started the commands were closed, as another process would
+// receive them: no connection is open when the Receive starts.
+//
+// It reports the wall time of the Receive (wall-ms), the peak goroutines
+// (goroutines-peak, all of the process: the fake servers run in it too)
+// and the peak heap during it. To show that nothing grows with the
+// finished sessions, it reports the goroutines above the pre-Receive
 // baseline when half and when all of the commands had finished
 // (goroutines-at-50%, goroutines-at-100%: the second must not exceed the
-// first, a finished command leaves nothing behind), and, after the
-// stream ended, the client's goroutines (the goroutine profile minus the
-// fake servers' HTTP connections) above its baseline per session
-// (client-goroutines/session: what a received session, which stays
-// connected with its pool's long poll as in PowerShell, keeps). base-goroutines/session is what each disconnected session held
-// before the Receive, and live-KiB/session the live heap per connected
+// first, a finished command leaves nothing behind); after the stream
+// ended, the client's goroutines per session (the goroutine profile minus
+// the fake servers' HTTP connections; client-goroutines/session-after is
+// what a received session, which stays connected with its pool's long
+// poll as in PowerShell, keeps; client-goroutines/session-before the same
+// before the Receive), and live-KiB/session, the live heap per connected
 // session once the stream ended (client and fake servers). The sessions
 // are closed after the timing.
 //
@@ -221,14 +225,23 @@ func BenchmarkReceiveManySessions(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						defer func() { <-sem }()
-						s, _, err := session.InvokeInDisconnectedSession(ctx,
-							session.NewOptions{ConnectionOptions: conn(srvs[k%servers]), Table: tab},
-							session.Pipeline{Script: "produce"}, session.DisconnectOptions{})
+						o := session.NewOptions{ConnectionOptions: conn(srvs[k%servers]), Table: tab}
+						s, _, err := session.InvokeInDisconnectedSession(ctx, o, session.Pipeline{Script: "produce"},
+							session.DisconnectOptions{})
 						if err != nil {
 							errc <- err
 							return
 						}
-						sessions[k] = s
+						// Receive as another process would: from a
+						// token, with no connection open.
+						tok := s.Token()
+						if err := s.Close(ctx); err != nil {
+							errc <- err
+							return
+						}
+						if sessions[k], err = session.FromToken(tok, o); err != nil {
+							errc <- err
+						}
 					}()
 				}
 				wg.Wait()
@@ -285,8 +298,8 @@ func BenchmarkReceiveManySessions(b *testing.B) {
 				b.ReportMetric(float64(heap)/(1<<20), "heap-peak-MiB")
 				b.ReportMetric(float64(at50), "goroutines-at-50%")
 				b.ReportMetric(float64(at100), "goroutines-at-100%")
-				b.ReportMetric(float64(clientAfter-clientBase)/float64(total), "client-goroutines/session")
-				b.ReportMetric(float64(base)/float64(total), "base-goroutines/session")
+				b.ReportMetric(float64(clientAfter)/float64(total), "client-goroutines/session-after")
+				b.ReportMetric(float64(clientBase)/float64(total), "client-goroutines/session-before")
 				b.ReportMetric(float64(ms.HeapAlloc)/float64(total)/1024, "live-KiB/session")
 
 				for _, s := range sessions {
