@@ -1,18 +1,18 @@
 // Command quickstart is the first thing to run: it shows a PowerShell
 // session that outlives the client that started it, the flow
 // Invoke-Command -InDisconnectedSession, then (from another client)
-// Get-PSSession -ComputerName and Receive-PSSession perform.
+// Get-PSSession -ComputerName and Receive-PSSession perform. Run it with
 //
 //	go run ./examples/quickstart
 //
-//  1. It starts the embedded fake WinRM server (package wsman/wsmantest),
-//     which speaks the protocol a Windows server does.
-//  2. Client A, a child process, creates a session, starts a long-running
-//     command in it with InvokeInDisconnectedSession, and exits: the
-//     command keeps running on the server, its output buffered there.
-//  3. Client B, this process, which never saw the session, finds it on the
-//     server (Get), receives its results (Receive) while it still runs,
-//     with a progress bar on stderr, and removes it.
+// It starts the embedded fake WinRM server (package wsman/wsmantest), which
+// speaks the protocol a Windows server does. Client A, a child process,
+// creates a session, starts a long-running command in it with
+// InvokeInDisconnectedSession, and exits: the command keeps running on the
+// server, its output buffered there. Client B, this process, which never
+// saw the session, finds it on the server (Get), receives its results
+// (Receive) while it still runs, with a progress bar on stderr, and
+// removes it.
 //
 // Every step prints the session's State and Availability in the table
 // PowerShell prints. Against a real host, name it; the password comes from
@@ -104,27 +104,11 @@ func clientB(ctx context.Context, e *examplecli.Env) error {
 		return err
 	}
 	s := rec.Sessions[0]
-	bar := examplecli.NewProgress(e.Stderr)
-	for r, err := range rec.Stream.All() {
-		if err != nil {
-			bar.Done()
-			return err
-		}
-		switch r.Kind {
-		case session.KindProgress:
-			bar.Show(r.Progress)
-		case session.KindOutput:
-			bar.Above(func() { e.Printf("%s\n", examplecli.Display(r.Output)) })
-		case session.KindError:
-			bar.Above(func() { e.Printf("error: %s\n", r.Error) })
-		case session.KindState:
-			bar.Done()
-			if r.StateReason != nil {
-				return fmt.Errorf("the command ended %s: %s", r.State, r.StateReason)
-			}
-		}
+	// Results arrive while the command still runs; progress records
+	// draw a bar on stderr.
+	if err := e.PrintStream(rec.Stream); err != nil {
+		return err
 	}
-	bar.Done()
 
 	e.Step("$s = Get-PSSession -Name " + name)
 	examplecli.SessionTable(e.Stdout, s)

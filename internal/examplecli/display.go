@@ -1,6 +1,8 @@
 package examplecli
 
 import (
+	"strings"
+
 	"fmt"
 
 	"github.com/psremoting/psremoting/psrp/clixml"
@@ -36,4 +38,19 @@ func Computer(c session.ConnectionOptions) string {
 		return "-ComputerName " + c.ComputerName
 	}
 	return "-ConnectionUri " + c.ConnectionURI
+}
+
+// Computers is the -ComputerName or -ConnectionUri parameter naming every
+// target, as Get-PSSession takes a list.
+func Computers(targets []session.ConnectionOptions) string {
+	param, names := "-ComputerName ", make([]string, 0, len(targets))
+	for _, t := range targets {
+		if t.ComputerName != "" {
+			names = append(names, t.ComputerName)
+		} else {
+			param = "-ConnectionUri "
+			names = append(names, t.ConnectionURI)
+		}
+	}
+	return param + strings.Join(names, ", ")
 }

@@ -25,8 +25,9 @@ type Program struct {
 	// fake server ("" for Microsoft.PowerShell); -configuration overrides
 	// it, and on a real host the default is Microsoft.PowerShell.
 	Configuration string
-	// FakeServers is how many fake computers the example needs (0 means 1);
-	// a real host is given as -computer a,b,... instead.
+	// FakeServers is how many fake computers the example needs: 1 or 2 (0
+	// means 1; the second is reached as localhost, the first as
+	// 127.0.0.1). Real hosts are given as -computer a,b,... instead.
 	FakeServers int
 	// Fake adjusts the fake servers' options (nil: none).
 	Fake func(*wsmantest.Options)
@@ -140,8 +141,14 @@ func Run(ctx context.Context, p Program, args []string, stdin *os.File, stdout, 
 			}
 			defer srv.Close()
 			e.Servers = append(e.Servers, srv)
-			urls = append(urls, srv.URL)
-			e.Targets = append(e.Targets, fakeTarget(srv.URL, fakeUser, fakePassword, configuration(&c, p, true)))
+			u := srv.URL
+			if i == 1 {
+				// A second name for the loopback address, so that the
+				// tables tell the two fake computers apart.
+				u = strings.Replace(u, "://127.0.0.1:", "://localhost:", 1)
+			}
+			urls = append(urls, u)
+			e.Targets = append(e.Targets, fakeTarget(u, fakeUser, fakePassword, configuration(&c, p, true)))
 		}
 		e.Fake = true
 		e.env = append(e.env, envURLs+"="+strings.Join(urls, " "), envUser+"="+fakeUser, PasswordEnv+"="+fakePassword)
