@@ -100,7 +100,7 @@ func run(ctx context.Context, e *examplecli.Env) error {
 		return err
 	}
 	if rec.OutTarget != session.OutTargetJob {
-		return fmt.Errorf("Receive returned results as %s, not as the job", rec.OutTarget)
+		return fmt.Errorf("receive returned the results as %s, not as the job", rec.OutTarget)
 	}
 	e.Printf("$j2 is $j: %s (OutTarget %s)\n", map[bool]string{true: "True", false: "False"}[rec.Job == j], rec.OutTarget)
 
