@@ -26,13 +26,16 @@ import (
 const (
 	name    = "ITTask"
 	jobName = "ITTaskJob01"
-	script  = `1..5 | ForEach-Object { "ITTask step $_"; Start-Sleep -Milliseconds 300 }`
+	script  = `1..5 | ForEach-Object { "ITTask step $_"; Start-Sleep -Seconds 2 }`
 )
 
 func main() {
 	examplecli.Main(examplecli.Program{
 		Name:  "receive-example3",
 		Usage: "receive-example3 is Example 3 of Receive-PSSession: Receive-PSSession -ComputerName Server01 -Name ITTask -OutTarget Job -JobName ITTaskJob01.",
+		// The fake server's clock stands still until Receive-Job, so the
+		// job is shown Running however slow the machine is.
+		ManualClock: true,
 		Run: func(ctx context.Context, e *examplecli.Env) error {
 			if e.Role == "A" {
 				return clientA(ctx, e)
@@ -72,6 +75,7 @@ func run(ctx context.Context, e *examplecli.Env) error {
 	examplecli.JobTable(e.Stdout, j)
 
 	e.Step("Receive-Job -Name " + jobName + " -Wait")
+	defer e.RunClock(time.Second)() // the script's sleeps pass
 	results, err := j.Receive(ctx, job.ReceiveOptions{Wait: true})
 	if err != nil {
 		return err

@@ -13,8 +13,9 @@
 // without disconnecting (the outage and the restart). The server notices
 // that its client vanished and turns the session Disconnected: Windows
 // does so after its inactivity window, 4 minutes (so against a real host
-// this example waits that long); the embedded fake server is set to 2
-// seconds. This process then finds both sessions Disconnected, receives AD
+// this example waits that long, and the script's four 30-second steps take
+// two minutes); the embedded fake server is set to 2 seconds, on a clock
+// the example moves on itself. This process then finds both sessions Disconnected, receives AD
 // as a job named ADJob while the script still runs, and shows AD Opened.
 // (The reference shows AD Available at that point; while the script runs
 // in it, this package reports Busy, RunspaceAvailability's value for a
@@ -37,14 +38,19 @@ import (
 	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
 
-const script = `"Running New-ADResolve.ps1"; 1..4 | ForEach-Object { Start-Sleep -Milliseconds 500; "Resolved site $_" }`
+const script = `"Running New-ADResolve.ps1"; 1..4 | ForEach-Object { Start-Sleep -Seconds 30; "Resolved site $_" }`
 
 func main() {
 	examplecli.Main(examplecli.Program{
 		Name:          "receive-example4",
 		Usage:         "receive-example4 is Example 4 of Receive-PSSession: results after a network outage.",
 		Configuration: "ADEndpoint",
-		Fake:          func(o *wsmantest.Options) { o.InactivityWindow = 2 * time.Second },
+		// The fake server's clock stands still while client A runs, so
+		// that no output after the first exists before A is gone (output
+		// delivered to a client that vanishes is lost with it, as on
+		// Windows); then the example moves it on.
+		ManualClock: true,
+		Fake:        func(o *wsmantest.Options) { o.InactivityWindow = 2 * time.Second },
 		Run: func(ctx context.Context, e *examplecli.Env) error {
 			if e.Role == "A" {
 				return clientA(ctx, e)
@@ -93,12 +99,14 @@ func clientA(ctx context.Context, e *examplecli.Env) error {
 		}
 		if r.Kind == session.KindOutput {
 			e.Printf("%s\n", examplecli.Display(r.Output))
-			break // the first output arrived: now the outage
+			// The first output arrived: now the outage. The process ends
+			// at once: no Close, no Disconnect, not even the end of this
+			// loop; the server is left with a client that vanished.
+			e.Printf("\n# Network outage: client A's computer restarts (the process exits without disconnecting)\n")
+			os.Exit(0)
 		}
 	}
-	e.Printf("\n# Network outage: client A's computer restarts (the process exits without disconnecting)\n")
-	os.Exit(0) // no Close, no Disconnect: the server is left with a client that vanished
-	return nil
+	return fmt.Errorf("the script ended before its first output")
 }
 
 func configName(c session.ConnectionOptions) string {
@@ -114,7 +122,7 @@ func run(ctx context.Context, e *examplecli.Env) error {
 	}
 	conn := e.Targets[0]
 	e.Printf("\n== After the restart: a new client (pid %d)\n", os.Getpid())
-	e.Printf("Waiting for the server to notice that client A vanished (Windows: 4 minutes; the fake server: 2 seconds)...\n")
+	e.Printf("Waiting for the server to notice that client A vanished (Windows: 4 minutes; the fake server: 2 seconds of its clock)...\n")
 	for {
 		// A throwaway table: these polls are not what the user sees.
 		all, err := session.Get(ctx, session.GetOptions{ConnectionOptions: conn, Table: &session.Table{}})
@@ -133,10 +141,16 @@ func run(ctx context.Context, e *examplecli.Env) error {
 		if ad.Availability() == session.AvailabilityNone {
 			break
 		}
-		select { // still Busy: the server thinks client A is connected
+		// Still Busy: the server thinks client A is connected.
+		pause := time.Second
+		if e.Clock != nil {
+			e.Advance(time.Second)
+			pause = 20 * time.Millisecond
+		}
+		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(pause):
 		}
 	}
 	e.Step("Get-PSSession " + examplecli.Computer(conn))
@@ -162,6 +176,7 @@ func run(ctx context.Context, e *examplecli.Env) error {
 	examplecli.SessionTable(e.Stdout, now...)
 
 	e.Step("Receive-Job -Name ADJob -Wait")
+	defer e.RunClock(5 * time.Second)() // the script's sleeps pass
 	results, err := rec.Job.Receive(ctx, job.ReceiveOptions{Wait: true})
 	if err != nil {
 		return err

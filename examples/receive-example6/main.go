@@ -10,7 +10,7 @@
 //	$j2 = Receive-PSSession -ComputerName Server01 -Name Test
 //	Receive-Job $j            # the same job, resumed
 //
-// The script is shortened to six steps of 300 ms. Because the command was
+// The script is shortened to six steps of 2 seconds. Because the command was
 // started here as a job, Receive-PSSession returns that job again (OutTarget
 // Job by default, the original job object reused).
 //
@@ -28,13 +28,17 @@ import (
 	"github.com/psremoting/psremoting/session"
 )
 
-const script = `1..6 | ForEach-Object { "Return $_"; Start-Sleep -Milliseconds 300 }`
+const script = `1..6 | ForEach-Object { "Return $_"; Start-Sleep -Seconds 2 }`
 
 func main() {
 	examplecli.Main(examplecli.Program{
 		Name:  "receive-example6",
 		Usage: "receive-example6 is Example 6 of Receive-PSSession: a job in a session that is disconnected and received again.",
-		Run:   run,
+		// The fake server's clock moves only when the example moves it, so
+		// the job is still running when the session is disconnected however
+		// slow the machine is.
+		ManualClock: true,
+		Run:         run,
 	})
 }
 
@@ -55,6 +59,8 @@ func run(ctx context.Context, e *examplecli.Env) error {
 	examplecli.JobTable(e.Stdout, j)
 
 	// Let the job return its first two results before the disconnect.
+	stopClock := e.RunClock(100 * time.Millisecond)
+	defer stopClock()
 	for {
 		got, err := j.Receive(ctx, job.ReceiveOptions{Keep: true})
 		if err != nil {
@@ -69,6 +75,7 @@ func run(ctx context.Context, e *examplecli.Env) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	stopClock()
 
 	e.Step("$s | Disconnect-PSSession")
 	if err := s.Disconnect(ctx, session.DisconnectOptions{}); err != nil {
@@ -105,6 +112,7 @@ func run(ctx context.Context, e *examplecli.Env) error {
 	e.Printf("$j2 is $j: %s (OutTarget %s)\n", map[bool]string{true: "True", false: "False"}[rec.Job == j], rec.OutTarget)
 
 	e.Step("Receive-Job $j -Wait")
+	defer e.RunClock(time.Second)() // the script's sleeps pass
 	rest, err := j.Receive(ctx, job.ReceiveOptions{Wait: true})
 	if err != nil {
 		return err

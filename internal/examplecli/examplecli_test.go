@@ -3,8 +3,10 @@ package examplecli
 import (
 	"bytes"
 	"flag"
+	"github.com/psremoting/psremoting/wsman/wsmantest"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/session"
@@ -102,4 +104,21 @@ func TestConfigurations(t *testing.T) {
 	if got := configuration(&Common{}, p, false); got != "" {
 		t.Errorf("real host default configuration %q, want the server's default", got)
 	}
+}
+
+// RunClock moves the fake clock until stopped; stop may be called twice.
+func TestRunClock(t *testing.T) {
+	e := &Env{Clock: wsmantest.NewManualClock(time.Unix(0, 0))}
+	stop := e.RunClock(time.Hour)
+	for e.Clock.Now().Before(time.Unix(0, 0).Add(3 * time.Hour)) {
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	at := e.Clock.Now()
+	time.Sleep(30 * time.Millisecond)
+	if !e.Clock.Now().Equal(at) {
+		t.Fatal("the clock moved after stop")
+	}
+	stop()
+	(&Env{}).RunClock(time.Hour)() // no clock: nothing to do
 }

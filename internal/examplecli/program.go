@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/psremoting/psremoting/session"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
@@ -29,6 +30,11 @@ type Program struct {
 	// means 1; the second is reached as localhost, the first as
 	// 127.0.0.1). Real hosts are given as -computer a,b,... instead.
 	FakeServers int
+	// ManualClock runs the fake servers on a clock that stands still
+	// unless the example moves it (Env.Advance, Env.RunClock), so that
+	// what the example shows does not depend on how fast the machine is:
+	// the script's Start-Sleep and the server's timeouts wait for it.
+	ManualClock bool
 	// Fake adjusts the fake servers' options (nil: none).
 	Fake func(*wsmantest.Options)
 	// Run is the example. It is called in the parent process, and again
@@ -50,6 +56,9 @@ type Env struct {
 	Role string
 	// Servers are the fake servers (in the parent process only).
 	Servers []*wsmantest.Server
+	// Clock is the fake servers' clock with Program.ManualClock (in the
+	// parent process only; nil otherwise).
+	Clock *wsmantest.ManualClock
 
 	args []string
 	env  []string // what a child needs: role, fake URLs, password
@@ -125,6 +134,10 @@ func Run(ctx context.Context, p Program, args []string, stdin *os.File, stdout, 
 			Users:              map[string]string{fakeUser: fakePassword},
 			ComputerName:       "FAKESERVER",
 			ConfigurationNames: configurations(&c, p),
+		}
+		if p.ManualClock {
+			e.Clock = wsmantest.NewManualClock(time.Now())
+			opts.Clock = e.Clock
 		}
 		if p.Fake != nil {
 			p.Fake(&opts)
