@@ -3,13 +3,13 @@ package examplecli
 import (
 	"bytes"
 	"flag"
-	"github.com/psremoting/psremoting/wsman/wsmantest"
 	"io"
 	"testing"
 	"time"
 
 	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/session"
+	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
 
 func TestTable(t *testing.T) {
