@@ -15,13 +15,13 @@ import (
 
 // Exit codes (documented in the usage and the README).
 const (
-	exitOK            = 0 // success
-	exitFailed        = 1 // a remote command failed or wrote error records; any other failure
-	exitUsage         = 2 // a command-line mistake (the flag package's convention)
-	exitConnection    = 3 // the server could not be reached
-	exitAuth          = 4 // the server refused the credentials
-	exitNotFound      = 5 // no such session or job (or it expired on the server)
-	exitBusy          = 6 // the session is connected to another client
+	exitOK         = 0 // success
+	exitFailed     = 1 // a remote command failed or wrote error records; any other failure
+	exitUsage      = 2 // a command-line mistake (the flag package's convention)
+	exitConnection = 3 // the server could not be reached
+	exitAuth       = 4 // the server refused the credentials
+	exitNotFound   = 5 // no such session or job (or it expired on the server)
+	exitBusy       = 6 // the session is connected to another client
 )
 
 const exitCodesHelp = `Exit codes:

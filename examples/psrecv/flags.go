@@ -44,6 +44,7 @@ type connFlags struct {
 	openTimeout       time.Duration
 	operationTimeout  time.Duration
 	noProxy           bool
+	reconnectTimeout  time.Duration
 	verbose           bool
 }
 
@@ -71,6 +72,7 @@ func (c *connFlags) register(fs *flag.FlagSet, e *env, multi bool) {
 	fs.DurationVar(&c.openTimeout, "open-timeout", 0, "bound on opening or connecting a session (-SessionOption OpenTimeout)")
 	fs.DurationVar(&c.operationTimeout, "operation-timeout", 0, "WSMan OperationTimeout of each request (-SessionOption OperationTimeout)")
 	fs.BoolVar(&c.noProxy, "no-proxy", false, "ignore proxy settings of the environment (-SessionOption ProxyAccessType NoProxyServer)")
+	fs.DurationVar(&c.reconnectTimeout, "reconnect-timeout", 0, "how long requests retry a lost or refused connection (default 4m, as PowerShell; negative: no retry)")
 	fs.BoolVar(&c.verbose, "v", false, "debug logs on stderr (never credentials)")
 }
 
@@ -131,6 +133,7 @@ func (c *connFlags) options(e *env, computer string) (session.ConnectionOptions,
 			OpenTimeout:      c.openTimeout,
 			OperationTimeout: c.operationTimeout,
 			NoProxy:          c.noProxy,
+			ReconnectTimeout: c.reconnectTimeout,
 		},
 	}
 	if computer == "" {
