@@ -15,13 +15,14 @@ import (
 
 // Exit codes (documented in the usage and the README).
 const (
-	exitOK         = 0 // success
-	exitFailed     = 1 // a remote command failed or wrote error records; any other failure
-	exitUsage      = 2 // a command-line mistake (the flag package's convention)
-	exitConnection = 3 // the server could not be reached
-	exitAuth       = 4 // the server refused the credentials
-	exitNotFound   = 5 // no such session or job (or it expired on the server)
-	exitBusy       = 6 // the session is connected to another client
+	exitOK          = 0   // success
+	exitFailed      = 1   // a remote command failed or wrote error records; any other failure
+	exitUsage       = 2   // a command-line mistake (the flag package's convention)
+	exitConnection  = 3   // the server could not be reached
+	exitAuth        = 4   // the server refused the credentials
+	exitNotFound    = 5   // no such session or job (or it expired on the server)
+	exitBusy        = 6   // the session is connected to another client
+	exitInterrupted = 130 // interrupted (Ctrl+C): the session was left disconnected, its token saved
 )
 
 const exitCodesHelp = `Exit codes:
@@ -32,6 +33,8 @@ const exitCodesHelp = `Exit codes:
   4  authentication failed
   5  not found (no such session or job, or it expired)
   6  busy (the session is connected to another client)
+  130  interrupted (Ctrl+C): the session was left disconnected and its token
+       saved; receive gets the rest
 `
 
 // usageError is a command-line mistake: the exit status is 2. When
@@ -53,6 +56,10 @@ func usagef(format string, args ...any) error {
 // which psrecv has already printed on stderr.
 var errCommandFailed = errors.New("the remote command failed or wrote errors")
 
+// errInterrupted says psrecv was interrupted and left the session
+// disconnected (finishSessions said so on stderr).
+var errInterrupted = errors.New("interrupted")
+
 // errNotFound is a name or id that the token store does not hold.
 var errNotFound = errors.New("not found")
 
@@ -65,6 +72,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
 	case errors.Is(err, auth.ErrUnauthorized):
 		return exitAuth
 	case errors.Is(err, session.ErrBusy):

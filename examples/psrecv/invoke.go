@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -27,7 +26,7 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 	cf.register(fs, e, false)
 	script := fs.String("script", "", "the script to run (-ScriptBlock)")
 	file := fs.String("file", "", "read the script from this file, - for stdin (-FilePath)")
-	name := fs.String("name", "", "session name (-SessionName; default psrecv-XXXXXXXX with -in-disconnected-session or -as-job)")
+	name := fs.String("name", "", "session name (-SessionName; default psrecv-XXXXXXXX)")
 	inDisconnected := fs.Bool("in-disconnected-session", false, "start the script and disconnect at once (-InDisconnectedSession)")
 	asJob := fs.Bool("as-job", false, "run the script as a job kept through its token (-AsJob)")
 	jobName := fs.String("job-name", "", "job name with -as-job (default Job<Id>) (-JobName)")
@@ -72,7 +71,7 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 		}
 		text = string(b)
 	}
-	if *name == "" && (*inDisconnected || *asJob) {
+	if *name == "" {
 		*name = "psrecv-" + strings.ToUpper(uuid.NewString()[:8])
 	}
 	conn, err := cf.options(e, cf.targets()[0])
@@ -116,16 +115,15 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	pr := newPrinter(e, *jsonOut)
-	streamErr := printStream(ctx, pr, stream)
+	streamErr := printStream(ctx, pr, stream, []*session.Session{s})
 	pr.close()
-	interrupted := ctx.Err() != nil
-	errs := []error{finishSessions(e, st, []*session.Session{s}, interrupted)}
-	if streamErr != nil && !errors.Is(streamErr, context.Canceled) {
+	interrupted := errors.Is(streamErr, context.Canceled)
+	errs := []error{finishSessions(e, st, []*session.Session{s}, interrupted || streamErr != nil)}
+	switch {
+	case interrupted:
+		errs = append(errs, errInterrupted)
+	case streamErr != nil:
 		errs = append(errs, streamErr)
-	}
-	if interrupted {
-		fmt.Fprintf(e.stderr, "psrecv: interrupted; run 'psrecv receive -name %s' for the rest\n", s.Name())
-		errs = append(errs, ctx.Err())
 	}
 	if pr.failed {
 		errs = append(errs, errCommandFailed)

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -294,4 +297,77 @@ func TestFakeServerSubcommand(t *testing.T) {
 	require.NoError(t, cmd.Wait(), stderr.String())
 	assert.Contains(t, stderr.String(), "psrecv receive -name Nightly")
 	assert.NotContains(t, stderr.String(), testPassword)
+}
+
+// Ctrl+C during receive leaves the session disconnected with its token
+// saved (exit 130); the next receive gets the rest: nothing is lost or
+// received twice.
+func TestReceiveInterruptedLosesNothing(t *testing.T) {
+	srv := startServer(t)
+	const n = 150
+	psrecv(t, 0, "invoke", "-uri", srv.URL, "-in-disconnected-session", "-name", "Long",
+		"-script", `1..150 | ForEach-Object { "Return $_"; Start-Sleep -Milliseconds 10 }`)
+	cmd := maintest.Command(t, "receive", "-name", "Long")
+	pipe, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	var first []string
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		first = append(first, sc.Text())
+		if len(first) == 3 {
+			require.NoError(t, cmd.Process.Signal(os.Interrupt))
+		}
+	}
+	err = cmd.Wait()
+	var exit interface{ ExitCode() int }
+	require.ErrorAs(t, err, &exit, stderr.String())
+	require.Equal(t, exitInterrupted, exit.ExitCode(), stderr.String())
+	assert.Contains(t, stderr.String(), "left disconnected")
+	require.Less(t, len(first), n, "interrupted before the end")
+
+	out, _ := psrecv(t, 0, "receive", "-name", "Long")
+	all := append(first, strings.Split(strings.TrimSuffix(out, "\n"), "\n")...)
+	want := make([]string, n)
+	for i := range want {
+		want[i] = "Return " + strconv.Itoa(i+1)
+	}
+	assert.Equal(t, want, all)
+}
+
+// -computer takes a list for get (one row per computer's session) and a
+// name for the others; -port reaches the fake server.
+func TestComputerNames(t *testing.T) {
+	srv := startServer(t)
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	port := u.Port()
+	psrecv(t, 0, "invoke", "-computer", "127.0.0.1", "-port", port, "-in-disconnected-session", "-name", "C", "-script", "'c'")
+	out, _ := psrecv(t, 0, "get", "-computer", "127.0.0.1,localhost", "-port", port, "-name", "C*")
+	assert.Regexp(t, `C +127.0.0.1 +RemoteMachine +Disconnected`, out)
+	assert.Regexp(t, `C +localhost +RemoteMachine +Disconnected`, out)
+	out, _ = psrecv(t, 0, "get", "-computer", "127.0.0.1", "-port", port, "-name", "nomatch*")
+	assert.Empty(t, out)
+	out, _ = psrecv(t, 0, "receive", "-computer", "localhost", "-port", port, "-name", "C")
+	assert.Equal(t, "c\n", out)
+}
+
+// The SDK's packages do not depend on the CLI's libraries.
+func TestSDKFreeOfCLIDependencies(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool in PATH")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", "github.com/psremoting/psremoting/session",
+		"github.com/psremoting/psremoting/job", "github.com/psremoting/psremoting/wsman",
+		"github.com/psremoting/psremoting/auth", "github.com/psremoting/psremoting/psrp/...").Output()
+	require.NoError(t, err)
+	for _, dep := range []string{"golang.org/x/term", "github.com/schollz/progressbar", "github.com/creack/pty"} {
+		assert.NotContains(t, string(out), dep)
+	}
+	assert.Contains(t, string(out), "github.com/psremoting/psremoting/session", "the list is real")
 }

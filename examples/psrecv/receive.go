@@ -99,15 +99,16 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	p := newPrinter(e, *jsonOut)
 	var streamErr error
 	if rec.Stream != nil {
-		streamErr = printStream(ctx, p, rec.Stream)
+		streamErr = printStream(ctx, p, rec.Stream, rec.Sessions)
 	}
 	p.close()
-	errs := []error{recvErr, finishSessions(e, st, rec.Sessions, ctx.Err() != nil || streamErr != nil || *keepSession)}
-	if streamErr != nil && !errors.Is(streamErr, context.Canceled) {
+	interrupted := errors.Is(streamErr, context.Canceled)
+	errs := []error{recvErr, finishSessions(e, st, rec.Sessions, interrupted || streamErr != nil || *keepSession)}
+	switch {
+	case interrupted:
+		errs = append(errs, errInterrupted)
+	case streamErr != nil:
 		errs = append(errs, streamErr)
-	}
-	if ctx.Err() != nil {
-		errs = append(errs, ctx.Err())
 	}
 	if p.failed {
 		errs = append(errs, errCommandFailed)
@@ -115,17 +116,32 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	return errors.Join(errs...)
 }
 
-// printStream prints a stream's results until it ends or ctx ends.
-func printStream(ctx context.Context, p *printer, st *session.Stream) error {
+// printStream prints a stream's results until it ends. If ctx ends first
+// (Ctrl+C), the sessions are disconnected, so that their commands keep
+// running on the server, and what the stream still holds is printed: the
+// stream then ends with ErrDisconnected and nothing is lost (a later receive
+// gets the rest). It returns the stream's error, or ctx's after an
+// interruption.
+func printStream(ctx context.Context, p *printer, st *session.Stream, sessions []*session.Session) error {
+	c := st.C()
 	for {
 		select {
-		case r, ok := <-st.C():
+		case r, ok := <-c:
 			if !ok {
 				return st.Err()
 			}
 			p.print(toRecord(r))
 		case <-ctx.Done():
-			st.Close()
+			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			for _, s := range sessions {
+				if s.State() == session.StateOpened {
+					_ = s.Disconnect(dctx, session.DisconnectOptions{})
+				}
+			}
+			cancel()
+			for r := range c {
+				p.print(toRecord(r))
+			}
 			return ctx.Err()
 		}
 	}
