@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psremoting/psremoting/internal/wildcard"
 	"github.com/psremoting/psremoting/wsman"
 )
 
@@ -98,20 +99,20 @@ func Get(ctx context.Context, o GetOptions) ([]*Session, error) {
 	if len(targets) == 0 {
 		return nil, &OptionError{Field: "ComputerName", Msg: "no computer given"}
 	}
-	var nameM, confM *wildcard
+	var nameM, confM wildcard.Pattern
 	if o.Name != "" {
-		w, err := compileWildcard(o.Name)
+		w, err := wildcard.Compile(o.Name)
 		if err != nil {
-			return nil, err
+			return nil, &OptionError{Field: "Name", Msg: err.Error()}
 		}
-		nameM = &w
+		nameM = w
 	}
 	if o.ConfigurationName != "" {
-		w, err := compileWildcard(o.ConfigurationName)
+		w, err := wildcard.Compile(o.ConfigurationName)
 		if err != nil {
-			return nil, err
+			return nil, &OptionError{Field: "ConfigurationName", Msg: err.Error()}
 		}
-		confM = &w
+		confM = w
 	}
 	if o.Table == nil {
 		o.Table = DefaultTable
@@ -146,7 +147,7 @@ func Get(ctx context.Context, o GetOptions) ([]*Session, error) {
 	return out, errors.Join(errs...)
 }
 
-func getOne(ctx context.Context, c ConnectionOptions, o *GetOptions, nameM, confM *wildcard) ([]*Session, error) {
+func getOne(ctx context.Context, c ConnectionOptions, o *GetOptions, nameM, confM wildcard.Pattern) ([]*Session, error) {
 	wc, err := c.newClient()
 	if err != nil {
 		return nil, err
@@ -166,7 +167,7 @@ func getOne(ctx context.Context, c ConnectionOptions, o *GetOptions, nameM, conf
 			continue // not a runspace pool this package can connect to
 		}
 		config := strings.TrimPrefix(sh.ResourceURI, wsman.PowerShellResourcePrefix)
-		if nameM != nil && !nameM.match(sh.Name) || confM != nil && !confM.match(config) ||
+		if nameM != nil && !nameM.Match(sh.Name) || confM != nil && !confM.Match(config) ||
 			o.InstanceID != uuid.Nil && o.InstanceID != id {
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/psremoting/psremoting/internal/wildcard"
 )
 
 // Table is a local session table: what PowerShell keeps per process for
@@ -72,13 +74,13 @@ func (t *Table) ByInstanceID(id uuid.UUID) []*Session {
 // ByName returns the sessions whose Name matches pattern (PowerShell
 // wildcards, case-insensitive).
 func (t *Table) ByName(pattern string) ([]*Session, error) {
-	m, err := compileWildcard(pattern)
+	m, err := wildcard.Compile(pattern)
 	if err != nil {
-		return nil, err
+		return nil, &OptionError{Field: "Name", Msg: err.Error()}
 	}
 	var out []*Session
 	for _, s := range t.List() {
-		if m.match(s.Name()) {
+		if m.Match(s.Name()) {
 			out = append(out, s)
 		}
 	}
