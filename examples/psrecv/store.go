@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -221,12 +220,4 @@ func (e *entry) session(conn session.ConnectionOptions, table *session.Table) (*
 		return nil, fmt.Errorf("token store: session %s: %w", e.InstanceID, err)
 	}
 	return session.FromToken(tok, session.NewOptions{ConnectionOptions: conn, Table: table})
-}
-
-// hostOf returns the host of a token's endpoint.
-func hostOf(uri string) string {
-	if u, err := url.Parse(uri); err == nil && u.Hostname() != "" {
-		return u.Hostname()
-	}
-	return uri
 }
