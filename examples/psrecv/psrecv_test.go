@@ -221,8 +221,32 @@ func TestReceiveWhatIf(t *testing.T) {
 	out, _ := psrecv(t, 0, "receive", "-uri", srv.URL, "-name", "W", "-whatif")
 	assert.Contains(t, out, "What if: ")
 	assert.Contains(t, out, "W")
-	out, _ = psrecv(t, 0, "receive", "-name", "W")
-	assert.Equal(t, "w\n", out)
+
+	// -confirm answered no: nothing is received; yes: the results.
+	for _, answer := range []string{"n\n", "y\n"} {
+		cmd := maintest.Command(t, "receive", "-name", "W", "-confirm")
+		cmd.Stdin = strings.NewReader(answer)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Run(), stderr.String())
+		assert.Contains(t, stderr.String(), `Performing the operation "Receive-PSSession" on target "Name: W, ComputerName: 127.0.0.1"`)
+		if answer == "n\n" {
+			assert.Empty(t, stdout.String())
+		} else {
+			assert.Equal(t, "w\n", stdout.String())
+		}
+	}
+}
+
+// invoke -file - reads the script from stdin.
+func TestInvokeScriptFromStdin(t *testing.T) {
+	srv := startServer(t)
+	cmd := maintest.Command(t, "invoke", "-uri", srv.URL, "-file", "-")
+	cmd.Stdin = strings.NewReader("Write-Output 'from'\nWrite-Output 'stdin'\n")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), stderr.String())
+	assert.Equal(t, "from\nstdin\n", stdout.String())
 }
 
 // Jobs kept through reattach tokens: invoke -as-job, job list, wait,
