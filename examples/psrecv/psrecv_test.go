@@ -395,3 +395,21 @@ func TestSDKFreeOfCLIDependencies(t *testing.T) {
 	}
 	assert.Contains(t, string(out), "github.com/psremoting/psremoting/session", "the list is real")
 }
+
+// A session the server no longer has (removed by another client, or its
+// idle timeout expired) exits 5, and its token is forgotten.
+func TestExpiredSessionForgotten(t *testing.T) {
+	srv := startServer(t)
+	psrecv(t, 0, "invoke", "-uri", srv.URL, "-in-disconnected-session", "-name", "E", "-script", "'e'")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ss, err := session.Get(ctx, session.GetOptions{ConnectionOptions: testConn(srv.URL), Name: "E", Table: &session.Table{}})
+	require.NoError(t, err)
+	require.Len(t, ss, 1)
+	require.NoError(t, ss[0].Remove(ctx))
+
+	_, stderr := psrecv(t, exitNotFound, "receive", "-name", "E")
+	assert.NotContains(t, stderr, "token store", "found in the store, gone on the server")
+	_, stderr = psrecv(t, exitNotFound, "receive", "-name", "E")
+	assert.Contains(t, stderr, "token store", "forgotten")
+}

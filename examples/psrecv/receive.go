@@ -84,6 +84,9 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 		o.Confirm = func(a session.Action) bool { return sp.ok(e, "Receive-PSSession", sessionTarget(a.Session)) }
 	}
 	rec, recvErr := session.Receive(ctx, target, o)
+	if err := st.forgetExpired(recvErr); err != nil {
+		recvErr = errors.Join(recvErr, err)
+	}
 	if rec == nil {
 		return recvErr
 	}

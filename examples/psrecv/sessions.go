@@ -307,7 +307,7 @@ func runConnect(ctx context.Context, e *env, args []string) error {
 			continue
 		}
 		if err := s.Connect(ctx); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, err, st.forgetExpired(err))
 			continue
 		}
 		done = append(done, s)
@@ -370,7 +370,7 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 		}
 		if s.State() != session.StateOpened {
 			if err := s.Connect(ctx); err != nil {
-				errs = append(errs, err)
+				errs = append(errs, err, st.forgetExpired(err))
 				continue
 			}
 		}

@@ -221,3 +221,32 @@ func (e *entry) session(conn session.ConnectionOptions, table *session.Table) (*
 	}
 	return session.FromToken(tok, session.NewOptions{ConnectionOptions: conn, Table: table})
 }
+
+// forgetExpired drops the entries of the sessions err says the server no
+// longer has (their idle timeout expired, or another client removed them)
+// and saves the store if it changed.
+func (st *store) forgetExpired(err error) error {
+	changed := false
+	var walk func(error)
+	walk = func(err error) {
+		if se, ok := err.(*session.SessionError); ok {
+			if errors.Is(se.Kind, session.ErrExpired) && st.byInstanceID(se.InstanceID) != nil {
+				st.drop(se.InstanceID)
+				changed = true
+			}
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+		} else if u := errors.Unwrap(err); u != nil {
+			walk(u)
+		}
+	}
+	walk(err)
+	if changed {
+		return st.save()
+	}
+	return nil
+}
