@@ -288,7 +288,11 @@ func jobConnect(ctx context.Context, e *env, cf *connFlags, st *store, en *entry
 	}
 	_ = s.Close(cleanup)
 	errs = append(errs, st.save())
-	if fnErr != nil && !errors.Is(fnErr, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(fnErr, context.Canceled):
+		fmt.Fprintf(e.stderr, "psrecv: job %s left disconnected; its token is saved\n", en.Job.Name)
+		errs = append(errs, errInterrupted)
+	case fnErr != nil && !errors.Is(fnErr, context.DeadlineExceeded):
 		errs = append(errs, fnErr)
 	}
 	return errors.Join(errs...)
@@ -304,15 +308,34 @@ func jobReceive(ctx context.Context, e *env, cf *connFlags, st *store, en *entry
 	if !keep {
 		en.Job.Kept = nil
 	}
-	err := jobConnect(ctx, e, cf, st, en, func(j *session.Job) error {
-		if wait {
-			_, err := j.Wait(ctx)
-			return err
+	// Results are printed as they come; those that arrive while the session
+	// is disconnected again are printed by jobConnect's drain.
+	take := func(r record) {
+		p.print(r)
+		if keep {
+			en.Job.Kept = append(en.Job.Kept, r)
 		}
-		wctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		_, err := j.Wait(wctx)
-		return err
+	}
+	err := jobConnect(ctx, e, cf, st, en, func(j *session.Job) error {
+		wctx := ctx
+		if !wait {
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		for r, err := range j.Results(wctx, job.ReceiveOptions{Wait: true}) {
+			var failed *job.FailedError
+			switch {
+			case errors.As(err, &failed):
+				fmt.Fprintf(e.stderr, "psrecv: job %s failed: %v\n", en.Job.Name, failed.Reason)
+				p.failed = true
+			case err != nil:
+				return err
+			default:
+				take(toRecord(r))
+			}
+		}
+		return nil
 	}, keep, p.print)
 	if err == nil && !keep && en.Job.Finished {
 		err = st.save() // the kept results were taken

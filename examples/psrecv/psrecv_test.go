@@ -281,6 +281,14 @@ func TestJobs(t *testing.T) {
 	assert.Regexp(t, `Long +RemoteJob +Stopped`, out)
 	psrecv(t, 0, "job", "remove", "-name", "Long")
 
+	// A job that fails: its results, then its error, exit 1.
+	psrecv(t, 0, "invoke", "-uri", srv.URL, "-as-job", "-job-name", "F", "-script", `'before'; Write-Error 'fatal' -ErrorAction Stop; 'after'`)
+	out, stderr := psrecv(t, exitFailed, "job", "receive", "-name", "F", "-wait")
+	assert.Equal(t, "before\n", out)
+	assert.Contains(t, stderr, "fatal\n    + CategoryInfo")
+	out, _ = psrecv(t, 0, "job", "list")
+	assert.Regexp(t, `F +RemoteJob +Failed +false`, out)
+
 	// receive -out-target job: the session becomes a kept job.
 	psrecv(t, 0, "invoke", "-uri", srv.URL, "-in-disconnected-session", "-name", "R", "-script", "Get-Numbers")
 	out, _ = psrecv(t, 0, "receive", "-name", "R", "-out-target", "job", "-job-name", "RJ")
