@@ -26,13 +26,13 @@ const (
 )
 
 const exitCodesHelp = `Exit codes:
-  0  success
-  1  a remote command failed or wrote error records; any other failure
-  2  usage error
-  3  connection failed (the server could not be reached)
-  4  authentication failed
-  5  not found (no such session or job, or it expired)
-  6  busy (the session is connected to another client)
+  0    success
+  1    a remote command failed or wrote error records; any other failure
+  2    usage error
+  3    connection failed (the server could not be reached)
+  4    authentication failed
+  5    not found (no such session or job, or it expired)
+  6    busy (the session is connected to another client)
   130  interrupted (Ctrl+C): the session was left disconnected and its token
        saved; receive gets the rest
 `

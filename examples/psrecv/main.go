@@ -60,7 +60,7 @@ func subcommands() []subcommand {
 		{"disconnect", "disconnect a session, setting its idle timeout or buffering mode (Disconnect-PSSession)", runDisconnect},
 		{"invoke", "run a script, in a disconnected session or as a job (Invoke-Command)", runInvoke},
 		{"remove", "delete a session on the server (Remove-PSSession)", runRemove},
-		{"job", "list, receive, wait for or stop jobs kept through reattach tokens (Get-Job, Receive-Job, Wait-Job, Stop-Job)", runJob},
+		{"job", "list, receive, wait for, stop or remove jobs kept through reattach tokens (Get-Job, Receive-Job, Wait-Job, Stop-Job, Remove-Job)", runJob},
 		{"fake-server", "run the embedded fake WinRM server, to try psrecv without Windows", runFakeServer},
 	}
 }

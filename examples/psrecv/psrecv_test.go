@@ -308,24 +308,15 @@ func TestFakeServerSubcommand(t *testing.T) {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		url := strings.TrimSpace(line)
-		defer cmd.Process.Signal(syscall.SIGINT)
-		if !strings.HasPrefix(url, "http://127.0.0.1:") {
-			done <- assert.AnError
-			return
-		}
-		code, out, errOut := maintest.Run(t, "invoke", "-uri", url, "-script", "'from the fake server'")
-		if code != 0 || out != "from the fake server\n" {
-			t.Errorf("invoke against fake-server: exit %d, %q, %q", code, out, errOut)
-		}
-		done <- nil
-	}()
-	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() }) // hang guard
 	defer timer.Stop()
-	require.NoError(t, <-done)
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	url := strings.TrimSpace(line)
+	require.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), "printed %q", line)
+	code, out, errOut := maintest.Run(t, "invoke", "-uri", url, "-script", "'from the fake server'")
+	assert.Equal(t, 0, code, errOut)
+	assert.Equal(t, "from the fake server\n", out)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, cmd.Wait(), stderr.String())
 	assert.Contains(t, stderr.String(), "psrecv receive -name Nightly")
 	assert.NotContains(t, stderr.String(), testPassword)
@@ -337,8 +328,25 @@ func TestFakeServerSubcommand(t *testing.T) {
 func TestReceiveInterruptedLosesNothing(t *testing.T) {
 	srv := startServer(t)
 	const n = 150
-	psrecv(t, 0, "invoke", "-uri", srv.URL, "-in-disconnected-session", "-name", "Long",
-		"-script", `1..150 | ForEach-Object { "Return $_"; Start-Sleep -Milliseconds 10 }`)
+	// The command writes 3 results, waits for the gate (the test opens it
+	// once psrecv was interrupted), then writes the rest.
+	gate := make(chan struct{})
+	srv.HandleFunc("Get-Gated", func(ctx context.Context, inv *wsmantest.Invocation) error {
+		for i := 1; i <= n; i++ {
+			if i == 4 {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if err := inv.WriteOutput(clixml.String("Return " + strconv.Itoa(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	psrecv(t, 0, "invoke", "-uri", srv.URL, "-in-disconnected-session", "-name", "Long", "-script", "Get-Gated")
 	cmd := maintest.Command(t, "receive", "-name", "Long")
 	pipe, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -360,7 +368,8 @@ func TestReceiveInterruptedLosesNothing(t *testing.T) {
 	require.ErrorAs(t, err, &exit, stderr.String())
 	require.Equal(t, exitInterrupted, exit.ExitCode(), stderr.String())
 	assert.Contains(t, stderr.String(), "left disconnected")
-	require.Less(t, len(first), n, "interrupted before the end")
+	require.Len(t, first, 3, "interrupted while the command waits")
+	close(gate)
 
 	out, _ := psrecv(t, 0, "receive", "-name", "Long")
 	all := append(first, strings.Split(strings.TrimSuffix(out, "\n"), "\n")...)
