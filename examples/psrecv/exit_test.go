@@ -85,6 +85,10 @@ func TestExitAuthAndBusy(t *testing.T) {
 	require.Equal(t, exitAuth, code, stderr)
 	require.NotContains(t, stderr, "wrong", "the password never shows")
 	t.Setenv(passwordEnv, testPassword)
+	code, _, stderr = maintest.Run(t, "get", "-uri", srv.URL, "-v")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "level=DEBUG", "-v logs")
+	require.NotContains(t, stderr, testPassword, "never logged")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
