@@ -45,6 +45,7 @@ type Server struct {
 	requests    []RequestRecord
 	wake        chan struct{} // wakes the janitor when deadlines change
 	nextPID     int
+	shellSeq    uint64 // counts created shells (enumeration order)
 	groups      uint64 // output group counter (see chunk.group)
 
 	remembered      map[string]rememberedResponse // see robust.go
