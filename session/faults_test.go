@@ -178,6 +178,7 @@ func TestLostReceiveResponseLosesNothing(t *testing.T) {
 type lossyTransport struct {
 	base  http.RoundTripper
 	armed atomic.Bool
+	lost  atomic.Bool // the response was received and thrown away
 }
 
 var operationID = regexp.MustCompile(`<[A-Za-z]+:OperationID[^>]*>[^<]*</[A-Za-z]+:OperationID>`)
@@ -200,6 +201,7 @@ func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	l.lost.Store(true)
 	return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by the test")}
 }
 
@@ -221,7 +223,7 @@ func TestLostOutputIsReported(t *testing.T) {
 	res, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
 	require.NoError(t, err)
 	g.release <- 3 // taken by the server into the response that is lost
-	waitFor(t, "the lost response", func() bool { return !lt.armed.Load() })
+	waitFor(t, "the lost response", lt.lost.Load)
 	g.release <- 2
 	close(g.release)
 	rs, err := res.Collect(ctx)
@@ -229,6 +231,12 @@ func TestLostOutputIsReported(t *testing.T) {
 	assert.ErrorIs(t, err, psrp.ErrObjectIDGap)
 	var gap *psrp.GapError
 	require.ErrorAs(t, err, &gap)
-	assert.Equal(t, items(3, 5), outputs(rs), "what arrived is delivered")
+	require.NotEmpty(t, rs)
+	got := outputs(rs)
+	// The lost response held items 0..k (the server may have sent the
+	// first items in it before the rest were written); the rest arrive.
+	require.NotEmpty(t, got)
+	assert.Equal(t, items(5-len(got), 5), got, "what arrived is delivered, in order")
+	assert.Less(t, len(got), 5)
 	assert.Equal(t, session.KindState, rs[len(rs)-1].Kind)
 }

@@ -78,6 +78,8 @@ func (s *Server) create(req *request) *response {
 		locale: req.hdr.Locale, dataLocale: req.hdr.DataLocale,
 		workingDir: body.WorkingDirectory, changed: make(chan struct{}),
 	}
+	s.shellSeq++
+	sh.seq = s.shellSeq
 	if i := strings.IndexByte(sh.resourceURI, '?'); i >= 0 {
 		sh.resourceURI = sh.resourceURI[:i]
 	}

@@ -1,6 +1,7 @@
 package wsmantest
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/google/uuid"
@@ -131,10 +132,14 @@ func (s *Server) sortedShellsLocked() []*shell {
 	for _, sh := range s.shells {
 		out = append(out, sh)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].created.Before(out[j-1].created); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
+	// Creation order: by time, and by sequence for shells created at the
+	// same instant (a manual clock), so that the order never depends on
+	// map iteration.
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].created.Equal(out[j].created) {
+			return out[i].created.Before(out[j].created)
 		}
-	}
+		return out[i].seq < out[j].seq
+	})
 	return out
 }

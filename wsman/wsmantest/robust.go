@@ -14,7 +14,9 @@ import (
 // a retransmission with the same response instead of running the request
 // again, so a lost Receive response loses no output. Responses are kept
 // for the most recent maxRemembered (1024) requests that carried the
-// headers, over all shells: enough that a retransmission sent a moment
+// headers, over all shells, and no more than maxRememberedBytes of them
+// (the oldest go first), so the cache does not hold tens of MiB of large
+// Receive responses. 1024 is enough that a retransmission sent a moment
 // after the failure finds its response while hundreds of sessions are
 // busy (with 64, the 200-session soak test of package session saw
 // retransmitted Commands, Receives and Deletes run again).
@@ -25,9 +27,14 @@ import (
 // maxRemembered bounds the responses kept for retransmissions.
 const maxRemembered = 1024
 
+// maxRememberedBytes bounds their total serialized size (eight responses
+// of the default 512000-byte envelope).
+const maxRememberedBytes = 8 * 512000
+
 type rememberedResponse struct {
 	status int
 	env    *wsman.Envelope
+	size   int // serialized size of env
 }
 
 func retransmissionKey(req *request) (string, bool) {
@@ -38,8 +45,9 @@ func retransmissionKey(req *request) (string, bool) {
 		strings.ToUpper(req.hdr.ShellID()), req.rec.CommandID}, "\x00"), true
 }
 
-// remember keeps a response for a possible retransmission.
-func (s *Server) remember(req *request, status int, env *wsman.Envelope) {
+// remember keeps a response (serialized size bytes) for a possible
+// retransmission.
+func (s *Server) remember(req *request, status int, env *wsman.Envelope, size int) {
 	key, ok := retransmissionKey(req)
 	if !ok {
 		return
@@ -49,14 +57,19 @@ func (s *Server) remember(req *request, status int, env *wsman.Envelope) {
 	if s.remembered == nil {
 		s.remembered = map[string]rememberedResponse{}
 	}
-	if _, exists := s.remembered[key]; !exists {
+	if old, exists := s.remembered[key]; exists {
+		s.rememberedBytes -= old.size
+	} else {
 		s.rememberOrder = append(s.rememberOrder, key)
-		if len(s.rememberOrder) > maxRemembered {
-			delete(s.remembered, s.rememberOrder[0])
-			s.rememberOrder = s.rememberOrder[1:]
-		}
 	}
-	s.remembered[key] = rememberedResponse{status: status, env: env}
+	s.remembered[key] = rememberedResponse{status: status, env: env, size: size}
+	s.rememberedBytes += size
+	// Forget the oldest beyond either bound; the newest is always kept.
+	for len(s.rememberOrder) > 1 && (len(s.rememberOrder) > maxRemembered || s.rememberedBytes > maxRememberedBytes) {
+		s.rememberedBytes -= s.remembered[s.rememberOrder[0]].size
+		delete(s.remembered, s.rememberOrder[0])
+		s.rememberOrder = s.rememberOrder[1:]
+	}
 }
 
 // recall returns the response remembered for a retransmitted request,

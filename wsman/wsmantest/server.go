@@ -45,10 +45,12 @@ type Server struct {
 	requests    []RequestRecord
 	wake        chan struct{} // wakes the janitor when deadlines change
 	nextPID     int
+	shellSeq    uint64 // counts created shells (enumeration order)
 	groups      uint64 // output group counter (see chunk.group)
 
-	remembered    map[string]rememberedResponse // see robust.go
-	rememberOrder []string
+	remembered      map[string]rememberedResponse // see robust.go
+	rememberOrder   []string
+	rememberedBytes int
 }
 
 // NewServer starts a fake WinRM server over plain HTTP on 127.0.0.1 (or
@@ -106,6 +108,14 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 	ts.Config.ConnContext = s.connContext
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.ts = ts
+	// URL is set before the server starts, so that handlers reading it
+	// (Create's rsp:Address) are ordered after the write even when the
+	// first client is another process that learned the address elsewhere.
+	scheme := "http://"
+	if useTLS {
+		scheme = "https://"
+	}
+	s.URL = scheme + ln.Addr().String() + "/wsman"
 	if useTLS {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if len(o.CertificateUsers) > 0 {
@@ -121,7 +131,6 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 	} else {
 		ts.Start()
 	}
-	s.URL = ts.URL + "/wsman"
 	s.wg.Add(1)
 	go s.janitor()
 	return s, nil

@@ -26,6 +26,7 @@ type shell struct {
 	clientIP    string
 	processID   int
 	created     time.Time
+	seq         uint64    // creation order (ties of created on a manual clock)
 	lastActive  time.Time // last request about this shell (ShellInactivity, inactivity window)
 
 	idleTimeout    time.Duration
