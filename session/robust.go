@@ -203,9 +203,42 @@ func (s *Session) connectRequest(ctx context.Context, payload []byte) (*wsman.Co
 			return resp, err
 		}
 		s.log.Debug("connect lost; undoing it with a disconnect before sending it again", "id", s.id, "err", err)
-		derr := s.wc.Disconnect(ctx, s.ref, nil)
-		if derr != nil && !errors.Is(derr, wsman.ErrShellDisconnected) && !errors.Is(derr, wsman.ErrInvalidState) {
+		if !s.undo(ctx, deadline, func() error {
+			derr := s.wc.Disconnect(ctx, s.ref, nil)
+			if errors.Is(derr, wsman.ErrShellDisconnected) || errors.Is(derr, wsman.ErrInvalidState) {
+				return nil // not connected: the lost Connect did not run, or is undone
+			}
+			return derr
+		}) {
 			return nil, err
+		}
+	}
+}
+
+// undo runs an idempotent request (a Delete or Disconnect undoing a lost
+// Create or Connect) until it is answered, again every ReconnectInterval
+// while it fails for a network reason (a new Client does not retry a
+// request that did not reach a server it never heard from), until
+// deadline. It reports whether it succeeded.
+func (s *Session) undo(ctx context.Context, deadline time.Time, f func() error) bool {
+	every := s.conn.SessionOption.ReconnectInterval
+	if every <= 0 {
+		every = DefaultReconnectInterval
+	}
+	for {
+		err := f()
+		if err == nil {
+			return true
+		}
+		if !wsman.IsNetworkError(err) || time.Now().After(deadline) {
+			return false
+		}
+		t := time.NewTimer(every)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
 		}
 	}
 }
@@ -243,8 +276,12 @@ func (s *Session) createRequest(ctx context.Context, sh wsman.PowerShellShell) (
 			return resp, err
 		}
 		s.log.Debug("create lost; deleting the shell it may have made before sending it again", "id", s.id, "err", err)
-		derr := s.wc.Delete(ctx, s.ref)
-		if derr != nil && !errors.Is(derr, wsman.ErrShellNotFound) {
+		if !s.undo(ctx, deadline, func() error {
+			if derr := s.wc.Delete(ctx, s.ref); derr != nil && !errors.Is(derr, wsman.ErrShellNotFound) {
+				return derr
+			}
+			return nil
+		}) {
 			return nil, err
 		}
 	}
