@@ -221,6 +221,12 @@ func (r *flowRun) receiveByName(ctx context.Context, c session.ConnectionOptions
 			session.ReceiveOptions{Table: tab, OutTarget: session.OutTargetHost, Hooks: hooks})
 		// The server keeps a session whose client vanished Connected for
 		// its inactivity window: wait (bounded) until it is free.
+		if wsman.IsNetworkError(err) && attempt < 50 && ctx.Err() == nil {
+			// The network is still down (a new client does not wait for
+			// a server it never reached): a caller tries again later.
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
 		if errors.Is(err, session.ErrBusy) && attempt < 20 && ctx.Err() == nil {
 			for _, s := range tab.List() {
 				_ = s.Close(ctx)
