@@ -99,10 +99,12 @@ type Hooks struct {
 	// without data (the server held it for the OperationTimeout) and is
 	// renewed.
 	KeepAlive func(s *Session)
-	// Retry is called with the transport's robust-connection events
-	// (NetworkFailureDetected, ConnectionRetryAttempt,
-	// ConnectionRetrySucceeded: PowerShell's names) from the goroutine
-	// making the request, which waits for it.
+	// Retry is called with the robust-connection events (PowerShell's
+	// names): the transport's NetworkFailureDetected,
+	// ConnectionRetryAttempt and ConnectionRetrySucceeded, and the
+	// session's AutoDisconnectStarting, AutoDisconnectSucceeded and
+	// InternalErrorAbort when the reconnect window ends (see the package
+	// documentation), from the goroutine concerned, which waits for it.
 	Retry func(s *Session, ev wsman.RetryEvent)
 	// ServerInfo is called when the server reports the session's shell
 	// (Get, Refresh, Connect): sh.ShellInactivity, sh.IdleTimeOut and
