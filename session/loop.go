@@ -265,10 +265,21 @@ func (s *Session) receiveFailed(err error, c *RunningCommand, gen uint64) {
 		return
 	}
 	s.mu.Lock()
-	st, now := s.state, s.gen
+	st, now, auto := s.state, s.gen, s.autoDisconnecting
 	s.mu.Unlock()
 	if st != StateOpened || now != gen {
 		return // disconnecting, closing, or a failure of an earlier connection: the loops see the new state
+	}
+	if auto && classify(err) != nil {
+		// The answer to autoDisconnect's Disconnect (or its fault): it
+		// sets the state; poll again after a pause.
+		t := time.NewTimer(s.conn.SessionOption.ReconnectInterval + time.Millisecond)
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+		}
+		t.Stop()
+		return
 	}
 	switch classify(err) {
 	case ErrDisconnected, ErrBusy:

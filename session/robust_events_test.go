@@ -125,6 +125,10 @@ func TestAutoDisconnectInternalErrorAbort(t *testing.T) {
 	require.NoError(t, err)
 	remove := srv.Inject(wsmantest.Injection{Action: "Receive", SessionID: s.WSManSessionID(), DropBefore: true})
 	defer remove()
+	// The long polls outstanding fail too (else the Delete below would
+	// answer them with a fault: the server is reached, the session Broken
+	// at once, without an auto-disconnect).
+	srv.DropConnections()
 	// Meanwhile the shell goes away (removed by its owner from elsewhere).
 	wc, err := wsman.NewClient(srv.URL, wsman.Config{})
 	require.NoError(t, err)
