@@ -206,6 +206,7 @@ func localSession(t *Table, id uuid.UUID) *Session {
 
 // fromServer makes a Session for a shell found on the server.
 func fromServer(c ConnectionOptions, sh *wsman.Shell, id uuid.UUID, o *GetOptions) (*Session, error) {
+	c.assumeRobust = true // its first request is a Connect (see connectRequest)
 	s, err := newSession(c, o.Table, o.Hooks, o.Host)
 	if err != nil {
 		return nil, err

@@ -299,6 +299,11 @@ type ConnectionOptions struct {
 	// one). A process that disconnected a session may set it to the
 	// SessionID of its reattach token to Reconnect instead of Connect.
 	WSManSessionID string
+
+	// assumeRobust: the client's first request for the shell will be a
+	// Connect (a session got from the server or from a token): see
+	// Session.connectRequest.
+	assumeRobust bool
 }
 
 // endpoint returns the ConnectionUri the options name.
@@ -437,7 +442,8 @@ func (o *ConnectionOptions) newClientWith(onRetry func(wsman.RetryEvent)) (*wsma
 	// so that a lost Receive response loses no output where the server
 	// supports it.
 	if window := so.reconnectTimeout(); window > 0 {
-		cfg.Retry = wsman.RetryPolicy{Window: window, Interval: so.ReconnectInterval, OnEvent: onRetry}
+		cfg.Retry = wsman.RetryPolicy{Window: window, Interval: so.ReconnectInterval, OnEvent: onRetry,
+			AssumeSupported: o.assumeRobust}
 	}
 	return wsman.NewClient(ep, cfg)
 }

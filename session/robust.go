@@ -183,23 +183,31 @@ func (s *Session) lostErr() error {
 }
 
 // connectRequest sends the WSMan Connect of a new client. A new client's
-// Connect is its first request for the shell's ResourceURI: the transport
-// does not know yet whether the server keeps responses for
-// retransmissions (MS-WSMV robust connections are per ResourceURI), so a
-// Connect lost to a network failure after it may have reached the server
-// is returned at once (wsman.NetworkError with MaybeSent and not
-// Retransmittable). It may have run: the shell would then be connected to
-// this client, and every later Connect refused. So the Connect is undone
-// with a Disconnect (idempotent: the transport retries it) and sent again,
-// within the reconnect window.
+// Connect is its first request for the shell's ResourceURI, so the
+// transport does not know yet whether the server keeps responses for
+// retransmissions (MS-WSMV robust connections are per ResourceURI). The
+// clients of sessions got from the server or from a token assume it does
+// (wsman.RetryPolicy.AssumeSupported): a Connect lost to a network failure
+// is retransmitted with its OperationID, and a server that kept the
+// response answers with it, the connect response's messages received
+// once. A server without the support runs the retransmission as a second
+// Connect, which is refused (the shell is connected, ErrShellBusy); and
+// without the assumption the lost Connect's failure is returned at once.
+// Either way the lost Connect may have run, leaving the shell connected to
+// this client and every later Connect refused; so it is undone with a
+// Disconnect (idempotent) and sent again, within the reconnect window.
+// The messages of the lost connect response are then lost: see the
+// package documentation (a false gap report).
 func (s *Session) connectRequest(ctx context.Context, payload []byte) (*wsman.ConnectResponse, error) {
 	window := s.conn.SessionOption.reconnectTimeout()
 	deadline := time.Now().Add(window)
 	for {
+		retries := s.connectRetries.Load()
 		resp, err := s.wc.Connect(ctx, s.ref, payload, psrp.DefaultProtocolVersion)
 		var ne *wsman.NetworkError
-		if err == nil || !errors.As(err, &ne) || !ne.MaybeSent || ne.Retransmittable || ne.Attempts > 0 ||
-			window <= 0 || ctx.Err() != nil || time.Now().After(deadline) {
+		lost := errors.As(err, &ne) && ne.MaybeSent && !ne.Retransmittable && ne.Attempts == 0
+		ranTwice := errors.Is(err, wsman.ErrShellBusy) && s.connectRetries.Load() != retries
+		if err == nil || !(lost || ranTwice) || window <= 0 || ctx.Err() != nil || time.Now().After(deadline) {
 			return resp, err
 		}
 		s.log.Debug("connect lost; undoing it with a disconnect before sending it again", "id", s.id, "err", err)

@@ -75,6 +75,8 @@ type Session struct {
 	// autoDisconnecting: autoDisconnect is at work (the other loops wait
 	// for its outcome instead of marking the session themselves).
 	autoDisconnecting bool
+	// connectRetries counts the transport's retransmissions of Connects.
+	connectRetries atomic.Int32
 
 	// Hooks.StateChanged notifications (guarded by mu): what was last
 	// reported, the queue, and whether a goroutine is delivering it.
@@ -171,6 +173,9 @@ func newSession(c ConnectionOptions, t *Table, h Hooks, host HostHandler) (*Sess
 		}
 		s.log.Debug("connection retry", "id", s.id, "event", ev.Kind.String(), "action", ev.Action,
 			"attempt", ev.Attempt, "err", ev.Err)
+		if ev.Kind == wsman.ConnectionRetryAttempt && ev.Action == "Connect" {
+			s.connectRetries.Add(1)
+		}
 		if f := s.hooks.Retry; f != nil {
 			f(s, ev)
 		}

@@ -94,6 +94,7 @@ func FromToken(t Token, o NewOptions) (*Session, error) {
 	c := o.ConnectionOptions
 	c.ComputerName, c.ConnectionURI, c.Port, c.UseSSL, c.ApplicationName = "", t.ConnectionURI, 0, false, ""
 	c.ConfigurationName = t.ConfigurationName
+	c.assumeRobust = true // its first request is a Connect or Reconnect (see connectRequest)
 	s, err := newSession(c, o.Table, o.Hooks, o.Host)
 	if err != nil {
 		return nil, err
