@@ -322,8 +322,11 @@
 //     server without robust connections gives ErrExpired from Remove,
 //     although the session was removed.
 //   - Connect (a new client: Receive by computer, FromToken): the first
-//     request for the ResourceURI again; a Connect lost after it may have
-//     run is undone with a Disconnect and sent again within the window.
+//     request for the ResourceURI again. These clients assume the server
+//     keeps responses (wsman.RetryPolicy.AssumeSupported), so a lost
+//     Connect is retransmitted with its OperationID; if it is refused as a
+//     second Connect (a server without the support), or returned at once,
+//     it is undone with a Disconnect and sent again within the window.
 //   - Context cancellation ends every retry and wait at once; Close ends
 //     every goroutine of the session (an auto-disconnect in progress holds
 //     Close for at most its bound).
@@ -333,12 +336,14 @@
 // TestRobustSessionMatrix, TestRobustSessionOutages,
 // TestRobustSessionRandomFaults and TestRobustSoak):
 //
-//   - A Connect sent again after a lost one makes the server number the
-//     lost connect response's messages, which no client receives: the
-//     adopted commands' results then end with a *psrp.GapError naming
-//     those ObjectIds although no output is missing (a false report;
-//     about 1 run in 20 of the random-fault test). The loss of real output
-//     is never silent, but this error is not proof of a loss.
+//   - On a server without robust connections, a Connect sent again after
+//     a lost one that ran makes the server number the lost connect
+//     response's messages, which no client receives: the adopted
+//     commands' results then end with a *psrp.GapError naming those
+//     ObjectIds although no output is missing (a false report: before the
+//     clients assumed the support, about 1 run in 20 of the random-fault
+//     test against the fake server had one). The loss of real output is
+//     never silent, but there this error is not proof of a loss.
 //   - Output in a Receive response lost when the window ends, with the
 //     server counting it delivered: this client's pool knows the ObjectIds
 //     it has and reports the gap when it reconnects (BySession, Connect);

@@ -12,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/psremoting/psremoting/psrp"
 	"github.com/psremoting/psremoting/psrp/clixml"
 	"github.com/psremoting/psremoting/session"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
@@ -72,10 +71,9 @@ func TestRobustSoak(t *testing.T) {
 		}
 		wg.Wait()
 		elapsed := time.Since(start)
-		okCycles, falseGaps, failed := 0, 0, 0
+		okCycles, failed := 0, 0
 		for i, r := range results {
 			okCycles += r.cycles
-			falseGaps += r.falseGaps
 			if r.err != nil {
 				failed++
 				t.Errorf("round %d, session %d: %v", round, i, r.err)
@@ -110,16 +108,17 @@ func TestRobustSoak(t *testing.T) {
 		}
 		checkGoroutines()
 		t.Logf("soak round %d: %d sessions x %d cycles in %s, %d exchanges, %d faults injected; %d cycles complete, "+
-			"%d false gaps (nothing lost), %d sessions failed; shells left %d; goroutines %d (baseline %d); heap %d KiB (baseline %d KiB)",
-			round, n, cyc, elapsed.Round(time.Millisecond), exchanges, injected, okCycles, falseGaps, failed,
+			"%d sessions failed; shells left %d; goroutines %d (baseline %d); heap %d KiB (baseline %d KiB)",
+			round, n, cyc, elapsed.Round(time.Millisecond), exchanges, injected, okCycles, failed,
 			len(left), runtime.NumGoroutine(), goroutinesBefore, heap[round]>>10, heap[0]>>10)
 	}
 	growth := int64(heap[2]) - int64(heap[1])
 	t.Logf("soak: heap %d KiB after the warm-up, %d KiB after round 1, %d KiB after round 2 (%+d KiB)",
 		heap[0]>>10, heap[1]>>10, heap[2]>>10, growth>>10)
-	// What a session holds is gone with it (a bound with 256 KiB of slack
-	// for the allocator and the runtime's caches).
-	assert.Less(t, growth, int64(256<<10), "heap growth of the second round")
+	// What a session holds is gone with it (a bound with slack for the
+	// allocator and the runtime's caches: 256 KiB, 2 KiB per session for
+	// 200; a leak of even one small object per cycle is more).
+	assert.Less(t, growth, int64(max(256<<10, sessions*2<<10)), "heap growth of the second round")
 }
 
 // soakHandler writes m numbered objects with a pause in the middle.
@@ -142,9 +141,8 @@ func soakHandler(m int) wsmantest.Handler {
 }
 
 type soakResult struct {
-	cycles    int // cycles that delivered exactly their objects
-	falseGaps int // cycles whose results ended with a gap error although nothing was missing
-	err       error
+	cycles int // cycles that delivered exactly their objects
+	err    error
 }
 
 // soakSession runs one session's cycles and removes it.
@@ -199,17 +197,13 @@ func soakSession(t testing.TB, ctx context.Context, p *tcpProxy, name string, cy
 		}
 		rest, err = rec.Stream.Collect(ctx)
 		collect(rest...)
-		var gap *psrp.GapError
-		if err != nil && !(errors.As(err, &gap) && len(got) == m) {
+		if err != nil {
 			r.err = fmt.Errorf("cycle %d: second stream: %w (got %v)", cycle, err, got)
 			return r
 		}
 		if fmt.Sprint(got) != fmt.Sprint(items4(m)) {
 			r.err = fmt.Errorf("cycle %d: got %v", cycle, got)
 			return r
-		}
-		if err != nil {
-			r.falseGaps++
 		}
 		r.cycles++
 	}
