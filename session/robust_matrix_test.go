@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/psremoting/psremoting/session"
 	"github.com/psremoting/psremoting/wsman"
+	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
 
 // TestRobustSessionMatrix is the fault-injection matrix of issue 11 at the
@@ -154,4 +156,41 @@ func kinds(evs []wsman.RetryEventKind) string {
 		}
 	}
 	return strings.Join(s, ",")
+}
+
+// TestRobustSessionServerRestart: the server restarts on the same port and
+// forgets its shells (the work really is lost). The session's stream ends
+// with a typed error matching ErrExpired, the session is Broken, and a
+// new client looking for the session by name gets ErrNotFound: typed
+// errors, never a hang or a silent success.
+func TestRobustSessionServerRestart(t *testing.T) {
+	const n = 16
+	srv := newRobustServer(t, n, time.Millisecond)
+	addr := srv.Addr()
+	ctx := flowCtx(t)
+	co := session.ConnectionOptions{ConnectionURI: srv.URL, SessionOption: session.SessionOption{
+		OperationTimeout: 2 * time.Second, ReconnectInterval: 5 * time.Millisecond, ReconnectTimeout: 5 * time.Second}}
+	s, err := session.New(ctx, session.NewOptions{ConnectionOptions: co, Name: "Restarted", Table: &session.Table{}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	st, err := s.Invoke(ctx, session.Pipeline{Script: "numbers"})
+	require.NoError(t, err)
+	var got []session.Result
+	for len(outputs(got)) < n/2 {
+		got = append(got, <-st.C())
+	}
+	srv.Close()
+	again, err := wsmantest.Listen(wsmantest.Options{Addr: addr}, false)
+	require.NoError(t, err)
+	t.Cleanup(again.Close)
+	srv.open()
+	rest, err := st.Collect(ctx)
+	got = append(got, rest...)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, session.ErrExpired, "%v", err)
+	assert.Equal(t, items4(n)[:len(outputs(got))], outputs(got), "what arrived is in order")
+	waitFor(t, "the session to break", func() bool { return s.State() == session.StateBroken })
+	_, err = session.Receive(ctx, session.OnComputerByName(co, "Restarted"), session.ReceiveOptions{Table: &session.Table{}})
+	assert.ErrorIs(t, err, session.ErrNotFound)
+	assert.Empty(t, again.Shells())
 }
