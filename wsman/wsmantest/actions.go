@@ -78,8 +78,6 @@ func (s *Server) create(req *request) *response {
 		locale: req.hdr.Locale, dataLocale: req.hdr.DataLocale,
 		workingDir: body.WorkingDirectory, changed: make(chan struct{}),
 	}
-	s.shellSeq++
-	sh.seq = s.shellSeq
 	if i := strings.IndexByte(sh.resourceURI, '?'); i >= 0 {
 		sh.resourceURI = sh.resourceURI[:i]
 	}
@@ -130,6 +128,8 @@ func (s *Server) create(req *request) *response {
 	}
 	s.nextPID++
 	sh.processID = s.opts.ProcessID + s.nextPID - 1
+	s.shellSeq++ // under s.mu: Creates run concurrently
+	sh.seq = s.shellSeq
 	if kind == KindPowerShell {
 		if f := s.psCreateLocked(sh, req, body.CreationXML); f != nil {
 			sh.cancel()
