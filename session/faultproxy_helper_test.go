@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,7 +49,10 @@ type exchange struct {
 	nth    int    // number of this exchange among those of the same action, from 0
 }
 
-var actionRE = regexp.MustCompile(`<[a-zA-Z0-9]*:?Action[^>]*>[^<]*/([A-Za-z]+)</`)
+var (
+	actionRE    = regexp.MustCompile(`<[a-zA-Z0-9]*:?Action[^>]*>[^<]*/([A-Za-z]+)</`)
+	sessionIDRE = regexp.MustCompile(`SessionId[^>]*>(?:uuid:)?([0-9A-Fa-f-]+)<`)
+)
 
 type tcpProxy struct {
 	t        testing.TB
@@ -65,6 +69,7 @@ type tcpProxy struct {
 	n      int
 	byAct  map[string]int
 	log    []string // "action:fault" of each exchange
+	sids   []string // the wsmv:SessionId of each exchange
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 	stop   chan struct{}
@@ -136,10 +141,25 @@ func (p *tcpProxy) exchanges() []string {
 	return append([]string(nil), p.log...)
 }
 
+// exchangesOf returns "action:fault" for the exchanges of one client
+// (wsmv:SessionId).
+func (p *tcpProxy) exchangesOf(sid string) []string {
+	sid = strings.ToUpper(strings.TrimPrefix(strings.ToLower(sid), "uuid:"))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for i, s := range p.sids {
+		if s == sid {
+			out = append(out, p.log[i])
+		}
+	}
+	return out
+}
+
 // forgetLog drops the record of the exchanges (for heap measurements).
 func (p *tcpProxy) forgetLog() {
 	p.mu.Lock()
-	p.log, p.byAct = nil, map[string]int{}
+	p.log, p.sids, p.byAct = nil, nil, map[string]int{}
 	p.mu.Unlock()
 }
 
@@ -252,6 +272,11 @@ func (p *tcpProxy) handle(c net.Conn) {
 	p.byAct[action]++
 	f := p.plan(ex)
 	p.log = append(p.log, action+":"+f.String())
+	sid := ""
+	if m := sessionIDRE.FindSubmatch(body); m != nil {
+		sid = strings.ToUpper(string(m[1]))
+	}
+	p.sids = append(p.sids, sid)
 	p.mu.Unlock()
 	switch f {
 	case pDropBefore:

@@ -158,6 +158,9 @@ func soakSession(t testing.TB, ctx context.Context, p *tcpProxy, name string, cy
 			r.err = fmt.Errorf("remove: %w", err)
 		}
 		_ = s.Close(ctx)
+		if r.err != nil {
+			r.err = fmt.Errorf("%w; the client's exchanges: %v", r.err, p.exchangesOf(s.WSManSessionID()))
+		}
 	}()
 	for cycle := range cycles {
 		var got []string
