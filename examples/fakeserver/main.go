@@ -44,7 +44,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,49 +53,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	status := exitStatus(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr), os.Stderr)
+	status := flagexit.Status(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr), os.Stderr, "fakeserver:", "")
 	stop()
 	os.Exit(status)
-}
-
-// usageError is a command-line mistake: the exit status is 2. When
-// reported is set, the flag package has already printed it with the usage.
-type usageError struct {
-	err      error
-	reported bool
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// usagef returns a usageError with a formatted message.
-func usagef(format string, args ...any) error {
-	return usageError{err: fmt.Errorf(format, args...)}
-}
-
-// exitStatus prints err on stderr and returns the exit status, by the flag
-// package's convention: 0 on success and for -h (the usage is printed), 2
-// for a usage error, 1 for any other failure.
-func exitStatus(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil || errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		if !ue.reported {
-			fmt.Fprintln(stderr, "fakeserver:", err)
-		}
-		return 2
-	default:
-		fmt.Fprintln(stderr, "fakeserver:", err)
-		return 1
-	}
 }
 
 // passwordEnv names the environment variable that holds the password of
@@ -122,19 +88,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	bufSize := fs.Int("buffer-size", wsmantest.DefaultOutputBufferSize, "per-command output buffer in bytes")
 	noBuiltins := fs.Bool("no-builtins", false, "disable the built-in script subset")
 	verbose := fs.Bool("v", false, "log requests to stderr")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err: err, reported: true}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments: %q", fs.Args())
+	if err := flagexit.Parse(fs, args); err != nil {
+		return err
 	}
 	password := ""
 	if *user != "" {
 		if password = getenv(passwordEnv); password == "" {
-			return usagef("-user needs its password in $%s", passwordEnv)
+			return flagexit.Usagef("-user needs its password in $%s", passwordEnv)
 		}
 	}
 	opts := wsmantest.Options{
@@ -166,7 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthNTLM)
 		case "certificate", "cert":
 			if !*useTLS {
-				return usagef("-auth certificate needs -tls")
+				return flagexit.Usagef("-auth certificate needs -tls")
 			}
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthCertificate)
 			if *user != "" {
@@ -174,7 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 		case "":
 		default:
-			return usagef("unknown -auth method %q (want basic, ntlm or certificate)", m)
+			return flagexit.Usagef("unknown -auth method %q (want basic, ntlm or certificate)", m)
 		}
 	}
 	if *verbose {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/job"
 	"github.com/psremoting/psremoting/session"
 )
@@ -129,7 +130,7 @@ Run 'psrecv job SUBCOMMAND -h' for its flags.
 	}
 	if len(args) == 0 {
 		usage()
-		return usageError{err: errors.New("job: no subcommand"), reported: true}
+		return flagexit.UsageError{Err: errors.New("job: no subcommand"), Reported: true}
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -140,13 +141,13 @@ Run 'psrecv job SUBCOMMAND -h' for its flags.
 	case "receive", "wait", "stop", "remove":
 		return runJobAction(ctx, e, args[0], args[1:])
 	}
-	return usagef("unknown job subcommand %q (want list, receive, wait, stop or remove)", args[0])
+	return flagexit.Usagef("unknown job subcommand %q (want list, receive, wait, stop or remove)", args[0])
 }
 
 func runJobList(e *env, args []string) error {
 	fs := newFlagSet(e, "job list", "[-json]", "Lists the jobs kept in the token store, as Get-Job does.")
 	jsonOut := fs.Bool("json", false, "print one JSON object per job")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	st, err := openStore(e.getenv)
@@ -185,14 +186,14 @@ func runJobAction(ctx context.Context, e *env, action string, args []string) err
 	if action == "remove" {
 		fs.BoolVar(&force, "force", false, "stop an unfinished job first (-Force)")
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if (*name == "") == (*id == 0) {
-		return usagef("give -name or -id")
+		return flagexit.Usagef("give -name or -id")
 	}
 	if cf.given() {
-		return usagef("jobs are found in the token store: -computer and -uri do not apply")
+		return flagexit.Usagef("jobs are found in the token store: -computer and -uri do not apply")
 	}
 	st, err := openStore(e.getenv)
 	if err != nil {

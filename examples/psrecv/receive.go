@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -33,7 +34,7 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	jobName := fs.String("job-name", "", "name of the job with -out-target job (default Job<Id>) (-JobName)")
 	keepSession := fs.Bool("keep-session", false, "disconnect the session when done instead of removing it (its token is saved)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per result (kind output, error, warning, ..., state)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.checkTarget(false); err != nil {
@@ -50,10 +51,10 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	case "job":
 		ot = session.OutTargetJob
 	default:
-		return usagef("unknown -out-target %q (want host or job)", *outTarget)
+		return flagexit.Usagef("unknown -out-target %q (want host or job)", *outTarget)
 	}
 	if *jobName != "" && ot != session.OutTargetJob {
-		return usagef("-job-name needs -out-target job")
+		return flagexit.Usagef("-job-name needs -out-target job")
 	}
 
 	table := &session.Table{}

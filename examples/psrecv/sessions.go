@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -93,17 +94,17 @@ func (s *selector) register(fs *flag.FlagSet) {
 // check validates the selector; required says one must be given.
 func (s *selector) check(required bool) (uuid.UUID, error) {
 	if s.name != "" && s.instanceID != "" {
-		return uuid.Nil, usagef("give -name or -instance-id, not both")
+		return uuid.Nil, flagexit.Usagef("give -name or -instance-id, not both")
 	}
 	if s.instanceID != "" {
 		id, err := uuid.Parse(s.instanceID)
 		if err != nil {
-			return uuid.Nil, usagef("-instance-id: %v", err)
+			return uuid.Nil, flagexit.Usagef("-instance-id: %v", err)
 		}
 		return id, nil
 	}
 	if required && s.name == "" {
-		return uuid.Nil, usagef("give -name or -instance-id")
+		return uuid.Nil, flagexit.Usagef("give -name or -instance-id")
 	}
 	return uuid.Nil, nil
 }
@@ -187,10 +188,10 @@ func (c *connFlags) where() string {
 // checkTarget rejects -computer with -uri.
 func (c *connFlags) checkTarget(required bool) error {
 	if c.computer != "" && c.uri != "" {
-		return usagef("give -computer or -uri, not both")
+		return flagexit.Usagef("give -computer or -uri, not both")
 	}
 	if required && !c.given() {
-		return usagef("give -computer or -uri")
+		return flagexit.Usagef("give -computer or -uri")
 	}
 	return nil
 }
@@ -244,7 +245,7 @@ func runGet(ctx context.Context, e *env, args []string) error {
 	stateFilter := fs.String("state", "all", "keep sessions in this state here: all, opened, disconnected, broken, closed (-State)")
 	throttle := fs.Int("throttle-limit", 0, "computers queried at once (default 32) (-ThrottleLimit)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.checkTarget(true); err != nil {
@@ -257,7 +258,7 @@ func runGet(ctx context.Context, e *env, args []string) error {
 	state, ok := map[string]session.StateFilter{"all": session.StateFilterAll, "opened": session.StateFilterOpened,
 		"disconnected": session.StateFilterDisconnected, "broken": session.StateFilterBroken, "closed": session.StateFilterClosed}[strings.ToLower(*stateFilter)]
 	if !ok {
-		return usagef("unknown -state %q", *stateFilter)
+		return flagexit.Usagef("unknown -state %q", *stateFilter)
 	}
 	targets := cf.targets()
 	conn, err := cf.options(e, targets[0])
@@ -290,7 +291,7 @@ func runConnect(ctx context.Context, e *env, args []string) error {
 	var sp shouldProcess
 	sp.register(fs)
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.checkTarget(false); err != nil {
@@ -345,7 +346,7 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 	idle := fs.Duration("idle-timeout", 0, "how long the server keeps the disconnected session, at least 60s (default: unchanged) (-IdleTimeoutSec)")
 	mode := fs.String("output-buffering-mode", "", "block or drop (default: unchanged) (-OutputBufferingMode)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.checkTarget(false); err != nil {
@@ -356,7 +357,7 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *idle != 0 && *idle < time.Minute {
-		return usagef("-idle-timeout must be at least 60s")
+		return flagexit.Usagef("-idle-timeout must be at least 60s")
 	}
 	ss, st, err := selectSessions(ctx, e, &cf, &sel, &session.Table{})
 	if err != nil && len(ss) == 0 {
@@ -403,7 +404,7 @@ func parseBufferingMode(s string) (session.OutputBufferingMode, error) {
 	case "drop":
 		return session.BufferingDrop, nil
 	}
-	return 0, usagef("unknown -output-buffering-mode %q (want block or drop)", s)
+	return 0, flagexit.Usagef("unknown -output-buffering-mode %q (want block or drop)", s)
 }
 
 func runRemove(ctx context.Context, e *env, args []string) error {
@@ -416,7 +417,7 @@ func runRemove(ctx context.Context, e *env, args []string) error {
 	sel.register(fs)
 	var sp shouldProcess
 	sp.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.checkTarget(false); err != nil {

@@ -2,7 +2,6 @@ package examplecli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
@@ -89,14 +89,8 @@ func Run(ctx context.Context, p Program, args []string, stdin *os.File, stdout, 
 		fmt.Fprintf(fs.Output(), "%s\n\nUsage: %s [flags]\n\nFlags:\n", strings.TrimSpace(p.Usage), p.Name)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return UsageError{Err: err, Reported: true}
-	}
-	if fs.NArg() > 0 {
-		return Usagef("unexpected arguments: %q", fs.Args())
+	if err := flagexit.Parse(fs, args); err != nil {
+		return err
 	}
 	visited := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { visited[f.Name] = true })
