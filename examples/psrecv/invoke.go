@@ -115,19 +115,5 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 		_ = s.Close(ctx)
 		return err
 	}
-	pr := newPrinter(e, *jsonOut)
-	streamErr := printStream(ctx, pr, stream, []*session.Session{s})
-	pr.close()
-	interrupted := errors.Is(streamErr, context.Canceled)
-	errs := []error{finishSessions(e, st, []*session.Session{s}, interrupted || streamErr != nil)}
-	switch {
-	case interrupted:
-		errs = append(errs, errInterrupted)
-	case streamErr != nil:
-		errs = append(errs, streamErr)
-	}
-	if pr.failed {
-		errs = append(errs, errCommandFailed)
-	}
-	return errors.Join(errs...)
+	return printResults(ctx, e, st, stream, []*session.Session{s}, *jsonOut, false, nil)
 }

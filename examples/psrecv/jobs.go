@@ -35,32 +35,26 @@ func toJobJSON(en *entry) jobJSON {
 
 // printJobs writes jobs as Get-Job's table, or JSON lines.
 func printJobs(w io.Writer, jsonOut bool, ens []*entry) error {
-	if jsonOut {
-		out := make([]jobJSON, len(ens))
-		for i, en := range ens {
-			out[i] = toJobJSON(en)
-		}
-		return jsonLines(w, out)
-	}
-	if len(ens) == 0 {
-		return nil
-	}
-	rows := make([][]string, len(ens))
-	for i, en := range ens {
-		j := toJobJSON(en)
-		rows[i] = []string{strconv.Itoa(j.ID), j.Name, j.PSJobTypeName, j.State, strconv.FormatBool(j.HasMoreData), j.Location, j.Command}
-	}
-	table(w, []string{"Id", "Name", "PSJobTypeName", "State", "HasMoreData", "Location", "Command"}, rows)
-	return nil
+	return printList(w, jsonOut, ens, toJobJSON,
+		[]string{"Id", "Name", "PSJobTypeName", "State", "HasMoreData", "Location", "Command"},
+		func(en *entry) []string {
+			j := toJobJSON(en)
+			return []string{strconv.Itoa(j.ID), j.Name, j.PSJobTypeName, j.State, strconv.FormatBool(j.HasMoreData), j.Location, j.Command}
+		})
 }
 
 // drainJob takes the results j holds now (without waiting) as records. A
-// failed job's reason is returned as its error.
+// failed job's reason is not an error here (the job's state says Failed):
+// the error is a failure to receive.
 func drainJob(ctx context.Context, j *session.Job) ([]record, error) {
 	rs, err := j.Receive(ctx, job.ReceiveOptions{})
 	out := make([]record, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, toRecord(r))
+	}
+	var failed *job.FailedError
+	if errors.As(err, &failed) {
+		err = nil
 	}
 	return out, err
 }
@@ -92,8 +86,7 @@ func keepSessionJob(ctx context.Context, e *env, st *store, s *session.Session, 
 		}
 	}
 	kept, err := drainJob(ctx, j)
-	var failed *job.FailedError
-	if err != nil && !errors.As(err, &failed) {
+	if err != nil {
 		errs = append(errs, err)
 	}
 	je.Kept, je.State = kept, j.State().String()
@@ -266,8 +259,7 @@ func jobConnect(ctx context.Context, e *env, cf *connFlags, st *store, en *entry
 		}
 	}
 	rs, err := drainJob(cleanup, j)
-	var failed *job.FailedError
-	if err != nil && !errors.As(err, &failed) {
+	if err != nil {
 		errs = append(errs, err)
 	}
 	for _, r := range rs {

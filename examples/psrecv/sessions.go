@@ -62,23 +62,12 @@ func toSessionJSON(s *session.Session) sessionJSON {
 
 // printSessions writes sessions as Get-PSSession's table, or JSON lines.
 func printSessions(w io.Writer, jsonOut bool, ss []*session.Session) error {
-	if jsonOut {
-		out := make([]sessionJSON, len(ss))
-		for i, s := range ss {
-			out[i] = toSessionJSON(s)
-		}
-		return jsonLines(w, out)
-	}
-	if len(ss) == 0 {
-		return nil
-	}
-	rows := make([][]string, len(ss))
-	for i, s := range ss {
-		rows[i] = []string{strconv.Itoa(s.Id()), s.Name(), s.ComputerName(), "RemoteMachine", s.State().String(),
-			s.ConfigurationName(), s.Availability().String()}
-	}
-	table(w, []string{"Id", "Name", "ComputerName", "ComputerType", "State", "ConfigurationName", "Availability"}, rows)
-	return nil
+	return printList(w, jsonOut, ss, toSessionJSON,
+		[]string{"Id", "Name", "ComputerName", "ComputerType", "State", "ConfigurationName", "Availability"},
+		func(s *session.Session) []string {
+			return []string{strconv.Itoa(s.Id()), s.Name(), s.ComputerName(), "RemoteMachine", s.State().String(),
+				s.ConfigurationName(), s.Availability().String()}
+		})
 }
 
 // selector is -name / -instance-id.
@@ -196,6 +185,31 @@ func (c *connFlags) checkTarget(required bool) error {
 	return nil
 }
 
+// sessionFlags are the flags of the commands that act on sessions already
+// there (connect, disconnect, remove, receive): where to look (-computer or
+// -uri, else the token store), which sessions (-name or -instance-id), and
+// -whatif and -confirm.
+type sessionFlags struct {
+	cf  connFlags
+	sel selector
+	sp  shouldProcess
+}
+
+func (f *sessionFlags) register(fs *flag.FlagSet, e *env) {
+	f.cf.register(fs, e, false)
+	f.sel.register(fs)
+	f.sp.register(fs)
+}
+
+// parse parses args with fs (flagexit.Parse) and rejects -computer with
+// -uri.
+func (f *sessionFlags) parse(fs *flag.FlagSet, args []string) error {
+	if err := flagexit.Parse(fs, args); err != nil {
+		return err
+	}
+	return f.cf.checkTarget(false)
+}
+
 // shouldProcess is -whatif and -confirm for one action: it prints the
 // WhatIf line (and returns false), or asks on stderr and reads the answer
 // from stdin (anything but y or yes, or no answer, declines).
@@ -284,27 +298,20 @@ func runConnect(ctx context.Context, e *env, args []string) error {
 			"The connection belongs to this process, so when psrecv exits the session is disconnected\n"+
 			"again (its commands keep running) and its reattach token saved for receive.\n"+
 			"Without -computer or -uri the session is looked up in the token store.")
-	var cf connFlags
-	cf.register(fs, e, false)
-	var sel selector
-	sel.register(fs)
-	var sp shouldProcess
-	sp.register(fs)
+	var f sessionFlags
+	f.register(fs, e)
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := flagexit.Parse(fs, args); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	if err := cf.checkTarget(false); err != nil {
-		return err
-	}
-	ss, st, err := selectSessions(ctx, e, &cf, &sel, &session.Table{})
+	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
 	if err != nil && len(ss) == 0 {
 		return err
 	}
 	errs := []error{err}
 	var done []*session.Session
 	for _, s := range ss {
-		if !sp.ok(e, "Connect-PSSession", sessionTarget(s)) {
+		if !f.sp.ok(e, "Connect-PSSession", sessionTarget(s)) {
 			continue
 		}
 		if err := s.Connect(ctx); err != nil {
@@ -337,19 +344,12 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 			"buffering mode: a disconnected session is connected first, then disconnected with them.\n"+
 			"Its reattach token is saved in the token store for receive.\n"+
 			"Without -computer or -uri the session is looked up in the token store.")
-	var cf connFlags
-	cf.register(fs, e, false)
-	var sel selector
-	sel.register(fs)
-	var sp shouldProcess
-	sp.register(fs)
+	var f sessionFlags
+	f.register(fs, e)
 	idle := fs.Duration("idle-timeout", 0, "how long the server keeps the disconnected session, at least 60s (default: unchanged) (-IdleTimeoutSec)")
 	mode := fs.String("output-buffering-mode", "", "block or drop (default: unchanged) (-OutputBufferingMode)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := flagexit.Parse(fs, args); err != nil {
-		return err
-	}
-	if err := cf.checkTarget(false); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
 	bm, err := parseBufferingMode(*mode)
@@ -359,14 +359,14 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 	if *idle != 0 && *idle < time.Minute {
 		return flagexit.Usagef("-idle-timeout must be at least 60s")
 	}
-	ss, st, err := selectSessions(ctx, e, &cf, &sel, &session.Table{})
+	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
 	if err != nil && len(ss) == 0 {
 		return err
 	}
 	errs := []error{err}
 	var done []*session.Session
 	for _, s := range ss {
-		if !sp.ok(e, "Disconnect-PSSession", sessionTarget(s)) {
+		if !f.sp.ok(e, "Disconnect-PSSession", sessionTarget(s)) {
 			continue
 		}
 		if s.State() != session.StateOpened {
@@ -411,26 +411,19 @@ func runRemove(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "remove", "(-name NAME | -instance-id ID) [-computer HOST | -uri URI] [flags]",
 		"Deletes sessions on the server, as Remove-PSSession does, and forgets their tokens.\n"+
 			"Without -computer or -uri the session is looked up in the token store.")
-	var cf connFlags
-	cf.register(fs, e, false)
-	var sel selector
-	sel.register(fs)
-	var sp shouldProcess
-	sp.register(fs)
-	if err := flagexit.Parse(fs, args); err != nil {
+	var f sessionFlags
+	f.register(fs, e)
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	if err := cf.checkTarget(false); err != nil {
-		return err
-	}
-	ss, st, err := selectSessions(ctx, e, &cf, &sel, &session.Table{})
+	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
 	if err != nil && len(ss) == 0 {
 		return err
 	}
 	errs := []error{err}
 	changed := false
 	for _, s := range ss {
-		if !sp.ok(e, "Remove-PSSession", sessionTarget(s)) {
+		if !f.sp.ok(e, "Remove-PSSession", sessionTarget(s)) {
 			continue
 		}
 		err := s.Remove(ctx)
