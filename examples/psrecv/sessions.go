@@ -210,6 +210,24 @@ func (f *sessionFlags) parse(fs *flag.FlagSet, args []string) error {
 	return f.cf.checkTarget(false)
 }
 
+// each selects f's sessions (selectSessions) and calls act on each one
+// that -whatif and -confirm let operation act on, in turn. It returns the
+// token store and the errors, the selection's first; when the selection
+// found no session and failed, its error alone is returned, as fatal.
+func (f *sessionFlags) each(ctx context.Context, e *env, operation string, act func(*session.Session, *store) error) (st *store, errs []error, fatal error) {
+	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
+	if err != nil && len(ss) == 0 {
+		return nil, nil, err
+	}
+	errs = []error{err}
+	for _, s := range ss {
+		if f.sp.ok(e, operation, sessionTarget(s)) {
+			errs = append(errs, act(s, st))
+		}
+	}
+	return st, errs, nil
+}
+
 // shouldProcess is -whatif and -confirm for one action: it prints the
 // WhatIf line (and returns false), or asks on stderr and reads the answer
 // from stdin (anything but y or yes, or no answer, declines).
@@ -304,21 +322,16 @@ func runConnect(ctx context.Context, e *env, args []string) error {
 	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
-	if err != nil && len(ss) == 0 {
-		return err
-	}
-	errs := []error{err}
 	var done []*session.Session
-	for _, s := range ss {
-		if !f.sp.ok(e, "Connect-PSSession", sessionTarget(s)) {
-			continue
-		}
+	st, errs, err := f.each(ctx, e, "Connect-PSSession", func(s *session.Session, st *store) error {
 		if err := s.Connect(ctx); err != nil {
-			errs = append(errs, err, st.forgetExpired(err))
-			continue
+			return errors.Join(err, st.forgetExpired(err))
 		}
 		done = append(done, s)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := printSessions(e.stdout, *jsonOut, done); err != nil {
 		errs = append(errs, err)
@@ -359,29 +372,23 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 	if *idle != 0 && *idle < time.Minute {
 		return flagexit.Usagef("-idle-timeout must be at least 60s")
 	}
-	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
-	if err != nil && len(ss) == 0 {
-		return err
-	}
-	errs := []error{err}
 	var done []*session.Session
-	for _, s := range ss {
-		if !f.sp.ok(e, "Disconnect-PSSession", sessionTarget(s)) {
-			continue
-		}
+	st, errs, err := f.each(ctx, e, "Disconnect-PSSession", func(s *session.Session, st *store) error {
 		if s.State() != session.StateOpened {
 			if err := s.Connect(ctx); err != nil {
-				errs = append(errs, err, st.forgetExpired(err))
-				continue
+				return errors.Join(err, st.forgetExpired(err))
 			}
 		}
 		if err := s.Disconnect(ctx, session.DisconnectOptions{IdleTimeout: *idle, OutputBufferingMode: bm}); err != nil {
-			errs = append(errs, err)
 			_ = s.Close(ctx)
-			continue
+			return err
 		}
 		st.put(s, nil)
 		done = append(done, s)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := printSessions(e.stdout, *jsonOut, done); err != nil {
 		errs = append(errs, err)
@@ -416,24 +423,17 @@ func runRemove(ctx context.Context, e *env, args []string) error {
 	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
-	if err != nil && len(ss) == 0 {
-		return err
-	}
-	errs := []error{err}
 	changed := false
-	for _, s := range ss {
-		if !f.sp.ok(e, "Remove-PSSession", sessionTarget(s)) {
-			continue
-		}
+	st, errs, err := f.each(ctx, e, "Remove-PSSession", func(s *session.Session, st *store) error {
 		err := s.Remove(ctx)
 		if err == nil || errors.Is(err, session.ErrExpired) {
 			st.drop(strings.ToUpper(s.InstanceID().String()))
 			changed = true
 		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if changed {
 		errs = append(errs, st.save())
