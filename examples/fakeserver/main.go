@@ -240,7 +240,9 @@ func cmdC(_ context.Context, inv *wsmantest.Invocation) error {
 		}
 		return rec
 	}
-	words := append(strings.Fields(inv.CommandLine)[1:], inv.Arguments...)
+	// Arguments come one word each (pypsrp) or as one "/c LINE" (go-psrp,
+	// test_winrs_stderr_rc.yml).
+	words := strings.Fields(strings.Join(append([]string{inv.CommandLine}, inv.Arguments...), " "))[1:]
 	for i, w := range words {
 		if !strings.EqualFold(w, "/c") && !strings.EqualFold(w, "/k") {
 			continue

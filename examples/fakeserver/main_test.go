@@ -121,6 +121,7 @@ func TestRunServesRequests(t *testing.T) {
 	}{
 		{wsman.CommandLine{Command: "cmd.exe", Arguments: []string{"/c", "echo", "hi"}}, "hi\r\n", "", 0},
 		{wsman.CommandLine{Command: "cmd.exe", Arguments: []string{"/c", "echo hello world"}}, "hello world\r\n", "", 0},
+		{wsman.CommandLine{Command: "cmd.exe", Arguments: []string{"/c echo one arg"}}, "one arg\r\n", "", 0},
 		{wsman.CommandLine{Command: "CMD /C", Arguments: []string{"nope.exe", "x"}}, "", "'nope.exe' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", 1},
 		{wsman.CommandLine{Command: "cmd.exe"}, "", "does not model", 1},
 	} {
