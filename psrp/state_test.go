@@ -253,8 +253,8 @@ func TestServerReceiveErrors(t *testing.T) {
 		{"input for unknown pipeline", opened, func(t *testing.T) []byte {
 			return serverPayload(t, 50, DestinationServer, testPoolID, other, clixml.String("x"), MessagePipelineInput)
 		}},
-		{"server message type", opened, func(t *testing.T) []byte {
-			return clientMsg(t, testPoolID, uuid.Nil, &RunspacePoolStateInfo{State: RunspacePoolOpened})
+		{"pipeline message type without a pipeline", opened, func(t *testing.T) []byte {
+			return serverPayload(t, 50, DestinationServer, testPoolID, uuid.Nil, clixml.String("x"), MessagePipelineOutput)
 		}},
 		{"capability twice", opened, func(t *testing.T) []byte { return clientMsg(t, testPoolID, uuid.Nil, capab) }},
 	} {
@@ -312,6 +312,35 @@ func TestServerReceiveErrors(t *testing.T) {
 		_, err = s.ReceiveConnect(nil)
 		assert.ErrorIs(t, err, ErrInvalidState)
 	})
+}
+
+// A client's RUNSPACEPOOL_STATE (go-psrp sends Closed before it deletes the
+// shell) or another runspace pool message a server does not act on is
+// dropped, as .NET's ServerRunspacePoolDataStructureHandler.ProcessReceivedData
+// does (no case for it): no error, the pool unchanged and still usable.
+func TestServerIgnoresOtherPoolMessages(t *testing.T) {
+	c, cv := openedClient(t)
+	s := cv.server
+	for i, d := range []MessageData{
+		&RunspacePoolStateInfo{State: RunspacePoolClosed},
+		&RunspacePoolStateInfo{State: RunspacePoolOpened},
+	} {
+		ev, err := s.ReceiveData(serverPayload(t, uint64(70+i), DestinationServer, testPoolID, uuid.Nil, d, d.MessageType()))
+		require.NoError(t, err)
+		assert.Equal(t, []Event{MessageIgnored{Type: MessageRunspacePoolState}}, ev)
+		assert.Equal(t, RunspacePoolOpened, s.State())
+	}
+	// Still addressed to the server and to this pool: those checks come first.
+	_, err := s.ReceiveData(serverPayload(t, 80, DestinationClient, testPoolID, uuid.Nil,
+		&RunspacePoolStateInfo{State: RunspacePoolClosed}, MessageRunspacePoolState))
+	assert.ErrorIs(t, err, ErrInvalidState)
+	// The pool still runs pipelines.
+	pl, err := c.NewPipeline(uuid.Nil, scriptPipeline("x"))
+	require.NoError(t, err)
+	require.NoError(t, pl.Invoke())
+	ev := cv.toServer()
+	require.NotEmpty(t, ev)
+	assert.IsType(t, CreatePipelineReceived{}, ev[0])
 }
 
 func TestServerConnectValidation(t *testing.T) {
