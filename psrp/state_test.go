@@ -373,8 +373,14 @@ func TestServerConnectValidation(t *testing.T) {
 		{"to the client", func(t *testing.T) []byte {
 			return join(frag(t, 1, DestinationClient, testPoolID, capab), good(t)[1])
 		}, ErrInvalidState},
-		{"counts differ", func(t *testing.T) []byte {
-			return join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 1, MaxRunspaces: 5}))
+		{"connect for another pool", func(t *testing.T) []byte {
+			return join(good(t)[0], frag(t, 2, DestinationServer, other, &ConnectRunspacePool{}))
+		}, ErrInvalidState},
+		{"both counts differ", func(t *testing.T) []byte {
+			return join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 2, MaxRunspaces: 5}))
+		}, ErrInvalidState},
+		{"min above max", func(t *testing.T) []byte {
+			return join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 3, MaxRunspaces: 2}))
 		}, ErrInvalidState},
 		{"split fragment", func(t *testing.T) []byte {
 			m, err := NewMessageFor(DestinationServer, testPoolID, uuid.Nil, capab)
@@ -394,6 +400,22 @@ func TestServerConnectValidation(t *testing.T) {
 			assert.ErrorIs(t, err, tc.want)
 		})
 	}
+	// .NET's ExecuteConnect checks the RPID of the CONNECT_RUNSPACEPOOL only,
+	// and refuses counts only when Min and Max both differ from the pool's.
+	t.Run("what .NET accepts", func(t *testing.T) {
+		for name, payload := range map[string][]byte{
+			"capability with a zero RPID": join(frag(t, 1, DestinationServer, uuid.Nil, capab), good(t)[1]),
+			"capability for another pool": join(frag(t, 1, DestinationServer, other, capab), good(t)[1]),
+			"max differs":                 join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 1, MaxRunspaces: 5})),
+			"min differs":                 join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 2, MaxRunspaces: 2})),
+		} {
+			_, cv := openedClient(t)
+			ev, err := cv.server.ReceiveConnect(payload)
+			require.NoError(t, err, name)
+			require.Len(t, ev, 2, name)
+			assert.IsType(t, ConnectRunspacePoolReceived{}, ev[1], name)
+		}
+	})
 	t.Run("valid with counts and pypsrp's <S />", func(t *testing.T) {
 		_, cv := openedClient(t)
 		ev, err := cv.server.ReceiveConnect(join(good(t)[0],
