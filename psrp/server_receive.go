@@ -192,11 +192,12 @@ func (s *ServerPool) apply(ev []Event, m *Message) ([]Event, error) {
 		return append(ev, HostResponseReceived{CallID: d.CallID, Method: d.MethodID, Message: m}), nil
 	}
 	if uint32(m.Type)&0x000F0000 == 0x00020000 {
-		// Another message for the runspace pool (RUNSPACEPOOL_STATE, which
-		// go-psrp sends when it closes a pool, USER_EVENT, ...): .NET's
+		// Another message for the runspace pool, addressed to the server
+		// (RUNSPACEPOOL_STATE, USER_EVENT, ...): .NET's
 		// ServerRunspacePoolDataStructureHandler.ProcessReceivedData has no
 		// case for it and drops it, and the Send succeeds (PowerShell source,
-		// ServerRemotingProtocol2.cs).
+		// ServerRemotingProtocol2.cs). One addressed to the client was refused
+		// above, as .NET refuses it (RemotingDestinationNotForMe).
 		return append(ev, MessageIgnored{Type: m.Type}), nil
 	}
 	return ev, s.stateErr("ReceiveData", m.Type, "not a client-to-server runspace pool message")

@@ -314,9 +314,8 @@ func TestServerReceiveErrors(t *testing.T) {
 	})
 }
 
-// A client's RUNSPACEPOOL_STATE (go-psrp sends Closed before it deletes the
-// shell) or another runspace pool message a server does not act on is
-// dropped, as .NET's ServerRunspacePoolDataStructureHandler.ProcessReceivedData
+// A client's RUNSPACEPOOL_STATE, or another runspace pool message a server
+// does not act on, addressed to the server, is dropped, as .NET's ServerRunspacePoolDataStructureHandler.ProcessReceivedData
 // does (no case for it): no error, the pool unchanged and still usable.
 func TestServerIgnoresOtherPoolMessages(t *testing.T) {
 	c, cv := openedClient(t)
