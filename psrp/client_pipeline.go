@@ -127,6 +127,7 @@ func (pl *ClientPipeline) Invoke() error {
 	}
 	pl.create = nil
 	pl.state = PSInvocationRunning
+	pl.pool.invoked(pl.id)
 	return nil
 }
 

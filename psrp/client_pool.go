@@ -100,6 +100,8 @@ type ClientPool struct {
 	awaitingInit bool
 	// connectedNew: the pool was joined with Connect (new client).
 	connectedNew bool
+	// track: ObjectIds received, duplicates and gaps (exactly_once.go).
+	track *receiveTracker
 }
 
 // NewClientPool returns a pool in state BeforeOpen.

@@ -1,6 +1,7 @@
 package psrp
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -10,6 +11,16 @@ import (
 // Streams, in order, with or without CommandId) or of a connectResponseXml,
 // reassembles its messages and applies them. It returns the events in
 // message order.
+//
+// Fragments already received (a retransmitted or replayed response) are
+// dropped silently and counted (DroppedDuplicates); messages missing from a
+// pipeline's stream are a *GapError (see ErrObjectIDGap for the rules and
+// their limits).
+//
+// A *GapError does not stop processing: the rest of the payload is applied
+// and the error returned with all the events (a caller that asked for
+// OutputBufferingMode Drop may expect gaps); several errors are joined
+// (errors.Join), so errors.As finds the first *GapError.
 //
 // A fragment error, a message for another side or pool, an unknown pipeline
 // or a message the current state does not expect stops processing: the
@@ -21,18 +32,38 @@ func (p *ClientPool) ReceiveData(payload []byte) ([]Event, error) {
 	if p.state.Final() {
 		return nil, p.stateErr("ReceiveData", 0, "the pool is closed or broken")
 	}
-	raw, ferr := p.defrag.Feed(payload)
+	raw, gaps, ferr := p.feed(payload)
 	ev := make([]Event, 0, len(raw))
-	for _, b := range raw {
-		m, err := DecodeMessage(b)
+	for _, c := range raw {
+		m, err := DecodeMessage(c.raw)
 		if err != nil {
 			return ev, err
 		}
 		if ev, err = p.apply(ev, m); err != nil {
 			return ev, err
 		}
+		if err = p.received(c.id, m); err != nil {
+			if _, gap := err.(*GapError); !gap {
+				return ev, joinErrors(append(gaps, err))
+			}
+			gaps = append(gaps, err) // reported with the rest of the payload applied
+		}
 	}
-	return ev, ferr
+	if ferr != nil {
+		gaps = append(gaps, ferr)
+	}
+	return ev, joinErrors(gaps)
+}
+
+// joinErrors returns nil, the only error, or errors.Join of several.
+func joinErrors(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // ReceiveMessage applies one already reassembled message, as ReceiveData

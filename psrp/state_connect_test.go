@@ -155,11 +155,13 @@ func TestReplayConnectAnnouncementClient(t *testing.T) {
 // Windows and other servers use; the pool ends Opened each time.
 func TestClientConnectAcceptsEitherOrder(t *testing.T) {
 	id := uuid.New()
+	// One counter, as a server numbers the messages of a shell: a client
+	// drops a repeated ObjectId as a duplicate.
+	var ids psrp.ObjectIDCounter
 	server := func(d psrp.MessageData) []byte {
 		data, err := clixml.Marshal(d.ToCLIXML())
 		require.NoError(t, err)
 		m := psrp.Message{Destination: psrp.DestinationClient, Type: d.MessageType(), RunspacePoolID: id, Data: data}
-		var ids psrp.ObjectIDCounter
 		f := psrp.NewFragmenter(0, &ids)
 		f.QueueMessage(&m, true)
 		b, err := f.NextPayload(1 << 16)

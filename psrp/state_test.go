@@ -170,8 +170,9 @@ func TestClientReceiveKeepsEarlierEvents(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, pl.Invoke())
 	cv.toServer()
-	good := serverPayload(t, 100, DestinationClient, testPoolID, pl.ID(), clixml.String("kept"), MessagePipelineOutput)
-	bad := serverPayload(t, 101, DestinationClient, testPoolID, uuid.New(), clixml.String("x"), MessagePipelineOutput)
+	id0 := base(c) // the server's next ObjectId
+	good := serverPayload(t, id0, DestinationClient, testPoolID, pl.ID(), clixml.String("kept"), MessagePipelineOutput)
+	bad := serverPayload(t, id0+1, DestinationClient, testPoolID, uuid.New(), clixml.String("x"), MessagePipelineOutput)
 	ev, err := c.ReceiveData(append(good, bad...))
 	assert.ErrorIs(t, err, ErrInvalidState)
 	require.Len(t, ev, 1)
@@ -443,7 +444,21 @@ func TestServerDropOldest(t *testing.T) {
 	before := s.Pending(sp.Target())
 	assert.True(t, s.DropOldest(sp.Target()))
 	assert.Less(t, s.Pending(sp.Target()), before)
-	ev := cv.toClient(sp.Target())
+	// The client notices the dropped message (a gap in the ObjectIds) and
+	// still gets the rest.
+	var ev []Event
+	var gapErr error
+	for s.Pending(sp.Target()) > 0 {
+		b, err := s.NextPayload(sp.Target(), testPayloadSize)
+		require.NoError(t, err)
+		e, err := c.ReceiveData(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrObjectIDGap)
+			gapErr = err
+		}
+		ev = append(ev, e...)
+	}
+	require.Error(t, gapErr, "the dropped output is reported")
 	require.Len(t, ev, 2)
 	assert.Equal(t, clixml.String("2"), valueOf(t, ev[0].(PipelineOutputReceived).Message))
 	assert.False(t, s.DropOldest(sp.Target()))

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -131,10 +132,17 @@ type Config struct {
 	// process, to shells that client disconnected.
 	SessionID string
 
+	// Retry, when its Window is positive, retransmits a request that
+	// failed for a network reason (see RetryPolicy, NetworkError and
+	// SafeToRetry) and attaches a wsmv:OperationID to every request.
+	// The zero value turns retries off.
+	Retry RetryPolicy
+
 	// RequestHook, when set, is called with every request header just
-	// before it is serialized (after Request.Header). It may add
-	// Header.Extra elements or set OperationID/SequenceID, for example to
-	// implement MS-WSMV robust connections.
+	// before it is serialized (after Request.Header and after the
+	// OperationID Retry attaches). It may add Header.Extra elements or
+	// change any field. MS-WSMV robust connections need no hook: use
+	// Retry.
 	RequestHook func(ctx context.Context, h *Header)
 
 	// Logger receives debug logs (action, URL, status, timing; for a
@@ -156,6 +164,10 @@ type Client struct {
 	sessionID string
 	maxEnv    atomic.Int64
 	log       *slog.Logger
+	// robust maps a lower-case ResourceURI to what the server showed of
+	// MS-WSMV robust connections for it: robustYes (it echoed an
+	// OperationID) or robustNo (int32; absent is unknown).
+	robust sync.Map
 }
 
 // NewClient returns a Client for endpoint, a ConnectionUri such as
@@ -390,6 +402,12 @@ func (c *Client) envelope(ctx context.Context, r *Request) *Envelope {
 	if r.Header != nil {
 		r.Header(&env.Header)
 	}
+	if c.cfg.Retry.Window > 0 && env.Header.OperationID == "" {
+		// MS-WSMV 3.1.4.1.39: every request carries an OperationID, so
+		// that a lost response can be fetched again (see retry.go).
+		env.Header.OperationID = NewMessageID()
+		env.Header.SequenceID = "1"
+	}
 	if c.cfg.RequestHook != nil {
 		c.cfg.RequestHook(ctx, &env.Header)
 	}
@@ -402,7 +420,7 @@ func (c *Client) envelope(ctx context.Context, r *Request) *Envelope {
 // aborts the request in flight.
 func (c *Client) Invoke(ctx context.Context, r *Request) (*Envelope, error) {
 	env := c.envelope(ctx, r)
-	return c.roundTrip(ctx, env)
+	return c.send(ctx, env)
 }
 
 func (c *Client) roundTrip(ctx context.Context, env *Envelope) (*Envelope, error) {
@@ -439,6 +457,7 @@ func (c *Client) logFailure(ctx context.Context, action string, err error) {
 
 // doHTTP posts one SOAP body and reads the (bounded) response.
 func (c *Client) doHTTP(ctx context.Context, body []byte, action string, timeout time.Duration) (*http.Response, []byte, error) {
+	caller := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -456,8 +475,15 @@ func (c *Client) doHTTP(ctx context.Context, body []byte, action string, timeout
 		req.Header.Set("User-Agent", "Microsoft WinRM Client")
 		resp, err = c.hc.Do(req)
 		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			if ctxErr := caller.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 				return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), ctxErr)
+			}
+			if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+				// The HTTP deadline of this exchange, not the caller's.
+				return nil, nil, &NetworkError{Action: shortAction(action), MaybeSent: true, Err: err}
+			}
+			if network, sent := networkCause(err); network {
+				return nil, nil, &NetworkError{Action: shortAction(action), MaybeSent: sent, Err: err}
 			}
 			return nil, nil, fmt.Errorf("wsman: %s: %w", shortAction(action), err)
 		}
@@ -485,6 +511,12 @@ func (c *Client) doHTTP(ctx context.Context, body []byte, action string, timeout
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
 	if err != nil {
+		if ctxErr := caller.Err(); ctxErr != nil {
+			return nil, nil, fmt.Errorf("wsman: %s: reading response: %w", shortAction(action), ctxErr)
+		}
+		if network, _ := networkCause(err); network || ctx.Err() != nil {
+			return nil, nil, &NetworkError{Action: shortAction(action), MaybeSent: true, Err: err, reading: true}
+		}
 		return nil, nil, fmt.Errorf("wsman: %s: reading response: %w", shortAction(action), err)
 	}
 	if int64(len(data)) > c.cfg.MaxResponseBytes {

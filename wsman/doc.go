@@ -52,10 +52,56 @@
 // Each action is a Client method taking a context.Context; cancelling it
 // aborts the request in flight. Each Client sends one wsmv:SessionId on
 // every request (a new Client gets a new one; Config.SessionID reuses
-// another's, for Reconnect from another process). Per-request headers
-// (for example MS-WSMV robust-connection headers) are added through
-// Config.RequestHook or Request.Headers with Invoke; WithOperationTimeout
-// changes the OperationTimeout of the calls made with a context.
+// another's, for Reconnect from another process). Per-request headers are
+// added through Config.RequestHook or Request.Headers with Invoke;
+// WithOperationTimeout changes the OperationTimeout of the calls made with
+// a context.
+//
+// # Network failures and robust connections
+//
+// A request that fails for a network reason (refused, reset, closed in the
+// middle of the response, the HTTP deadline of one exchange, a proxy or
+// gateway that cannot reach the server, a cut TLS handshake) returns a
+// *NetworkError: the action, the cause (usually a *url.Error wrapping a
+// *net.OpError) and MaybeSent, false only when the request certainly did
+// not reach the server. IsNetworkError tells these from authentication
+// failures, faults, HTTP errors and malformed responses, which are never
+// retried. SafeToRetry, like pgconn's, says whether the request may be sent
+// again as a new request: when it was not sent, or for the idempotent
+// actions (Get, Enumerate, Release, Delete, Disconnect, Reconnect). Create,
+// Command, Send, Signal, Receive, Pull and Connect are not repeated blindly.
+//
+// Config.Retry (a RetryPolicy: Window, Interval, OnEvent) turns on the
+// client side of MS-WSMV robust connections (3.1.4.1.39): every request
+// carries a new wsmv:OperationID and wsmv:SequenceId 1; a request that
+// fails for a network reason is sent again, the same envelope (same
+// MessageID, OperationID and SequenceId, the OperationID marked
+// s:mustUnderstand="true" as a retransmission), about once per Interval
+// until Window has passed since the failure. A server that supports robust
+// connections (it echoes the OperationID, as the pwsh 7.4 CreateResponse in
+// the recordings does) answers a retransmission with the response it kept,
+// so a lost Receive response loses no output and a lost Command response
+// does not start a second pipeline. The client retransmits a request that
+// may have reached the server only when that server has echoed an
+// OperationID before, or the action is idempotent. Events
+// NetworkFailureDetected, ConnectionRetryAttempt and
+// ConnectionRetrySucceeded (PowerShell's names) go to OnEvent and the
+// logger; when the window ends the last *NetworkError is returned with
+// Attempts set, and the caller (package session) disconnects or gives up.
+// Cancelling the context ends the retries at once; no goroutine is left.
+//
+// Guarantees and limits: with a server that keeps responses (the fake
+// server keeps the last 64; how long Windows keeps them is not documented
+// in the sources examined), a request is executed at most once and its
+// response delivered once. Without that support, a Receive or Pull whose
+// response was lost is not retransmitted; its output is gone from the
+// server, and package psrp reports the loss as a gap in the ObjectIds
+// (never a silent success). The first request of a Client (usually the
+// Create) that may have been sent is not retransmitted: support is not
+// known yet. Which SequenceId a retransmission should carry is not settled
+// by the sources examined (MS-WSMV numbers the server's response messages
+// with it; the client here repeats the original value, which the fake
+// server keys its cache on). Client.Post is never retried.
 //
 // # Errors
 //
@@ -74,6 +120,7 @@
 // ErrResponseTooLarge, which is auth.ErrResponseTooLarge. Malformed XML is
 // an *XMLError.
 //
-// Not covered yet: WS-Eventing, CredSSP, and MS-WSMV robust-connection
-// retransmission logic (only the hooks to send its headers exist).
+// Not covered yet: WS-Eventing, CredSSP, and the streaming side of MS-WSMV
+// robust connections (several response messages per operation,
+// AcknowledgeRequest), which PowerShell remoting does not use.
 package wsman

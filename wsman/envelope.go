@@ -45,6 +45,10 @@ type Header struct {
 	// (wsmv:OperationID, wsmv:SequenceId); kept verbatim.
 	OperationID string // wsmv:OperationID
 	SequenceID  string // wsmv:SequenceId
+	// Retransmission is the s:mustUnderstand="true" of wsmv:OperationID,
+	// which marks a request as the retransmission of an earlier one with
+	// the same OperationID (MS-WSMV 3.1.4.1.39); false writes "false".
+	Retransmission bool
 
 	Selectors []Selector // wsman:SelectorSet
 	Options   []Option   // wsman:OptionSet
@@ -172,7 +176,11 @@ func (h *Header) element() *Element {
 		hd.Add(text(NSWSManMS, "ActivityId", h.ActivityID))
 	}
 	if h.OperationID != "" {
-		hd.Add(NewElement(NSWSManMS, "OperationID").SetAttr(NSSoap, "mustUnderstand", "false").SetText(h.OperationID))
+		mu := "false"
+		if h.Retransmission {
+			mu = "true"
+		}
+		hd.Add(NewElement(NSWSManMS, "OperationID").SetAttr(NSSoap, "mustUnderstand", mu).SetText(h.OperationID))
 	}
 	if h.SequenceID != "" {
 		hd.Add(text(NSWSManMS, "SequenceId", h.SequenceID))
@@ -342,6 +350,8 @@ func (h *Header) parse(hd *Element) error {
 			h.ActivityID = v
 		case c.Is(NSWSManMS, "OperationID"):
 			h.OperationID = v
+			mu, _ := c.Attr(NSSoap, "mustUnderstand")
+			h.Retransmission = parseBool(mu)
 		case c.Is(NSWSManMS, "SequenceId"), c.Is(NSWSManMS, "SequenceID"):
 			// pwsh 7.4 writes SequenceId; MS-WSMV's text says SequenceID.
 			h.SequenceID = v
