@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/psremoting/psremoting/internal/wildcard"
 )
 
 // Handle is the part of a job that does not depend on its result type: what
@@ -155,13 +157,13 @@ func (t *Table) find(match func(Handle) bool) (Handle, bool) {
 // escaping the next character. A malformed pattern (an unclosed [) is an
 // error, as PowerShell's WildcardPattern reports one.
 func (t *Table) ByName(pattern string) ([]Handle, error) {
-	w, err := compileWildcard(pattern)
+	w, err := wildcard.Compile(pattern)
 	if err != nil {
 		return nil, err
 	}
 	var out []Handle
 	for _, h := range t.List() {
-		if w.match(h.Name()) {
+		if w.Match(h.Name()) {
 			out = append(out, h)
 		}
 	}
@@ -204,3 +206,7 @@ func Lookup[T any](t *Table, id int) (*Job[T], bool) {
 	j, ok := h.(*Job[T])
 	return j, ok
 }
+
+// ErrBadPattern is returned by Table.ByName for a malformed wildcard
+// pattern (an unclosed or empty [ set).
+var ErrBadPattern = wildcard.ErrBadPattern

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/psremoting/psremoting/internal/wildcard"
 	"github.com/psremoting/psremoting/psrp"
 )
 
@@ -138,77 +139,9 @@ func matchAny(patterns []string, s string) bool {
 }
 
 // wildcardMatch reports whether s matches the PowerShell wildcard pattern
-// (MS-PSRP 2.2.3.20): * any run, ? one character, [abc] and [a-z] a set,
-// ` escapes the next character; case-insensitive. A malformed set matches
+// (MS-PSRP 2.2.3.20), case-insensitively. A malformed pattern matches
 // nothing.
 func wildcardMatch(pattern, s string) bool {
-	p := []rune(strings.ToLower(pattern))
-	t := []rune(strings.ToLower(s))
-	// Iterative matching with backtracking to the last *.
-	pi, ti := 0, 0
-	star, mark := -1, 0
-	for ti < len(t) {
-		if pi < len(p) {
-			switch p[pi] {
-			case '*':
-				star, mark = pi, ti
-				pi++
-				continue
-			case '?':
-				pi++
-				ti++
-				continue
-			case '[':
-				if ok, next, valid := matchSet(p, pi, t[ti]); valid && ok {
-					pi, ti = next, ti+1
-					continue
-				} else if !valid {
-					return false
-				}
-			case '`':
-				if pi+1 < len(p) && p[pi+1] == t[ti] {
-					pi, ti = pi+2, ti+1
-					continue
-				}
-			default:
-				if p[pi] == t[ti] {
-					pi++
-					ti++
-					continue
-				}
-			}
-		}
-		if star < 0 {
-			return false
-		}
-		pi, mark = star+1, mark+1
-		ti = mark
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-// matchSet matches c against the set starting at p[i] == '['; it returns
-// whether c is in it, the index after the set, and whether the set is
-// closed.
-func matchSet(p []rune, i int, c rune) (ok bool, next int, valid bool) {
-	j := i + 1
-	for ; j < len(p) && p[j] != ']'; j++ {
-		if j+2 < len(p) && p[j+1] == '-' && p[j+2] != ']' {
-			if p[j] <= c && c <= p[j+2] {
-				ok = true
-			}
-			j += 2
-			continue
-		}
-		if p[j] == c {
-			ok = true
-		}
-	}
-	if j >= len(p) {
-		return false, 0, false
-	}
-	return ok, j + 1, true
+	ok, err := wildcard.Match(pattern, s)
+	return err == nil && ok
 }

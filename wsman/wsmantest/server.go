@@ -106,6 +106,14 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 	ts.Config.ConnContext = s.connContext
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.ts = ts
+	// URL is set before the server starts, so that handlers reading it
+	// (Create's rsp:Address) are ordered after the write even when the
+	// first client is another process that learned the address elsewhere.
+	scheme := "http://"
+	if useTLS {
+		scheme = "https://"
+	}
+	s.URL = scheme + ln.Addr().String() + "/wsman"
 	if useTLS {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if len(o.CertificateUsers) > 0 {
@@ -121,7 +129,6 @@ func Listen(opts Options, useTLS bool) (*Server, error) {
 	} else {
 		ts.Start()
 	}
-	s.URL = ts.URL + "/wsman"
 	s.wg.Add(1)
 	go s.janitor()
 	return s, nil

@@ -1,4 +1,14 @@
-package job
+// Package wildcard matches PowerShell wildcard patterns (the
+// WildcardPattern class with IgnoreCase, MS-PSRP 2.2.3.20): * any run of
+// characters, ? any one character, [abc] and [a-z] one character of a set,
+// and a backtick escaping the next character. Matching is case-insensitive
+// (Unicode simple folding) and takes O(len(pattern) x len(s)) at worst, so a
+// hostile pattern cannot make it blow up.
+//
+// It is shared by the packages that filter by name as PowerShell's cmdlets
+// do: job (Get-Job -Name), session (Get-PSSession -Name) and the fake
+// server (GET_COMMAND_METADATA name patterns).
+package wildcard
 
 import (
 	"errors"
@@ -7,12 +17,13 @@ import (
 	"unicode/utf8"
 )
 
-// ErrBadPattern is returned by Table.ByName for a malformed wildcard pattern.
-var ErrBadPattern = errors.New("job: malformed wildcard pattern")
+// ErrBadPattern is returned by Compile for a malformed pattern (an unclosed
+// or empty [ set).
+var ErrBadPattern = errors.New("malformed wildcard pattern")
 
-// A wildcard is a compiled PowerShell wildcard pattern (WildcardPattern with
-// IgnoreCase): a sequence of elements.
-type wildcard []wildElem
+// A Pattern is a compiled PowerShell wildcard pattern: a sequence of
+// elements. The zero value matches only the empty string.
+type Pattern []wildElem
 
 type wildKind int
 
@@ -29,11 +40,12 @@ type wildElem struct {
 	ranges [][2]rune // wildSet: inclusive ranges (a single character is [c, c])
 }
 
-// compileWildcard parses pattern. A backtick escapes the next character
-// (outside and inside brackets); a trailing backtick stands for itself.
-func compileWildcard(pattern string) (wildcard, error) {
+// Compile parses pattern. A backtick escapes the next character (outside
+// and inside brackets); a trailing backtick stands for itself. A malformed
+// pattern gives an error matching ErrBadPattern.
+func Compile(pattern string) (Pattern, error) {
 	rs := []rune(pattern)
-	var w wildcard
+	var w Pattern
 	for i := 0; i < len(rs); i++ {
 		switch r := rs[i]; r {
 		case '`':
@@ -88,8 +100,8 @@ func compileWildcard(pattern string) (wildcard, error) {
 	return w, nil
 }
 
-// match reports whether s matches the whole pattern, ignoring case.
-func (w wildcard) match(s string) bool {
+// Match reports whether s matches the whole pattern, ignoring case.
+func (w Pattern) Match(s string) bool {
 	rs := make([]rune, 0, utf8.RuneCountInString(s))
 	for _, r := range s {
 		rs = append(rs, r)
@@ -121,6 +133,31 @@ func (w wildcard) match(s string) bool {
 		pi++
 	}
 	return pi == len(w)
+}
+
+// Match compiles pattern and matches s against it.
+func Match(pattern, s string) (bool, error) {
+	w, err := Compile(pattern)
+	if err != nil {
+		return false, err
+	}
+	return w.Match(s), nil
+}
+
+// HasWildcards reports whether pattern has a wildcard character (*, ? or
+// [), as PowerShell's WildcardPattern.ContainsWildcardCharacters does, so
+// that callers can tell a name from a pattern.
+func HasWildcards(pattern string) bool {
+	rs := []rune(pattern)
+	for i := 0; i < len(rs); i++ {
+		switch rs[i] {
+		case '`':
+			i++
+		case '*', '?', '[':
+			return true
+		}
+	}
+	return false
 }
 
 // matches reports whether one non-* element matches r, ignoring case.
