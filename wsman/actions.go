@@ -18,8 +18,12 @@ type ShellRef struct {
 	ShellID     string // sent upper-case in the SelectorSet
 }
 
+// canonicalID is the one place shell and command ids are put in the
+// upper-case form Windows uses (and compares case-sensitively in places).
+func canonicalID(id string) string { return strings.ToUpper(id) }
+
 func (r ShellRef) selectors() []Selector {
-	return []Selector{{Name: SelectorShellID, Value: strings.ToUpper(r.ShellID)}}
+	return []Selector{{Name: SelectorShellID, Value: canonicalID(r.ShellID)}}
 }
 
 func (c *Client) expect(env *Envelope, action string) error {
@@ -63,7 +67,10 @@ type PowerShellShell struct {
 	// CreationXML is the PSRP payload (SESSION_CAPABILITY and
 	// INIT_RUNSPACEPOOL fragments).
 	CreationXML []byte
-	// ProtocolVersion is the protocolversion option ("2.3" when empty).
+	// ProtocolVersion is the PSRP protocol version sent as the
+	// protocolversion option (Windows requires it for PowerShell shells;
+	// package session sends psrp.DefaultProtocolVersion). This package
+	// knows nothing of PSRP versions: empty sends no option.
 	ProtocolVersion string
 	// NoProfile sends WINRS_NOPROFILE.
 	NoProfile bool
@@ -84,17 +91,16 @@ func (c *Client) CreatePowerShell(ctx context.Context, p PowerShellShell) (*Crea
 	if _, err := uuid.Parse(p.ShellID); err != nil || len(p.ShellID) != 36 {
 		return nil, fmt.Errorf("%w: %q is not a GUID of the form XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX", ErrInvalidShellID, p.ShellID)
 	}
-	pv := p.ProtocolVersion
-	if pv == "" {
-		pv = "2.3"
+	var opts []Option
+	if p.ProtocolVersion != "" {
+		opts = append(opts, Option{Name: OptionProtocolVersion, Value: p.ProtocolVersion, MustComply: true})
 	}
-	opts := []Option{{Name: OptionProtocolVersion, Value: pv, MustComply: true}}
 	if p.NoProfile {
 		opts = append(opts, Option{Name: OptionNoProfile, Value: "TRUE", MustComply: true})
 	}
 	opts = append(opts, p.Options...)
 	s := &Shell{
-		ShellID:       strings.ToUpper(p.ShellID),
+		ShellID:       canonicalID(p.ShellID),
 		Name:          p.Name,
 		InputStreams:  "stdin pr",
 		OutputStreams: "stdout",
@@ -170,7 +176,7 @@ func (c *Client) Command(ctx context.Context, ref ShellRef, cmd *CommandLine, op
 		opts = append([]Option{{Name: OptionSkipCmdShell, Value: "False"}}, opts...)
 	}
 	cl := *cmd
-	cl.CommandID = strings.ToUpper(cl.CommandID)
+	cl.CommandID = canonicalID(cl.CommandID)
 	env, err := c.call(ctx, &Request{
 		Action: ActionCommand, ResourceURI: ref.ResourceURI, Selectors: ref.selectors(), Options: opts,
 		Body: []*Element{cl.Element()},
@@ -197,11 +203,12 @@ func (c *Client) Send(ctx context.Context, ref ShellRef, streams ...Stream) erro
 // the caller simply receives again. Every other fault is an error.
 func (c *Client) Receive(ctx context.Context, ref ShellRef, r *Receive) (*ReceiveResponse, error) {
 	rr := *r
-	rr.CommandID = strings.ToUpper(rr.CommandID)
+	rr.CommandID = canonicalID(rr.CommandID)
 	env, err := c.call(ctx, &Request{
 		Action: ActionReceive, ResourceURI: ref.ResourceURI, Selectors: ref.selectors(),
-		Options: []Option{{Name: OptionKeepAlive, Value: "True"}},
-		Body:    []*Element{rr.Element()},
+		OperationTimeout: r.OperationTimeout,
+		Options:          []Option{{Name: OptionKeepAlive, Value: "True"}},
+		Body:             []*Element{rr.Element()},
 	})
 	if err != nil {
 		var f *Fault
@@ -218,7 +225,7 @@ func (c *Client) Receive(ctx context.Context, ref ShellRef, r *Receive) (*Receiv
 func (c *Client) Signal(ctx context.Context, ref ShellRef, commandID, code string) error {
 	_, err := c.call(ctx, &Request{
 		Action: ActionSignal, ResourceURI: ref.ResourceURI, Selectors: ref.selectors(),
-		Body: []*Element{(&Signal{CommandID: strings.ToUpper(commandID), Code: code}).Element()},
+		Body: []*Element{(&Signal{CommandID: canonicalID(commandID), Code: code}).Element()},
 	})
 	return err
 }
@@ -375,7 +382,7 @@ func (c *Client) Disconnect(ctx context.Context, ref ShellRef, d *Disconnect) er
 // of the shell's commands (<rsp:Reconnect CommandId="…"/>; this command
 // form follows MS-PSRP and is not captured from a Windows client).
 func (c *Client) Reconnect(ctx context.Context, ref ShellRef, commandID string) error {
-	body := (&Reconnect{CommandID: strings.ToUpper(commandID)}).Element()
+	body := (&Reconnect{CommandID: canonicalID(commandID)}).Element()
 	r := &Request{Action: ActionReconnect, ResourceURI: ref.ResourceURI, Selectors: ref.selectors()}
 	if body != nil {
 		r.Body = []*Element{body}
@@ -387,17 +394,20 @@ func (c *Client) Reconnect(ctx context.Context, ref ShellRef, commandID string) 
 // Connect connects a new client to a disconnected PowerShell shell with the
 // PSRP connectXml payload (SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL) and
 // returns the server's connectResponseXml in the ConnectResponse.
-// protocolVersion is the protocolversion option ("2.3" when empty).
+// protocolVersion is the PSRP protocol version sent as the protocolversion
+// option (empty: none is sent; package session sends
+// psrp.DefaultProtocolVersion).
 func (c *Client) Connect(ctx context.Context, ref ShellRef, connectXML []byte, protocolVersion string) (*ConnectResponse, error) {
-	if protocolVersion == "" {
-		protocolVersion = "2.3"
-	}
 	if connectXML == nil {
 		connectXML = []byte{}
 	}
+	var opts []Option
+	if protocolVersion != "" {
+		opts = []Option{{Name: OptionProtocolVersion, Value: protocolVersion, MustComply: true}}
+	}
 	env, err := c.call(ctx, &Request{
 		Action: ActionConnect, ResourceURI: ref.ResourceURI, Selectors: ref.selectors(),
-		Options: []Option{{Name: OptionProtocolVersion, Value: protocolVersion, MustComply: true}},
+		Options: opts,
 		Body:    []*Element{(&Connect{ConnectXML: connectXML}).Element()},
 	})
 	if err != nil {
@@ -411,7 +421,7 @@ func (c *Client) Connect(ctx context.Context, ref ShellRef, connectXML []byte, p
 func (c *Client) ConnectCommand(ctx context.Context, ref ShellRef, commandID string) error {
 	_, err := c.call(ctx, &Request{
 		Action: ActionConnect, ResourceURI: ref.ResourceURI, Selectors: ref.selectors(),
-		Body: []*Element{(&Connect{CommandID: strings.ToUpper(commandID)}).Element()},
+		Body: []*Element{(&Connect{CommandID: canonicalID(commandID)}).Element()},
 	})
 	return err
 }

@@ -168,6 +168,10 @@ type Client struct {
 	// MS-WSMV robust connections for it: robustYes (it echoed an
 	// OperationID) or robustNo (int32; absent is unknown).
 	robust sync.Map
+	// reached is set once the server has answered a request of this
+	// Client (any answer: a response, a fault, an HTTP error). Until then a
+	// request that certainly was not sent is not retried (see RetryPolicy).
+	reached atomic.Bool
 }
 
 // NewClient returns a Client for endpoint, a ConnectionUri such as
@@ -364,8 +368,10 @@ type Request struct {
 type opTimeoutKey struct{}
 
 // WithOperationTimeout returns a context whose requests carry the given
-// wsman:OperationTimeout instead of the client default (for example a
-// shorter long-poll for one Receive).
+// wsman:OperationTimeout instead of the client default.
+//
+// Deprecated: per-call options are fields of the call: set
+// Receive.OperationTimeout (or Request.OperationTimeout with Invoke).
 func WithOperationTimeout(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, opTimeoutKey{}, d)
 }

@@ -141,6 +141,10 @@ type Receive struct {
 	// SequenceID is the optional rsp:Receive/@SequenceId for robust
 	// connections (empty: not sent).
 	SequenceID string
+	// OperationTimeout, when positive, is this call's wsman:OperationTimeout
+	// (how long the server holds the long poll) instead of the client's
+	// default. It is a header of the request, not part of the element.
+	OperationTimeout time.Duration
 }
 
 // Element builds rsp:Receive.

@@ -52,10 +52,16 @@
 // Each action is a Client method taking a context.Context; cancelling it
 // aborts the request in flight. Each Client sends one wsmv:SessionId on
 // every request (a new Client gets a new one; Config.SessionID reuses
-// another's, for Reconnect from another process). Per-request headers are
-// added through Config.RequestHook or Request.Headers with Invoke;
-// WithOperationTimeout changes the OperationTimeout of the calls made with
-// a context.
+// another's, for Reconnect from another process). Per-request headers
+// (for example MS-WSMV robust-connection headers) are added through
+// Config.RequestHook or Request.Headers with Invoke. Per-call options are
+// fields of the call: Receive.OperationTimeout (or Request.OperationTimeout
+// with Invoke) changes one request's OperationTimeout.
+//
+// The package knows nothing of PSRP versions: the protocolversion option
+// of CreatePowerShell and Connect is sent only when the caller gives it
+// (package session does), and DiscoverMaxEnvelopeSize falls back to the
+// size the caller names.
 //
 // # Network failures and robust connections
 //

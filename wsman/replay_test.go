@@ -277,7 +277,7 @@ func drive(t *testing.T, ctx context.Context, c *Client, m recordings.Exchange) 
 		if h.ResourceURI == ResourceConfig {
 			var size int
 			var from bool
-			size, from, callErr = c.DiscoverMaxEnvelopeSize(ctx, "2.3")
+			size, from, callErr = c.DiscoverMaxEnvelopeSize(ctx, MaxEnvelopeSizeV3)
 			if callErr == nil && from {
 				cfg, err := ParseConfig(resp.BodyElement())
 				require.NoError(t, err)

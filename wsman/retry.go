@@ -56,6 +56,12 @@ const DefaultRetryInterval = time.Second
 // of the lost response. Package psrp detects such a loss (a gap in the
 // ObjectIds) and reports it; see its documentation.
 //
+// A Client that has never had an answer from its server does not retry a
+// request that certainly did not reach it (a refused connection, an unknown
+// host): the call fails at once, as PowerShell's New-PSSession and
+// Connect-PSSession do for a host that cannot be reached. Retries protect
+// work in progress, not a first contact.
+//
 // Client.Post (an envelope serialized by the caller) is never retried.
 type RetryPolicy struct {
 	// Window is how long after the first failure of a request
@@ -163,12 +169,21 @@ func (c *Client) RobustConnections(resourceURI string) bool {
 func (c *Client) send(ctx context.Context, env *Envelope) (*Envelope, error) {
 	out, err := c.roundTrip(ctx, env)
 	if err == nil {
+		c.reached.Store(true)
 		c.noteRobust(env, out)
 		return out, nil
 	}
 	pol := c.cfg.Retry
 	var ne *NetworkError
-	if pol.Window <= 0 || !errors.As(err, &ne) {
+	if !errors.As(err, &ne) {
+		c.reached.Store(true) // an answer: a fault, an HTTP or authentication error
+		return nil, err
+	}
+	if pol.Window <= 0 || (!ne.MaybeSent && !c.reached.Load()) {
+		// A server this Client has never reached, and that the request
+		// did not reach either (refused, no route, no such host): fail at
+		// once, as New-PSSession and Connect-PSSession do for a host that
+		// cannot be reached, instead of waiting out the window.
 		return nil, err
 	}
 	action := shortAction(env.Header.Action)
@@ -209,6 +224,7 @@ func (c *Client) send(ctx context.Context, env *Envelope) (*Envelope, error) {
 			OperationID: env.Header.OperationID, Attempt: attempt, Elapsed: elapsed, Window: pol.Window, Err: last})
 		out, err = c.roundTrip(ctx, env)
 		if err == nil {
+			c.reached.Store(true)
 			c.noteRobust(env, out)
 			c.retryEvent(ctx, pol, RetryEvent{Kind: ConnectionRetrySucceeded, Action: action,
 				OperationID: env.Header.OperationID, Attempt: attempt, Elapsed: time.Since(start), Window: pol.Window})

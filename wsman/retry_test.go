@@ -214,13 +214,20 @@ func TestClassifyNetworkErrors(t *testing.T) {
 	})
 }
 
-// A request that never reached the server (refused) is retried whatever
-// its action, until the server is back.
+// receiveHandler answers every request with an empty ReceiveResponse.
+func receiveHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, _ := ParseEnvelope(body)
+		_, _ = w.Write(NewResponse(req, (&ReceiveResponse{}).Element()).Marshal())
+	})
+}
+
+// A request that never reached a server this Client has reached before
+// (refused) is retried whatever its action, until the server is back.
 func TestRetryRefusedUntilListening(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	first := httptest.NewServer(receiveHandler())
+	addr := first.Listener.Addr().String()
 	var mu sync.Mutex
 	var evs []RetryEvent
 	cfg := retryCfg(&evs, &mu)
@@ -238,11 +245,7 @@ func TestRetryRefusedUntilListening(t *testing.T) {
 				if err != nil {
 					panic(err)
 				}
-				srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					body, _ := io.ReadAll(r.Body)
-					req, _ := ParseEnvelope(body)
-					_, _ = w.Write(NewResponse(req, (&ReceiveResponse{}).Element()).Marshal())
-				})}}
+				srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: receiveHandler()}}
 				srv.Start()
 				close(started)
 			})
@@ -251,6 +254,10 @@ func TestRetryRefusedUntilListening(t *testing.T) {
 	var logs bytes.Buffer
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	c := newTestClient(t, "http://"+addr+"/wsman", cfg)
+	_, err := c.Receive(context.Background(), testRef, &Receive{})
+	require.NoError(t, err, "the first exchange reaches the server")
+	c.CloseIdleConnections()
+	first.Close() // the server goes away: its port now refuses
 	_, err = c.Receive(context.Background(), testRef, &Receive{})
 	require.NoError(t, err)
 	<-started
@@ -265,6 +272,33 @@ func TestRetryRefusedUntilListening(t *testing.T) {
 	assert.Equal(t, "Receive", evs[0].Action)
 	assert.Contains(t, logs.String(), "event=NetworkFailureDetected")
 	assert.Contains(t, logs.String(), "event=ConnectionRetrySucceeded")
+}
+
+// A Client that has never reached its server does not retry a request
+// that certainly did not reach it: a host that refuses connections fails
+// the first call at once, as New-PSSession does, instead of after the
+// window.
+func TestRetryNotBeforeFirstContact(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	var mu sync.Mutex
+	var evs []RetryEvent
+	cfg := retryCfg(&evs, &mu)
+	cfg.Retry.Window = time.Hour // a retry would make the test hang: it must not start
+	c := newTestClient(t, "http://"+addr+"/wsman", cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard only
+	defer cancel()
+	_, err = c.Receive(ctx, testRef, &Receive{})
+	var ne *NetworkError
+	require.ErrorAs(t, err, &ne)
+	assert.False(t, ne.MaybeSent)
+	assert.Zero(t, ne.Attempts)
+	assert.NoError(t, ctx.Err(), "failed at once, not at the hang guard")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, evs, "no retry events")
 }
 
 // On a server that echoes OperationIDs, a lost response is retransmitted:

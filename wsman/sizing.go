@@ -3,8 +3,6 @@ package wsman
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 )
 
 // Envelope sizes Windows uses by default (MaxEnvelopeSizekb 150 on WinRM
@@ -14,37 +12,17 @@ const (
 	MaxEnvelopeSizeV3 = 500 * 1024
 )
 
-// DefaultMaxEnvelopeSizeFor returns the envelope size to assume for a
-// server that reported the given PSRP protocol version (for example from
-// SESSION_CAPABILITY): 150 KiB for 2.1 and older, 500 KiB otherwise. An
-// empty or unparsable version gives 150 KiB, which every server accepts.
-func DefaultMaxEnvelopeSizeFor(protocolVersion string) int {
-	major, minor, ok := parseVersion(protocolVersion)
-	if !ok || major < 2 || (major == 2 && minor <= 1) {
-		return MaxEnvelopeSizeV2
-	}
-	return MaxEnvelopeSizeV3
-}
-
-func parseVersion(v string) (major, minor int, ok bool) {
-	parts := strings.SplitN(strings.TrimSpace(v), ".", 3)
-	if len(parts) < 2 {
-		return 0, 0, false
-	}
-	a, err1 := strconv.Atoi(parts[0])
-	b, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil || a < 0 || b < 0 {
-		return 0, 0, false
-	}
-	return a, b, true
-}
-
 // DiscoverMaxEnvelopeSize reads MaxEnvelopeSizekb from the server's WinRM
-// configuration. When the configuration cannot be read — typically an
-// access-denied fault for non-administrators, or any other fault — it falls
-// back to DefaultMaxEnvelopeSizeFor(protocolVersion) and reports
-// fromServer=false. Transport errors and context cancellation are returned.
-func (c *Client) DiscoverMaxEnvelopeSize(ctx context.Context, protocolVersion string) (size int, fromServer bool, err error) {
+// configuration. When the configuration cannot be read (typically an
+// access-denied fault for non-administrators, or any other fault) it
+// returns fallback (DefaultMaxEnvelopeSize when fallback is not positive)
+// and fromServer=false; the caller picks the fallback (package session
+// derives it from the PSRP protocol version). Transport errors and context
+// cancellation are returned.
+func (c *Client) DiscoverMaxEnvelopeSize(ctx context.Context, fallback int) (size int, fromServer bool, err error) {
+	if fallback <= 0 {
+		fallback = DefaultMaxEnvelopeSize
+	}
 	cfg, err := c.GetConfig(ctx)
 	if err == nil && cfg.MaxEnvelopeSizeKB > 0 {
 		return cfg.MaxEnvelopeSizeKB * 1024, true, nil
@@ -53,7 +31,7 @@ func (c *Client) DiscoverMaxEnvelopeSize(ctx context.Context, protocolVersion st
 	var x *XMLError
 	var u *UnexpectedResponseError
 	if err == nil || errors.As(err, &f) || errors.As(err, &x) || errors.As(err, &u) {
-		return DefaultMaxEnvelopeSizeFor(protocolVersion), false, nil
+		return fallback, false, nil
 	}
 	return 0, false, err
 }

@@ -462,8 +462,7 @@ func TestRequestHookAndOperationTimeout(t *testing.T) {
 		h.SequenceID = itoa(seq)
 		h.Extra = append(h.Extra, NewElement("urn:example", "Custom").SetText("x<y"))
 	}})
-	ctx := WithOperationTimeout(context.Background(), 1500*time.Millisecond)
-	_, err := c.Receive(ctx, testRef, &Receive{})
+	_, err := c.Receive(context.Background(), testRef, &Receive{OperationTimeout: 1500 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, "uuid:9178A378-F1B0-4EDE-9EE2-52E43056AA28", got.Header.OperationID)
 	assert.Equal(t, "1", got.Header.SequenceID)
@@ -535,7 +534,7 @@ func TestDiscoverMaxEnvelopeSize(t *testing.T) {
 		return 200, NewResponse(req, (&ServiceConfig{MaxEnvelopeSizeKB: 8192}).Element())
 	})
 	c := newTestClient(t, ok.URL, Config{})
-	n, from, err := c.DiscoverMaxEnvelopeSize(ctx, "2.3")
+	n, from, err := c.DiscoverMaxEnvelopeSize(ctx, MaxEnvelopeSizeV3)
 	require.NoError(t, err)
 	assert.True(t, from)
 	assert.Equal(t, 8192*1024, n)
@@ -545,13 +544,13 @@ func TestDiscoverMaxEnvelopeSize(t *testing.T) {
 	})
 	c = newTestClient(t, denied.URL, Config{})
 	for _, tc := range []struct {
-		pv   string
-		want int
-	}{{"2.1", 153600}, {"2.0", 153600}, {"2.2", 512000}, {"2.3", 512000}, {"2.4", 512000}, {"", 153600}, {"x", 153600}} {
-		n, from, err := c.DiscoverMaxEnvelopeSize(ctx, tc.pv)
+		fallback int
+		want     int
+	}{{MaxEnvelopeSizeV2, 153600}, {MaxEnvelopeSizeV3, 512000}, {0, DefaultMaxEnvelopeSize}, {-1, DefaultMaxEnvelopeSize}} {
+		n, from, err := c.DiscoverMaxEnvelopeSize(ctx, tc.fallback)
 		require.NoError(t, err)
 		assert.False(t, from)
-		assert.Equal(t, tc.want, n, tc.pv)
+		assert.Equal(t, tc.want, n, tc.fallback)
 	}
 }
 

@@ -45,7 +45,8 @@ func Example_powerShell() {
 	pool, _ := psrp.NewClientPool(psrp.ClientPoolConfig{RunspacePoolID: poolID})
 	_ = pool.Open()
 	creationXML, _ := pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize())
-	created, err := wc.CreatePowerShell(ctx, wsman.PowerShellShell{ShellID: strings.ToUpper(poolID.String()), CreationXML: creationXML})
+	created, err := wc.CreatePowerShell(ctx, wsman.PowerShellShell{ShellID: strings.ToUpper(poolID.String()), CreationXML: creationXML,
+		ProtocolVersion: psrp.DefaultProtocolVersion})
 	if err != nil {
 		fmt.Println(err)
 		return

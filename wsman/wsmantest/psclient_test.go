@@ -82,6 +82,7 @@ func openPoolShell(t testing.TB, wc *wsman.Client, sh wsman.PowerShellShell) *ps
 	sh.ShellID = strings.ToUpper(id.String())
 	sh.CreationXML, err = pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize())
 	require.NoError(t, err)
+	sh.ProtocolVersion = psrp.DefaultProtocolVersion
 	resp, err := wc.CreatePowerShell(ctx, sh)
 	require.NoError(t, err)
 	c := &psClient{t: t, wc: wc, pool: pool,
@@ -279,7 +280,7 @@ func connectNew(t testing.TB, wc *wsman.Client, shellID string) (*psClient, erro
 	cx, err := pool.ConnectPayload(wc.MaxPayloadSize())
 	require.NoError(t, err)
 	c := &psClient{t: t, wc: wc, pool: pool, ref: wsman.ShellRef{ResourceURI: wsman.PowerShellResourceURI(""), ShellID: shellID}}
-	resp, err := wc.Connect(ctx, c.ref, cx, "")
+	resp, err := wc.Connect(ctx, c.ref, cx, psrp.DefaultProtocolVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,9 @@ import (
 // server keeps the last responses by (OperationID, SequenceId) and answers
 // a retransmission with the same response instead of running the request
 // again, so a lost Receive response loses no output. Responses are kept
-// for the most recent maxRemembered (64) requests that carried the headers.
+// for the most recent maxRemembered (64) requests that carried the headers,
+// and no more than maxRememberedBytes of them (the oldest go first), so the
+// cache does not hold tens of MiB of large Receive responses.
 //
 // This is the fake server's model of the mechanism; how Windows bounds its
 // cache is not documented in the sources examined.
@@ -21,9 +23,14 @@ import (
 // maxRemembered bounds the responses kept for retransmissions.
 const maxRemembered = 64
 
+// maxRememberedBytes bounds their total serialized size (eight responses
+// of the default 512000-byte envelope).
+const maxRememberedBytes = 8 * 512000
+
 type rememberedResponse struct {
 	status int
 	env    *wsman.Envelope
+	size   int // serialized size of env
 }
 
 func retransmissionKey(req *request) (string, bool) {
@@ -34,8 +41,9 @@ func retransmissionKey(req *request) (string, bool) {
 		strings.ToUpper(req.hdr.ShellID()), req.rec.CommandID}, "\x00"), true
 }
 
-// remember keeps a response for a possible retransmission.
-func (s *Server) remember(req *request, status int, env *wsman.Envelope) {
+// remember keeps a response (serialized size bytes) for a possible
+// retransmission.
+func (s *Server) remember(req *request, status int, env *wsman.Envelope, size int) {
 	key, ok := retransmissionKey(req)
 	if !ok {
 		return
@@ -45,14 +53,19 @@ func (s *Server) remember(req *request, status int, env *wsman.Envelope) {
 	if s.remembered == nil {
 		s.remembered = map[string]rememberedResponse{}
 	}
-	if _, exists := s.remembered[key]; !exists {
+	if old, exists := s.remembered[key]; exists {
+		s.rememberedBytes -= old.size
+	} else {
 		s.rememberOrder = append(s.rememberOrder, key)
-		if len(s.rememberOrder) > maxRemembered {
-			delete(s.remembered, s.rememberOrder[0])
-			s.rememberOrder = s.rememberOrder[1:]
-		}
 	}
-	s.remembered[key] = rememberedResponse{status: status, env: env}
+	s.remembered[key] = rememberedResponse{status: status, env: env, size: size}
+	s.rememberedBytes += size
+	// Forget the oldest beyond either bound; the newest is always kept.
+	for len(s.rememberOrder) > 1 && (len(s.rememberOrder) > maxRemembered || s.rememberedBytes > maxRememberedBytes) {
+		s.rememberedBytes -= s.remembered[s.rememberOrder[0]].size
+		delete(s.remembered, s.rememberOrder[0])
+		s.rememberOrder = s.rememberOrder[1:]
+	}
 }
 
 // recall returns the response remembered for a retransmitted request,

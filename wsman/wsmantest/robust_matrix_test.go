@@ -142,7 +142,7 @@ func runNumbersFlow(ctx context.Context, wc *wsman.Client, opts flowOpts) (res f
 	if err := pool.Open(); err != nil {
 		return fail(err)
 	}
-	sh := wsman.PowerShellShell{ShellID: strings.ToUpper(id.String())}
+	sh := wsman.PowerShellShell{ShellID: strings.ToUpper(id.String()), ProtocolVersion: psrp.DefaultProtocolVersion}
 	if sh.CreationXML, err = pool.NextPayload(psrp.PoolTarget, wc.MaxPayloadSize()); err != nil {
 		return fail(err)
 	}
@@ -260,7 +260,7 @@ func reattachFlow(ctx context.Context, old *psrp.ClientPool, oldWC, wc *wsman.Cl
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err := wc.Connect(ctx, ref, cx, "")
+	resp, err := wc.Connect(ctx, ref, cx, psrp.DefaultProtocolVersion)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -164,9 +164,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if in.DropAfter {
 			rec.Injected = "drop-after"
-			if resp := s.dispatch(req); !resp.noResponse {
-				status, env := s.buildResponse(rec, req, resp)
-				s.remember(req, status, env)
+			// A retransmission of a request already handled is not run
+			// again (its kept response is lost again), as for a
+			// retransmission that gets through.
+			if _, _, again := s.recall(req); !again {
+				if resp := s.dispatch(req); !resp.noResponse {
+					status, env := s.buildResponse(rec, req, resp)
+					s.remember(req, status, env, len(marshal(env)))
+				}
 			}
 			s.logRequest(*rec)
 			hijackAndReset(w)
@@ -244,8 +249,9 @@ func (s *Server) dispatch(req *request) *response {
 // MessageID in RelatesTo.
 func (s *Server) writeResponse(w http.ResponseWriter, ac *authContext, rec *RequestRecord, req *request, resp *response) {
 	status, env := s.buildResponse(rec, req, resp)
-	s.remember(req, status, env)
-	s.sendResponse(w, ac, rec, status, marshal(env))
+	plain := marshal(env)
+	s.remember(req, status, env, len(plain))
+	s.sendResponse(w, ac, rec, status, plain)
 }
 
 // buildResponse serializes the response (or fault) envelope, echoing the

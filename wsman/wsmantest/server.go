@@ -47,8 +47,9 @@ type Server struct {
 	nextPID     int
 	groups      uint64 // output group counter (see chunk.group)
 
-	remembered    map[string]rememberedResponse // see robust.go
-	rememberOrder []string
+	remembered      map[string]rememberedResponse // see robust.go
+	rememberOrder   []string
+	rememberedBytes int
 }
 
 // NewServer starts a fake WinRM server over plain HTTP on 127.0.0.1 (or
