@@ -37,7 +37,9 @@
 // Commands run the built-in script subset of wsmantest (Write-Output,
 // Start-Sleep, 1..N | ForEach-Object {...}, ...); anything else fails with
 // CommandNotFoundException, as PowerShell does. On cmd shells every command
-// fails as cmd.exe does for an unknown program, except "echo".
+// fails as cmd.exe does for an unknown program, except "echo" and
+// "cmd.exe /c LINE" (the form WinRS clients such as pypsrp's Process and
+// go-psrp's ExecuteCmd send), which runs LINE the same way.
 package main
 
 import (
@@ -142,6 +144,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	opts.Handlers = wsmantest.NewMux()
 	opts.Handlers.HandleFunc("echo", echoCmd)
+	opts.Handlers.HandleFunc("cmd", cmdC)
 
 	srv, err := wsmantest.Listen(opts, *useTLS)
 	if err != nil {
@@ -179,6 +182,45 @@ func echoCmd(_ context.Context, inv *wsmantest.Invocation) error {
 	words := strings.Fields(inv.CommandLine)
 	text := strings.Join(append(words[1:], inv.Arguments...), " ")
 	_, err := io.WriteString(inv.Stdout(), text+"\r\n")
+	return err
+}
+
+// cmdC is "cmd.exe /c LINE" on a cmd shell (test_winrs_standard.yml sends
+// Command cmd.exe with Arguments /c, echo, hi): it runs LINE as this server
+// runs a command, so "echo" prints and anything else fails as cmd.exe does
+// for an unknown program (message on stderr, exit code 1). Without /c (or
+// /k) there is no line to run: cmd.exe would read its standard input, which
+// this server does not model, so it says so on stderr and exits with 1.
+func cmdC(_ context.Context, inv *wsmantest.Invocation) error {
+	if inv.Kind != wsmantest.KindCmd {
+		// As without this handler: PowerShell commands are not modelled.
+		rec := wsmantest.CommandNotFoundError("cmd")
+		if len(inv.Pipeline) > 0 && inv.Pipeline[0].IsScript {
+			return inv.WriteError(rec)
+		}
+		return rec
+	}
+	// Arguments come one word each (pypsrp) or as one "/c LINE" (go-psrp,
+	// test_winrs_stderr_rc.yml).
+	words := strings.Fields(strings.Join(append([]string{inv.CommandLine}, inv.Arguments...), " "))[1:]
+	for i, w := range words {
+		if !strings.EqualFold(w, "/c") && !strings.EqualFold(w, "/k") {
+			continue
+		}
+		inner := strings.Fields(strings.Join(words[i+1:], " "))
+		if len(inner) == 0 {
+			return nil // cmd /c with nothing to run exits 0
+		}
+		if strings.EqualFold(inner[0], "echo") {
+			_, err := io.WriteString(inv.Stdout(), strings.Join(inner[1:], " ")+"\r\n")
+			return err
+		}
+		_, err := io.WriteString(inv.Stderr(), "'"+inner[0]+"' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n")
+		inv.Exit(1)
+		return err
+	}
+	_, err := io.WriteString(inv.Stderr(), "fakeserver: cmd.exe without /c reads its standard input, which this server does not model\r\n")
+	inv.Exit(1)
 	return err
 }
 
