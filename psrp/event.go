@@ -243,6 +243,15 @@ type PublicKeyReceived struct {
 	Blob []byte
 }
 
+// MessageIgnored: a well-formed message for the runspace pool (message
+// type 0x0002xxxx) that a server does not act on, such as a client's
+// RUNSPACEPOOL_STATE. Windows drops such messages without an error; the
+// event lets the caller log it.
+type MessageIgnored struct {
+	// Type is the type of the message dropped.
+	Type MessageType
+}
+
 func (SessionCapabilityReceived) event()      {}
 func (ApplicationPrivateDataReceived) event() {}
 func (RunspacePoolStateChanged) event()       {}
@@ -267,3 +276,4 @@ func (SetRunspacesReceived) event()           {}
 func (GetAvailableRunspacesReceived) event()  {}
 func (ResetRunspaceStateReceived) event()     {}
 func (PublicKeyReceived) event()              {}
+func (MessageIgnored) event()                 {}

@@ -33,11 +33,14 @@ func (s *ServerPool) ReceiveData(payload []byte) ([]Event, error) {
 }
 
 // ReceiveConnect validates and applies the connectXml of a new client's
-// Connect, as strictly as .NET does: exactly two complete fragments, a
-// SESSION_CAPABILITY then a CONNECT_RUNSPACEPOOL, both for the server and
-// this pool, nothing after them, the pool Opened, and Min/MaxRunspaces (if
-// given) equal to the pool's. The new client's ObjectIds restart at 1; the
-// server's own counter continues. Answer with ConnectResponse.
+// Connect as .NET's ServerRemoteSession.ExecuteConnect does: exactly two
+// complete fragments, a SESSION_CAPABILITY then a CONNECT_RUNSPACEPOOL, both
+// for the server, nothing after them, the pool Opened, the
+// CONNECT_RUNSPACEPOOL for this pool (the SESSION_CAPABILITY's RPID is not
+// checked), and Min/MaxRunspaces, if given, with Min <= Max and not both
+// different from the pool's (.NET refuses only when both differ). The new
+// client's ObjectIds restart at 1; the server's own counter continues.
+// Answer with ConnectResponse.
 func (s *ServerPool) ReceiveConnect(payload []byte) ([]Event, error) {
 	const op = "ReceiveConnect"
 	if s.state != RunspacePoolOpened {
@@ -66,7 +69,7 @@ func (s *ServerPool) ReceiveConnect(payload []byte) ([]Event, error) {
 		if m.Destination != DestinationServer {
 			return nil, s.stateErr(op, m.Type, fmt.Sprintf("message addressed to %s", m.Destination))
 		}
-		if m.RunspacePoolID != s.id {
+		if i == 1 && m.RunspacePoolID != s.id {
 			return nil, s.stateErr(op, m.Type, fmt.Sprintf("message for runspace pool %s", m.RunspacePoolID))
 		}
 		if m.PipelineID != uuid.Nil {
@@ -82,7 +85,11 @@ func (s *ServerPool) ReceiveConnect(payload []byte) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cr.HasCounts && (cr.MinRunspaces != s.min || cr.MaxRunspaces != s.max) {
+	if cr.HasCounts && cr.MinRunspaces > cr.MaxRunspaces {
+		return nil, s.stateErr(op, MessageConnectRunspacePool, fmt.Sprintf(
+			"MinRunspaces %d is above MaxRunspaces %d", cr.MinRunspaces, cr.MaxRunspaces))
+	}
+	if cr.HasCounts && cr.MinRunspaces != s.min && cr.MaxRunspaces != s.max {
 		return nil, s.stateErr(op, MessageConnectRunspacePool, fmt.Sprintf(
 			"MinRunspaces/MaxRunspaces %d/%d differ from the pool's %d/%d", cr.MinRunspaces, cr.MaxRunspaces, s.min, s.max))
 	}
@@ -183,6 +190,15 @@ func (s *ServerPool) apply(ev []Event, m *Message) ([]Event, error) {
 			return ev, err
 		}
 		return append(ev, HostResponseReceived{CallID: d.CallID, Method: d.MethodID, Message: m}), nil
+	}
+	if uint32(m.Type)&0x000F0000 == 0x00020000 {
+		// Another message for the runspace pool, addressed to the server
+		// (RUNSPACEPOOL_STATE, USER_EVENT, ...): .NET's
+		// ServerRunspacePoolDataStructureHandler.ProcessReceivedData has no
+		// case for it and drops it, and the Send succeeds (PowerShell source,
+		// ServerRemotingProtocol2.cs). One addressed to the client was refused
+		// above, as .NET refuses it (RemotingDestinationNotForMe).
+		return append(ev, MessageIgnored{Type: m.Type}), nil
 	}
 	return ev, s.stateErr("ReceiveData", m.Type, "not a client-to-server runspace pool message")
 }

@@ -254,8 +254,8 @@ func TestServerReceiveErrors(t *testing.T) {
 		{"input for unknown pipeline", opened, func(t *testing.T) []byte {
 			return serverPayload(t, 50, DestinationServer, testPoolID, other, clixml.String("x"), MessagePipelineInput)
 		}},
-		{"server message type", opened, func(t *testing.T) []byte {
-			return clientMsg(t, testPoolID, uuid.Nil, &RunspacePoolStateInfo{State: RunspacePoolOpened})
+		{"pipeline message type without a pipeline", opened, func(t *testing.T) []byte {
+			return serverPayload(t, 50, DestinationServer, testPoolID, uuid.Nil, clixml.String("x"), MessagePipelineOutput)
 		}},
 		{"capability twice", opened, func(t *testing.T) []byte { return clientMsg(t, testPoolID, uuid.Nil, capab) }},
 	} {
@@ -315,6 +315,34 @@ func TestServerReceiveErrors(t *testing.T) {
 	})
 }
 
+// A client's RUNSPACEPOOL_STATE, or another runspace pool message a server
+// does not act on, addressed to the server, is dropped, as .NET's ServerRunspacePoolDataStructureHandler.ProcessReceivedData
+// does (no case for it): no error, the pool unchanged and still usable.
+func TestServerIgnoresOtherPoolMessages(t *testing.T) {
+	c, cv := openedClient(t)
+	s := cv.server
+	for i, d := range []MessageData{
+		&RunspacePoolStateInfo{State: RunspacePoolClosed},
+		&RunspacePoolStateInfo{State: RunspacePoolOpened},
+	} {
+		ev, err := s.ReceiveData(serverPayload(t, uint64(70+i), DestinationServer, testPoolID, uuid.Nil, d, d.MessageType()))
+		require.NoError(t, err)
+		assert.Equal(t, []Event{MessageIgnored{Type: MessageRunspacePoolState}}, ev)
+		assert.Equal(t, RunspacePoolOpened, s.State())
+	}
+	// Still addressed to the server and to this pool: those checks come first.
+	_, err := s.ReceiveData(serverPayload(t, 80, DestinationClient, testPoolID, uuid.Nil,
+		&RunspacePoolStateInfo{State: RunspacePoolClosed}, MessageRunspacePoolState))
+	assert.ErrorIs(t, err, ErrInvalidState)
+	// The pool still runs pipelines.
+	pl, err := c.NewPipeline(uuid.Nil, scriptPipeline("x"))
+	require.NoError(t, err)
+	require.NoError(t, pl.Invoke())
+	ev := cv.toServer()
+	require.NotEmpty(t, ev)
+	assert.IsType(t, CreatePipelineReceived{}, ev[0])
+}
+
 func TestServerConnectValidation(t *testing.T) {
 	other := uuid.MustParse("11111111-2222-3333-4444-555555555555")
 	capab := &SessionCapability{ProtocolVersion: "2.3", PSVersion: "2.0", SerializationVersion: "1.1.0.1"}
@@ -345,8 +373,14 @@ func TestServerConnectValidation(t *testing.T) {
 		{"to the client", func(t *testing.T) []byte {
 			return join(frag(t, 1, DestinationClient, testPoolID, capab), good(t)[1])
 		}, ErrInvalidState},
-		{"counts differ", func(t *testing.T) []byte {
-			return join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 1, MaxRunspaces: 5}))
+		{"connect for another pool", func(t *testing.T) []byte {
+			return join(good(t)[0], frag(t, 2, DestinationServer, other, &ConnectRunspacePool{}))
+		}, ErrInvalidState},
+		{"both counts differ", func(t *testing.T) []byte {
+			return join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 2, MaxRunspaces: 5}))
+		}, ErrInvalidState},
+		{"min above max", func(t *testing.T) []byte {
+			return join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 3, MaxRunspaces: 2}))
 		}, ErrInvalidState},
 		{"split fragment", func(t *testing.T) []byte {
 			m, err := NewMessageFor(DestinationServer, testPoolID, uuid.Nil, capab)
@@ -366,6 +400,22 @@ func TestServerConnectValidation(t *testing.T) {
 			assert.ErrorIs(t, err, tc.want)
 		})
 	}
+	// .NET's ExecuteConnect checks the RPID of the CONNECT_RUNSPACEPOOL only,
+	// and refuses counts only when Min and Max both differ from the pool's.
+	t.Run("what .NET accepts", func(t *testing.T) {
+		for name, payload := range map[string][]byte{
+			"capability with a zero RPID": join(frag(t, 1, DestinationServer, uuid.Nil, capab), good(t)[1]),
+			"capability for another pool": join(frag(t, 1, DestinationServer, other, capab), good(t)[1]),
+			"max differs":                 join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 1, MaxRunspaces: 5})),
+			"min differs":                 join(good(t)[0], frag(t, 2, DestinationServer, testPoolID, &ConnectRunspacePool{HasCounts: true, MinRunspaces: 2, MaxRunspaces: 2})),
+		} {
+			_, cv := openedClient(t)
+			ev, err := cv.server.ReceiveConnect(payload)
+			require.NoError(t, err, name)
+			require.Len(t, ev, 2, name)
+			assert.IsType(t, ConnectRunspacePoolReceived{}, ev[1], name)
+		}
+	})
 	t.Run("valid with counts and pypsrp's <S />", func(t *testing.T) {
 		_, cv := openedClient(t)
 		ev, err := cv.server.ReceiveConnect(join(good(t)[0],

@@ -58,9 +58,10 @@ const DefaultRetryInterval = time.Second
 //
 // A Client that has never had an answer from its server does not retry a
 // request that certainly did not reach it (a refused connection, an unknown
-// host): the call fails at once, as PowerShell's New-PSSession and
-// Connect-PSSession do for a host that cannot be reached. Retries protect
-// work in progress, not a first contact.
+// host): the call fails at once, as PowerShell's New-PSSession does for a
+// host that cannot be reached. Retries protect work in progress, not a
+// first contact. AssumeSupported (set for a new Client that carries on the
+// work of one that reached the server) counts as a contact.
 //
 // Client.Post (an envelope serialized by the caller) is never retried.
 type RetryPolicy struct {
@@ -199,11 +200,11 @@ func (c *Client) send(ctx context.Context, env *Envelope) (*Envelope, error) {
 		c.reached.Store(true) // an answer: a fault, an HTTP or authentication error
 		return nil, err
 	}
-	if pol.Window <= 0 || (!ne.MaybeSent && !c.reached.Load()) {
+	if pol.Window <= 0 || (!ne.MaybeSent && !c.reached.Load() && !pol.AssumeSupported) {
 		// A server this Client has never reached, and that the request
 		// did not reach either (refused, no route, no such host): fail at
-		// once, as New-PSSession and Connect-PSSession do for a host that
-		// cannot be reached, instead of waiting out the window.
+		// once, as New-PSSession does for a host that cannot be reached,
+		// instead of waiting out the window.
 		return nil, err
 	}
 	action := shortAction(env.Header.Action)

@@ -26,7 +26,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,6 +35,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/psrp/clixml"
 	"github.com/psremoting/psremoting/session"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
@@ -44,38 +44,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	status := exitStatus(run(ctx, os.Args[1:], os.Stdout, os.Getenv), os.Stderr)
+	status := flagexit.Status(run(ctx, os.Args[1:], os.Stdout, os.Getenv), os.Stderr, "error:", "")
 	stop()
 	os.Exit(status)
-}
-
-// usageError is a command-line mistake: the exit status is 2. When
-// reported is set, the flag package has already printed it with the usage.
-type usageError struct {
-	err      error
-	reported bool
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// exitStatus prints err on stderr and returns the exit status, by the flag
-// package's convention: 0 on success and for -h (the usage is printed), 2
-// for a usage error, 1 for any other failure.
-func exitStatus(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil || errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		if !ue.reported {
-			fmt.Fprintln(stderr, "error:", err)
-		}
-		return 2
-	default:
-		fmt.Fprintln(stderr, "error:", err)
-		return 1
-	}
 }
 
 // config is what the flags select.
@@ -98,18 +69,12 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 	fs.BoolVar(&c.insecure, "insecure-skip-verify", false, "do not verify the server's TLS certificate (labs only)")
 	fs.StringVar(&c.sessionName, "name", "Nightly", "session name")
 	fs.StringVar(&c.script, "script", `1..5 | ForEach-Object { "Return $_"; Start-Sleep -Milliseconds 100 }`, "script to run in the disconnected session")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err: err, reported: true}
-	}
-	if fs.NArg() > 0 {
-		return nil, usageError{err: fmt.Errorf("unexpected arguments: %q", fs.Args())}
+	if err := flagexit.Parse(fs, args); err != nil {
+		return nil, err
 	}
 	c.password = getenv("PSREMOTING_PASSWORD")
 	if c.url != "" && c.user == "" {
-		return nil, usageError{err: errors.New("-url needs -user (and $PSREMOTING_PASSWORD)")}
+		return nil, flagexit.Usagef("-url needs -user (and $PSREMOTING_PASSWORD)")
 	}
 	return c, nil
 }
@@ -127,7 +92,7 @@ func newClient(cfg *config) (session.ConnectionOptions, error) {
 	case "basic":
 		a = session.AuthBasic
 	default:
-		return session.ConnectionOptions{}, usageError{err: fmt.Errorf("unsupported -auth %q (use ntlm, negotiate, kerberos or basic)", cfg.authMethod)}
+		return session.ConnectionOptions{}, flagexit.Usagef("unsupported -auth %q (use ntlm, negotiate, kerberos or basic)", cfg.authMethod)
 	}
 	return session.ConnectionOptions{
 		ConnectionURI:  cfg.url,

@@ -37,14 +37,15 @@
 // Commands run the built-in script subset of wsmantest (Write-Output,
 // Start-Sleep, 1..N | ForEach-Object {...}, ...); anything else fails with
 // CommandNotFoundException, as PowerShell does. On cmd shells every command
-// fails as cmd.exe does for an unknown program, except "echo".
+// fails as cmd.exe does for an unknown program, except "echo" and
+// "cmd.exe /c LINE" (the form WinRS clients such as pypsrp's Process and
+// go-psrp's ExecuteCmd send), which runs LINE the same way.
 package main
 
 import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,49 +55,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	status := exitStatus(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr), os.Stderr)
+	status := flagexit.Status(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr), os.Stderr, "fakeserver:", "")
 	stop()
 	os.Exit(status)
-}
-
-// usageError is a command-line mistake: the exit status is 2. When
-// reported is set, the flag package has already printed it with the usage.
-type usageError struct {
-	err      error
-	reported bool
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// usagef returns a usageError with a formatted message.
-func usagef(format string, args ...any) error {
-	return usageError{err: fmt.Errorf(format, args...)}
-}
-
-// exitStatus prints err on stderr and returns the exit status, by the flag
-// package's convention: 0 on success and for -h (the usage is printed), 2
-// for a usage error, 1 for any other failure.
-func exitStatus(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil || errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		if !ue.reported {
-			fmt.Fprintln(stderr, "fakeserver:", err)
-		}
-		return 2
-	default:
-		fmt.Fprintln(stderr, "fakeserver:", err)
-		return 1
-	}
 }
 
 // passwordEnv names the environment variable that holds the password of
@@ -122,19 +90,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	bufSize := fs.Int("buffer-size", wsmantest.DefaultOutputBufferSize, "per-command output buffer in bytes")
 	noBuiltins := fs.Bool("no-builtins", false, "disable the built-in script subset")
 	verbose := fs.Bool("v", false, "log requests to stderr")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err: err, reported: true}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments: %q", fs.Args())
+	if err := flagexit.Parse(fs, args); err != nil {
+		return err
 	}
 	password := ""
 	if *user != "" {
 		if password = getenv(passwordEnv); password == "" {
-			return usagef("-user needs its password in $%s", passwordEnv)
+			return flagexit.Usagef("-user needs its password in $%s", passwordEnv)
 		}
 	}
 	opts := wsmantest.Options{
@@ -166,7 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthNTLM)
 		case "certificate", "cert":
 			if !*useTLS {
-				return usagef("-auth certificate needs -tls")
+				return flagexit.Usagef("-auth certificate needs -tls")
 			}
 			opts.AuthMethods = append(opts.AuthMethods, wsmantest.AuthCertificate)
 			if *user != "" {
@@ -174,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 		case "":
 		default:
-			return usagef("unknown -auth method %q (want basic, ntlm or certificate)", m)
+			return flagexit.Usagef("unknown -auth method %q (want basic, ntlm or certificate)", m)
 		}
 	}
 	if *verbose {
@@ -182,6 +144,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	opts.Handlers = wsmantest.NewMux()
 	opts.Handlers.HandleFunc("echo", echoCmd)
+	opts.Handlers.HandleFunc("cmd", cmdC)
 
 	srv, err := wsmantest.Listen(opts, *useTLS)
 	if err != nil {
@@ -219,6 +182,45 @@ func echoCmd(_ context.Context, inv *wsmantest.Invocation) error {
 	words := strings.Fields(inv.CommandLine)
 	text := strings.Join(append(words[1:], inv.Arguments...), " ")
 	_, err := io.WriteString(inv.Stdout(), text+"\r\n")
+	return err
+}
+
+// cmdC is "cmd.exe /c LINE" on a cmd shell (test_winrs_standard.yml sends
+// Command cmd.exe with Arguments /c, echo, hi): it runs LINE as this server
+// runs a command, so "echo" prints and anything else fails as cmd.exe does
+// for an unknown program (message on stderr, exit code 1). Without /c (or
+// /k) there is no line to run: cmd.exe would read its standard input, which
+// this server does not model, so it says so on stderr and exits with 1.
+func cmdC(_ context.Context, inv *wsmantest.Invocation) error {
+	if inv.Kind != wsmantest.KindCmd {
+		// As without this handler: PowerShell commands are not modelled.
+		rec := wsmantest.CommandNotFoundError("cmd")
+		if len(inv.Pipeline) > 0 && inv.Pipeline[0].IsScript {
+			return inv.WriteError(rec)
+		}
+		return rec
+	}
+	// Arguments come one word each (pypsrp) or as one "/c LINE" (go-psrp,
+	// test_winrs_stderr_rc.yml).
+	words := strings.Fields(strings.Join(append([]string{inv.CommandLine}, inv.Arguments...), " "))[1:]
+	for i, w := range words {
+		if !strings.EqualFold(w, "/c") && !strings.EqualFold(w, "/k") {
+			continue
+		}
+		inner := strings.Fields(strings.Join(words[i+1:], " "))
+		if len(inner) == 0 {
+			return nil // cmd /c with nothing to run exits 0
+		}
+		if strings.EqualFold(inner[0], "echo") {
+			_, err := io.WriteString(inv.Stdout(), strings.Join(inner[1:], " ")+"\r\n")
+			return err
+		}
+		_, err := io.WriteString(inv.Stderr(), "'"+inner[0]+"' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n")
+		inv.Exit(1)
+		return err
+	}
+	_, err := io.WriteString(inv.Stderr(), "fakeserver: cmd.exe without /c reads its standard input, which this server does not model\r\n")
+	inv.Exit(1)
 	return err
 }
 

@@ -111,6 +111,36 @@ func TestRunServesRequests(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "hi there\r\n", string(out))
+
+	// cmd.exe /c LINE, as pypsrp's Process (test_winrs_standard.yml) and
+	// go-psrp's ExecuteCmd send it, runs LINE.
+	for _, tc := range []struct {
+		cl           wsman.CommandLine
+		stdout, errs string
+		code         int64
+	}{
+		{wsman.CommandLine{Command: "cmd.exe", Arguments: []string{"/c", "echo", "hi"}}, "hi\r\n", "", 0},
+		{wsman.CommandLine{Command: "cmd.exe", Arguments: []string{"/c", "echo hello world"}}, "hello world\r\n", "", 0},
+		{wsman.CommandLine{Command: "cmd.exe", Arguments: []string{"/c echo one arg"}}, "one arg\r\n", "", 0},
+		{wsman.CommandLine{Command: "CMD /C", Arguments: []string{"nope.exe", "x"}}, "", "'nope.exe' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", 1},
+		{wsman.CommandLine{Command: "cmd.exe"}, "", "does not model", 1},
+	} {
+		id, err := wc.Command(ctx, ref, &tc.cl)
+		require.NoError(t, err)
+		var stdout, stderr []byte
+		for {
+			rr, err := wc.Receive(ctx, ref, &wsman.Receive{CommandID: id, DesiredStream: "stdout stderr"})
+			require.NoError(t, err)
+			stdout = append(stdout, rr.StreamData("stdout", id)...)
+			stderr = append(stderr, rr.StreamData("stderr", id)...)
+			if rr.CommandState.Done() {
+				assert.Equal(t, tc.code, rr.CommandState.ExitCode, "%+v", tc.cl)
+				break
+			}
+		}
+		assert.Equal(t, tc.stdout, string(stdout), "%+v", tc.cl)
+		assert.Contains(t, string(stderr), tc.errs, "%+v", tc.cl)
+	}
 	require.NoError(t, wc.Delete(ctx, ref))
 
 	bad, err := wsman.NewClient(url, wsman.Config{Auth: &auth.Basic{Username: "demo", Password: "x"}, AllowUnencrypted: true})

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"syscall"
 
 	"github.com/psremoting/psremoting/auth"
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -37,21 +37,6 @@ const exitCodesHelp = `Exit codes:
        saved; receive gets the rest
 `
 
-// usageError is a command-line mistake: the exit status is 2. When
-// reported is set, the flag package has already printed it with the usage.
-type usageError struct {
-	err      error
-	reported bool
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// usagef returns a usageError with a formatted message.
-func usagef(format string, args ...any) error {
-	return usageError{err: fmt.Errorf(format, args...)}
-}
-
 // errCommandFailed says a remote command failed or wrote error records,
 // which psrecv has already printed on stderr.
 var errCommandFailed = errors.New("the remote command failed or wrote errors")
@@ -63,15 +48,15 @@ var errInterrupted = errors.New("interrupted")
 // errNotFound is a name or id that the token store does not hold.
 var errNotFound = errors.New("not found")
 
-// exitCode classifies err.
+// exitCode classifies err: first as every example program does (package
+// flagexit: 0 for success and -h, 2 for a usage error), then by psrecv's
+// own codes.
 func exitCode(err error) int {
-	var ue usageError
+	if code := flagexit.Code(err); code == exitOK || code == exitUsage {
+		return code
+	}
 	var ne net.Error
 	switch {
-	case err == nil || errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.As(err, &ue):
-		return exitUsage
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
 	case errors.Is(err, auth.ErrUnauthorized):
@@ -91,10 +76,9 @@ func exitCode(err error) int {
 // returns the exit status.
 func exitStatus(err error, stderr io.Writer) int {
 	code := exitCode(err)
-	var ue usageError
 	switch {
 	case code == exitOK:
-	case errors.As(err, &ue) && ue.reported:
+	case flagexit.Reported(err):
 	case errors.Is(err, errCommandFailed) && !hasOther(err):
 		// the error records are on stderr already
 	default:

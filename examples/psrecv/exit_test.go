@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,49 +12,37 @@ import (
 	"github.com/psremoting/psremoting/session"
 )
 
-func TestMain(m *testing.M) {
-	maintest.Dispatch(main)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { maintest.Main(m, main) }
 
 // The program follows the flag package's convention: -h prints the usage
 // and exits 0, a usage error exits 2; the other codes are documented.
 func TestExitStatus(t *testing.T) {
 	srv := startServer(t)
-	for _, tc := range []struct {
-		args   []string
-		code   int
-		stderr string
-	}{
-		{[]string{"-h"}, 0, "Exit codes:"},
-		{[]string{"help"}, 0, "receive"},
-		{[]string{"help", "receive"}, 0, "-out-target"},
-		{[]string{}, 2, "Usage: psrecv"},
-		{[]string{"nope"}, 2, `unknown subcommand "nope"`},
-		{[]string{"receive", "-nope"}, 2, "flag provided but not defined: -nope"},
-		{[]string{"receive"}, 2, "give -name or -instance-id"},
-		{[]string{"receive", "-name", "a", "extra"}, 2, "unexpected arguments"},
-		{[]string{"receive", "-name", "a", "-out-target", "file"}, 2, "unknown -out-target"},
-		{[]string{"receive", "-name", "a", "-instance-id", "zz"}, 2, "-instance-id"},
-		{[]string{"get"}, 2, "give -computer or -uri"},
-		{[]string{"get", "-uri", srv.URL, "-auth", "digest"}, 2, "unsupported -auth"},
-		{[]string{"invoke", "-uri", srv.URL}, 2, "give -script or -file"},
-		{[]string{"invoke", "-uri", srv.URL, "-script", "1", "-as-job", "-in-disconnected-session"}, 2, "exclude each other"},
-		{[]string{"disconnect", "-name", "a", "-idle-timeout", "5s"}, 2, "at least 60s"},
-		{[]string{"job"}, 2, "Usage: psrecv job"},
-		{[]string{"job", "-h"}, 0, "Usage: psrecv job"},
-		{[]string{"job", "receive", "-h"}, 0, "-keep"},
-		{[]string{"job", "receive"}, 2, "give -name or -id"},
-		{[]string{"job", "receive", "-name", "nosuchjob"}, 5, "no job named"},
-		{[]string{"receive", "-name", "nosuchsession"}, 5, "token store"},
-		{[]string{"receive", "-uri", srv.URL, "-name", "nosuchsession"}, 5, "no matching session"},
-		{[]string{"get", "-uri", "http://127.0.0.1:1/wsman", "-reconnect-timeout", "1s"}, 3, "connection refused"},
-	} {
-		code, _, stderr := maintest.Run(t, tc.args...)
-		if code != tc.code || !strings.Contains(stderr, tc.stderr) {
-			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.stderr)
-		}
-	}
+	maintest.ExitStatus(t, []maintest.Case{
+		{Args: []string{"-h"}, Code: 0, Stderr: "Exit codes:"},
+		{Args: []string{"help"}, Code: 0, Stderr: "receive"},
+		{Args: []string{"help", "receive"}, Code: 0, Stderr: "-out-target"},
+		{Args: []string{}, Code: 2, Stderr: "Usage: psrecv"},
+		{Args: []string{"nope"}, Code: 2, Stderr: `unknown subcommand "nope"`},
+		{Args: []string{"receive", "-nope"}, Code: 2, Stderr: "flag provided but not defined: -nope"},
+		{Args: []string{"receive"}, Code: 2, Stderr: "give -name or -instance-id"},
+		{Args: []string{"receive", "-name", "a", "extra"}, Code: 2, Stderr: "unexpected arguments"},
+		{Args: []string{"receive", "-name", "a", "-out-target", "file"}, Code: 2, Stderr: "unknown -out-target"},
+		{Args: []string{"receive", "-name", "a", "-instance-id", "zz"}, Code: 2, Stderr: "-instance-id"},
+		{Args: []string{"get"}, Code: 2, Stderr: "give -computer or -uri"},
+		{Args: []string{"get", "-uri", srv.URL, "-auth", "digest"}, Code: 2, Stderr: "unsupported -auth"},
+		{Args: []string{"invoke", "-uri", srv.URL}, Code: 2, Stderr: "give -script or -file"},
+		{Args: []string{"invoke", "-uri", srv.URL, "-script", "1", "-as-job", "-in-disconnected-session"}, Code: 2, Stderr: "exclude each other"},
+		{Args: []string{"disconnect", "-name", "a", "-idle-timeout", "5s"}, Code: 2, Stderr: "at least 60s"},
+		{Args: []string{"job"}, Code: 2, Stderr: "Usage: psrecv job"},
+		{Args: []string{"job", "-h"}, Code: 0, Stderr: "Usage: psrecv job"},
+		{Args: []string{"job", "receive", "-h"}, Code: 0, Stderr: "-keep"},
+		{Args: []string{"job", "receive"}, Code: 2, Stderr: "give -name or -id"},
+		{Args: []string{"job", "receive", "-name", "nosuchjob"}, Code: 5, Stderr: "no job named"},
+		{Args: []string{"receive", "-name", "nosuchsession"}, Code: 5, Stderr: "token store"},
+		{Args: []string{"receive", "-uri", srv.URL, "-name", "nosuchsession"}, Code: 5, Stderr: "no matching session"},
+		{Args: []string{"get", "-uri", "http://127.0.0.1:1/wsman", "-reconnect-timeout", "1s"}, Code: 3, Stderr: "connection refused"},
+	})
 }
 
 // Every subcommand's -h prints its flags (all of them: the flag package

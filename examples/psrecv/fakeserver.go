@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
 
@@ -17,12 +18,12 @@ func runFakeServer(ctx context.Context, e *env, args []string) error {
 			"the fake server's built-in subset (Write-Output, Write-Progress, Start-Sleep, 1..N | % {...}).")
 	addr := fs.String("addr", "127.0.0.1:5985", "listen address (port 0 picks one)")
 	user := fs.String("user", "demo", "the account clients log in with; its password comes from $"+passwordEnv)
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	password := e.getenv(passwordEnv)
 	if password == "" {
-		return usagef("set $%s to the password clients will use", passwordEnv)
+		return flagexit.Usagef("set $%s to the password clients will use", passwordEnv)
 	}
 	srv, err := wsmantest.Listen(wsmantest.Options{
 		Addr:         *addr,

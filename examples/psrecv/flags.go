@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/psremoting/psremoting/auth"
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -108,7 +109,7 @@ func parseAuth(s string) (session.Authentication, error) {
 	case "certificate":
 		return session.AuthCertificate, nil
 	}
-	return 0, usagef("unsupported -auth %q (want default, negotiate, ntlm, kerberos, kerberos-ccache, basic or certificate)", s)
+	return 0, flagexit.Usagef("unsupported -auth %q (want default, negotiate, ntlm, kerberos, kerberos-ccache, basic or certificate)", s)
 }
 
 // options returns the connection options for computer (or -uri when
@@ -142,11 +143,11 @@ func (c *connFlags) options(e *env, computer string) (session.ConnectionOptions,
 	if c.caFile != "" {
 		pem, err := os.ReadFile(c.caFile)
 		if err != nil {
-			return o, usagef("-ca-file: %v", err)
+			return o, flagexit.Usagef("-ca-file: %v", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return o, usagef("-ca-file %s: no PEM certificate", c.caFile)
+			return o, flagexit.Usagef("-ca-file %s: no PEM certificate", c.caFile)
 		}
 		o.SessionOption.RootCAs = pool
 	}
@@ -156,11 +157,11 @@ func (c *connFlags) options(e *env, computer string) (session.ConnectionOptions,
 	switch a {
 	case session.AuthCertificate:
 		if c.certFile == "" || c.keyFile == "" {
-			return o, usagef("-auth certificate needs -cert and -key")
+			return o, flagexit.Usagef("-auth certificate needs -cert and -key")
 		}
 		cert, err := auth.NewCertificateFromFiles(c.certFile, c.keyFile)
 		if err != nil {
-			return o, usagef("-cert/-key: %v", err)
+			return o, flagexit.Usagef("-cert/-key: %v", err)
 		}
 		o.Credential = session.Credential{Certificate: cert}
 		return o, nil
@@ -173,7 +174,7 @@ func (c *connFlags) options(e *env, computer string) (session.ConnectionOptions,
 		if a == session.AuthDefault {
 			return o, nil // no authentication (servers that require none)
 		}
-		return o, usagef("-auth %s needs -user (or $%s)", c.authMethod, userEnv)
+		return o, flagexit.Usagef("-auth %s needs -user (or $%s)", c.authMethod, userEnv)
 	}
 	pw, err := e.password(c.user)
 	if err != nil {
@@ -193,7 +194,7 @@ func (e *env) password(user string) (string, error) {
 		return e.prompted, nil
 	}
 	if !e.stdinTTY {
-		return "", usagef("no password for %s: set $%s or run from a terminal to be prompted", user, passwordEnv)
+		return "", flagexit.Usagef("no password for %s: set $%s or run from a terminal to be prompted", user, passwordEnv)
 	}
 	fmt.Fprintf(e.stderr, "Password for %s: ", user)
 	b, err := term.ReadPassword(e.stdinFd)
@@ -206,22 +207,6 @@ func (e *env) password(user string) (string, error) {
 	}
 	e.prompted = string(b)
 	return e.prompted, nil
-}
-
-// parseFlags parses args with fs, mapping the flag package's outcomes to
-// psrecv's: -h is flag.ErrHelp (exit 0), a bad flag or a stray argument a
-// usage error (exit 2).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err: err, reported: true}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments: %q", fs.Args())
-	}
-	return nil
 }
 
 // newFlagSet returns a flag set whose usage names the subcommand and says

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -33,30 +34,30 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 	idle := fs.Duration("idle-timeout", 0, "how long the server keeps the session while disconnected, at least 60s (default: the server's, 2h on Windows) (-SessionOption IdleTimeout)")
 	mode := fs.String("output-buffering-mode", "", "block or drop: what the server does with output of the disconnected session when its buffer is full (-SessionOption OutputBufferingMode)")
 	jsonOut := fs.Bool("json", false, "print JSON lines (results; the session or job with -in-disconnected-session or -as-job)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.checkTarget(true); err != nil {
 		return err
 	}
 	if len(cf.computers()) > 1 {
-		return usagef("invoke runs on one computer")
+		return flagexit.Usagef("invoke runs on one computer")
 	}
 	if (*script == "") == (*file == "") {
-		return usagef("give -script or -file")
+		return flagexit.Usagef("give -script or -file")
 	}
 	if *inDisconnected && *asJob {
-		return usagef("-in-disconnected-session and -as-job exclude each other")
+		return flagexit.Usagef("-in-disconnected-session and -as-job exclude each other")
 	}
 	if *jobName != "" && !*asJob {
-		return usagef("-job-name needs -as-job")
+		return flagexit.Usagef("-job-name needs -as-job")
 	}
 	bm, err := parseBufferingMode(*mode)
 	if err != nil {
 		return err
 	}
 	if *idle != 0 && *idle < time.Minute {
-		return usagef("-idle-timeout must be at least 60s")
+		return flagexit.Usagef("-idle-timeout must be at least 60s")
 	}
 	text := *script
 	if *file != "" {
@@ -67,7 +68,7 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 			b, err = os.ReadFile(*file)
 		}
 		if err != nil {
-			return usagef("-file: %v", err)
+			return flagexit.Usagef("-file: %v", err)
 		}
 		text = string(b)
 	}
@@ -114,19 +115,5 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 		_ = s.Close(ctx)
 		return err
 	}
-	pr := newPrinter(e, *jsonOut)
-	streamErr := printStream(ctx, pr, stream, []*session.Session{s})
-	pr.close()
-	interrupted := errors.Is(streamErr, context.Canceled)
-	errs := []error{finishSessions(e, st, []*session.Session{s}, interrupted || streamErr != nil)}
-	switch {
-	case interrupted:
-		errs = append(errs, errInterrupted)
-	case streamErr != nil:
-		errs = append(errs, streamErr)
-	}
-	if pr.failed {
-		errs = append(errs, errCommandFailed)
-	}
-	return errors.Join(errs...)
+	return printResults(ctx, e, st, stream, []*session.Session{s}, *jsonOut, false, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/job"
 	"github.com/psremoting/psremoting/session"
 )
@@ -34,32 +35,26 @@ func toJobJSON(en *entry) jobJSON {
 
 // printJobs writes jobs as Get-Job's table, or JSON lines.
 func printJobs(w io.Writer, jsonOut bool, ens []*entry) error {
-	if jsonOut {
-		out := make([]jobJSON, len(ens))
-		for i, en := range ens {
-			out[i] = toJobJSON(en)
-		}
-		return jsonLines(w, out)
-	}
-	if len(ens) == 0 {
-		return nil
-	}
-	rows := make([][]string, len(ens))
-	for i, en := range ens {
-		j := toJobJSON(en)
-		rows[i] = []string{strconv.Itoa(j.ID), j.Name, j.PSJobTypeName, j.State, strconv.FormatBool(j.HasMoreData), j.Location, j.Command}
-	}
-	table(w, []string{"Id", "Name", "PSJobTypeName", "State", "HasMoreData", "Location", "Command"}, rows)
-	return nil
+	return printList(w, jsonOut, ens, toJobJSON,
+		[]string{"Id", "Name", "PSJobTypeName", "State", "HasMoreData", "Location", "Command"},
+		func(en *entry) []string {
+			j := toJobJSON(en)
+			return []string{strconv.Itoa(j.ID), j.Name, j.PSJobTypeName, j.State, strconv.FormatBool(j.HasMoreData), j.Location, j.Command}
+		})
 }
 
 // drainJob takes the results j holds now (without waiting) as records. A
-// failed job's reason is returned as its error.
+// failed job's reason is not an error here (the job's state says Failed):
+// the error is a failure to receive.
 func drainJob(ctx context.Context, j *session.Job) ([]record, error) {
 	rs, err := j.Receive(ctx, job.ReceiveOptions{})
 	out := make([]record, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, toRecord(r))
+	}
+	var failed *job.FailedError
+	if errors.As(err, &failed) {
+		err = nil
 	}
 	return out, err
 }
@@ -91,8 +86,7 @@ func keepSessionJob(ctx context.Context, e *env, st *store, s *session.Session, 
 		}
 	}
 	kept, err := drainJob(ctx, j)
-	var failed *job.FailedError
-	if err != nil && !errors.As(err, &failed) {
+	if err != nil {
 		errs = append(errs, err)
 	}
 	je.Kept, je.State = kept, j.State().String()
@@ -129,7 +123,7 @@ Run 'psrecv job SUBCOMMAND -h' for its flags.
 	}
 	if len(args) == 0 {
 		usage()
-		return usageError{err: errors.New("job: no subcommand"), reported: true}
+		return flagexit.UsageError{Err: errors.New("job: no subcommand"), Reported: true}
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -140,13 +134,13 @@ Run 'psrecv job SUBCOMMAND -h' for its flags.
 	case "receive", "wait", "stop", "remove":
 		return runJobAction(ctx, e, args[0], args[1:])
 	}
-	return usagef("unknown job subcommand %q (want list, receive, wait, stop or remove)", args[0])
+	return flagexit.Usagef("unknown job subcommand %q (want list, receive, wait, stop or remove)", args[0])
 }
 
 func runJobList(e *env, args []string) error {
 	fs := newFlagSet(e, "job list", "[-json]", "Lists the jobs kept in the token store, as Get-Job does.")
 	jsonOut := fs.Bool("json", false, "print one JSON object per job")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	st, err := openStore(e.getenv)
@@ -185,14 +179,14 @@ func runJobAction(ctx context.Context, e *env, action string, args []string) err
 	if action == "remove" {
 		fs.BoolVar(&force, "force", false, "stop an unfinished job first (-Force)")
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if (*name == "") == (*id == 0) {
-		return usagef("give -name or -id")
+		return flagexit.Usagef("give -name or -id")
 	}
 	if cf.given() {
-		return usagef("jobs are found in the token store: -computer and -uri do not apply")
+		return flagexit.Usagef("jobs are found in the token store: -computer and -uri do not apply")
 	}
 	st, err := openStore(e.getenv)
 	if err != nil {
@@ -265,8 +259,7 @@ func jobConnect(ctx context.Context, e *env, cf *connFlags, st *store, en *entry
 		}
 	}
 	rs, err := drainJob(cleanup, j)
-	var failed *job.FailedError
-	if err != nil && !errors.As(err, &failed) {
+	if err != nil {
 		errs = append(errs, err)
 	}
 	for _, r := range rs {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 )
 
 func main() {
@@ -76,7 +78,7 @@ func run(ctx context.Context, e *env, args []string) error {
 	}
 	if len(args) == 0 {
 		usage(e.stderr)
-		return usageError{err: errors.New("no subcommand"), reported: true}
+		return flagexit.UsageError{Err: errors.New("no subcommand"), Reported: true}
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -96,5 +98,5 @@ func run(ctx context.Context, e *env, args []string) error {
 		names = append(names, c.name)
 	}
 	sort.Strings(names)
-	return usagef("unknown subcommand %q (want one of %s)", args[0], strings.Join(names, ", "))
+	return flagexit.Usagef("unknown subcommand %q (want one of %s)", args[0], strings.Join(names, ", "))
 }

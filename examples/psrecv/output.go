@@ -273,6 +273,28 @@ func table(w io.Writer, headers []string, rows [][]string) {
 	fmt.Fprintln(w)
 }
 
+// printList writes items as Format-Table does, one row each under headers
+// (nothing when there are none), or with jsonOut as JSON lines of their
+// toJSON form.
+func printList[T, J any](w io.Writer, jsonOut bool, items []T, toJSON func(T) J, headers []string, row func(T) []string) error {
+	if jsonOut {
+		out := make([]J, len(items))
+		for i, it := range items {
+			out[i] = toJSON(it)
+		}
+		return jsonLines(w, out)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	rows := make([][]string, len(items))
+	for i, it := range items {
+		rows[i] = row(it)
+	}
+	table(w, headers, rows)
+	return nil
+}
+
 // jsonLines writes each value as one JSON line.
 func jsonLines[T any](w io.Writer, vs []T) error {
 	enc := json.NewEncoder(w)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -23,23 +24,16 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 			"receive again for the rest.\n\n"+
 			"-out-target job receives into a job instead: psrecv connects, disconnects again and keeps\n"+
 			"the job in the token store; read it with 'psrecv job receive -name JOBNAME'.")
-	var cf connFlags
-	cf.register(fs, e, false)
-	var sel selector
-	sel.register(fs)
-	var sp shouldProcess
-	sp.register(fs)
+	var f sessionFlags
+	f.register(fs, e)
 	outTarget := fs.String("out-target", "host", "host (results now) or job (a job kept through its token) (-OutTarget)")
 	jobName := fs.String("job-name", "", "name of the job with -out-target job (default Job<Id>) (-JobName)")
 	keepSession := fs.Bool("keep-session", false, "disconnect the session when done instead of removing it (its token is saved)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per result (kind output, error, warning, ..., state)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	if err := cf.checkTarget(false); err != nil {
-		return err
-	}
-	id, err := sel.check(true)
+	id, err := f.sel.check(true)
 	if err != nil {
 		return err
 	}
@@ -50,10 +44,10 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	case "job":
 		ot = session.OutTargetJob
 	default:
-		return usagef("unknown -out-target %q (want host or job)", *outTarget)
+		return flagexit.Usagef("unknown -out-target %q (want host or job)", *outTarget)
 	}
 	if *jobName != "" && ot != session.OutTargetJob {
-		return usagef("-job-name needs -out-target job")
+		return flagexit.Usagef("-job-name needs -out-target job")
 	}
 
 	table := &session.Table{}
@@ -62,26 +56,26 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cf.given() {
-		conn, err := cf.options(e, cf.targets()[0])
+	if f.cf.given() {
+		conn, err := f.cf.options(e, f.cf.targets()[0])
 		if err != nil {
 			return err
 		}
 		if id != [16]byte{} {
 			target = session.OnComputerByInstanceID(conn, id)
 		} else {
-			target = session.OnComputerByName(conn, sel.name)
+			target = session.OnComputerByName(conn, f.sel.name)
 		}
 	} else {
-		ss, _, err := selectSessions(ctx, e, &cf, &sel, table)
+		ss, _, err := selectSessions(ctx, e, &f.cf, &f.sel, table)
 		if err != nil {
 			return err
 		}
 		target = session.BySession(ss...)
 	}
-	o := session.ReceiveOptions{OutTarget: ot, JobName: *jobName, WhatIf: sp.whatIf, Table: table}
-	if sp.confirm {
-		o.Confirm = func(a session.Action) bool { return sp.ok(e, "Receive-PSSession", sessionTarget(a.Session)) }
+	o := session.ReceiveOptions{OutTarget: ot, JobName: *jobName, WhatIf: f.sp.whatIf, Table: table}
+	if f.sp.confirm {
+		o.Confirm = func(a session.Action) bool { return f.sp.ok(e, "Receive-PSSession", sessionTarget(a.Session)) }
 	}
 	rec, recvErr := session.Receive(ctx, target, o)
 	if err := st.forgetExpired(recvErr); err != nil {
@@ -90,7 +84,7 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	if rec == nil {
 		return recvErr
 	}
-	if sp.whatIf {
+	if f.sp.whatIf {
 		for _, a := range rec.WhatIf {
 			fmt.Fprintf(e.stdout, "What if: %s\n", a)
 		}
@@ -99,14 +93,24 @@ func runReceive(ctx context.Context, e *env, args []string) error {
 	if rec.Job != nil {
 		return errors.Join(recvErr, keepJob(ctx, e, st, rec, *jsonOut))
 	}
-	p := newPrinter(e, *jsonOut)
+	return printResults(ctx, e, st, rec.Stream, rec.Sessions, *jsonOut, *keepSession, recvErr)
+}
+
+// printResults is the end of "receive" and "invoke": it prints the
+// stream's results (none when stream is nil), then ends this process's
+// hold on the sessions (finishSessions: they are kept with keep, after an
+// interruption or when the stream failed, else removed). It returns
+// prior, the errors of both, errInterrupted after an interruption and
+// errCommandFailed when a command failed, joined.
+func printResults(ctx context.Context, e *env, st *store, stream *session.Stream, ss []*session.Session, jsonOut, keep bool, prior error) error {
+	p := newPrinter(e, jsonOut)
 	var streamErr error
-	if rec.Stream != nil {
-		streamErr = printStream(ctx, p, rec.Stream, rec.Sessions)
+	if stream != nil {
+		streamErr = printStream(ctx, p, stream, ss)
 	}
 	p.close()
 	interrupted := errors.Is(streamErr, context.Canceled)
-	errs := []error{recvErr, finishSessions(e, st, rec.Sessions, interrupted || streamErr != nil || *keepSession)}
+	errs := []error{prior, finishSessions(e, st, ss, interrupted || streamErr != nil || keep)}
 	switch {
 	case interrupted:
 		errs = append(errs, errInterrupted)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -61,23 +62,12 @@ func toSessionJSON(s *session.Session) sessionJSON {
 
 // printSessions writes sessions as Get-PSSession's table, or JSON lines.
 func printSessions(w io.Writer, jsonOut bool, ss []*session.Session) error {
-	if jsonOut {
-		out := make([]sessionJSON, len(ss))
-		for i, s := range ss {
-			out[i] = toSessionJSON(s)
-		}
-		return jsonLines(w, out)
-	}
-	if len(ss) == 0 {
-		return nil
-	}
-	rows := make([][]string, len(ss))
-	for i, s := range ss {
-		rows[i] = []string{strconv.Itoa(s.Id()), s.Name(), s.ComputerName(), "RemoteMachine", s.State().String(),
-			s.ConfigurationName(), s.Availability().String()}
-	}
-	table(w, []string{"Id", "Name", "ComputerName", "ComputerType", "State", "ConfigurationName", "Availability"}, rows)
-	return nil
+	return printList(w, jsonOut, ss, toSessionJSON,
+		[]string{"Id", "Name", "ComputerName", "ComputerType", "State", "ConfigurationName", "Availability"},
+		func(s *session.Session) []string {
+			return []string{strconv.Itoa(s.Id()), s.Name(), s.ComputerName(), "RemoteMachine", s.State().String(),
+				s.ConfigurationName(), s.Availability().String()}
+		})
 }
 
 // selector is -name / -instance-id.
@@ -93,17 +83,17 @@ func (s *selector) register(fs *flag.FlagSet) {
 // check validates the selector; required says one must be given.
 func (s *selector) check(required bool) (uuid.UUID, error) {
 	if s.name != "" && s.instanceID != "" {
-		return uuid.Nil, usagef("give -name or -instance-id, not both")
+		return uuid.Nil, flagexit.Usagef("give -name or -instance-id, not both")
 	}
 	if s.instanceID != "" {
 		id, err := uuid.Parse(s.instanceID)
 		if err != nil {
-			return uuid.Nil, usagef("-instance-id: %v", err)
+			return uuid.Nil, flagexit.Usagef("-instance-id: %v", err)
 		}
 		return id, nil
 	}
 	if required && s.name == "" {
-		return uuid.Nil, usagef("give -name or -instance-id")
+		return uuid.Nil, flagexit.Usagef("give -name or -instance-id")
 	}
 	return uuid.Nil, nil
 }
@@ -187,12 +177,55 @@ func (c *connFlags) where() string {
 // checkTarget rejects -computer with -uri.
 func (c *connFlags) checkTarget(required bool) error {
 	if c.computer != "" && c.uri != "" {
-		return usagef("give -computer or -uri, not both")
+		return flagexit.Usagef("give -computer or -uri, not both")
 	}
 	if required && !c.given() {
-		return usagef("give -computer or -uri")
+		return flagexit.Usagef("give -computer or -uri")
 	}
 	return nil
+}
+
+// sessionFlags are the flags of the commands that act on sessions already
+// there (connect, disconnect, remove, receive): where to look (-computer or
+// -uri, else the token store), which sessions (-name or -instance-id), and
+// -whatif and -confirm.
+type sessionFlags struct {
+	cf  connFlags
+	sel selector
+	sp  shouldProcess
+}
+
+func (f *sessionFlags) register(fs *flag.FlagSet, e *env) {
+	f.cf.register(fs, e, false)
+	f.sel.register(fs)
+	f.sp.register(fs)
+}
+
+// parse parses args with fs (flagexit.Parse) and rejects -computer with
+// -uri.
+func (f *sessionFlags) parse(fs *flag.FlagSet, args []string) error {
+	if err := flagexit.Parse(fs, args); err != nil {
+		return err
+	}
+	return f.cf.checkTarget(false)
+}
+
+// each selects f's sessions (selectSessions) and calls act on each one
+// that -whatif and -confirm let operation act on, in turn. It returns the
+// token store and the errors, the selection's first; when the selection
+// found no session and failed, its error alone is returned, as fatal.
+func (f *sessionFlags) each(ctx context.Context, e *env, operation string, act func(*session.Session, *store) error) (st *store, errs []error, fatal error) {
+	ss, st, err := selectSessions(ctx, e, &f.cf, &f.sel, &session.Table{})
+	if err != nil && len(ss) == 0 {
+		return nil, nil, err
+	}
+	errs = []error{err}
+	for _, s := range ss {
+		if f.sp.ok(e, operation, sessionTarget(s)) {
+			errs = append(errs, act(s, st))
+		}
+	}
+	return st, errs, nil
 }
 
 // shouldProcess is -whatif and -confirm for one action: it prints the
@@ -244,7 +277,7 @@ func runGet(ctx context.Context, e *env, args []string) error {
 	stateFilter := fs.String("state", "all", "keep sessions in this state here: all, opened, disconnected, broken, closed (-State)")
 	throttle := fs.Int("throttle-limit", 0, "computers queried at once (default 32) (-ThrottleLimit)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := parseFlags(fs, args); err != nil {
+	if err := flagexit.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cf.checkTarget(true); err != nil {
@@ -257,7 +290,7 @@ func runGet(ctx context.Context, e *env, args []string) error {
 	state, ok := map[string]session.StateFilter{"all": session.StateFilterAll, "opened": session.StateFilterOpened,
 		"disconnected": session.StateFilterDisconnected, "broken": session.StateFilterBroken, "closed": session.StateFilterClosed}[strings.ToLower(*stateFilter)]
 	if !ok {
-		return usagef("unknown -state %q", *stateFilter)
+		return flagexit.Usagef("unknown -state %q", *stateFilter)
 	}
 	targets := cf.targets()
 	conn, err := cf.options(e, targets[0])
@@ -283,34 +316,22 @@ func runConnect(ctx context.Context, e *env, args []string) error {
 			"The connection belongs to this process, so when psrecv exits the session is disconnected\n"+
 			"again (its commands keep running) and its reattach token saved for receive.\n"+
 			"Without -computer or -uri the session is looked up in the token store.")
-	var cf connFlags
-	cf.register(fs, e, false)
-	var sel selector
-	sel.register(fs)
-	var sp shouldProcess
-	sp.register(fs)
+	var f sessionFlags
+	f.register(fs, e)
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := parseFlags(fs, args); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	if err := cf.checkTarget(false); err != nil {
-		return err
-	}
-	ss, st, err := selectSessions(ctx, e, &cf, &sel, &session.Table{})
-	if err != nil && len(ss) == 0 {
-		return err
-	}
-	errs := []error{err}
 	var done []*session.Session
-	for _, s := range ss {
-		if !sp.ok(e, "Connect-PSSession", sessionTarget(s)) {
-			continue
-		}
+	st, errs, err := f.each(ctx, e, "Connect-PSSession", func(s *session.Session, st *store) error {
 		if err := s.Connect(ctx); err != nil {
-			errs = append(errs, err, st.forgetExpired(err))
-			continue
+			return errors.Join(err, st.forgetExpired(err))
 		}
 		done = append(done, s)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := printSessions(e.stdout, *jsonOut, done); err != nil {
 		errs = append(errs, err)
@@ -336,19 +357,12 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 			"buffering mode: a disconnected session is connected first, then disconnected with them.\n"+
 			"Its reattach token is saved in the token store for receive.\n"+
 			"Without -computer or -uri the session is looked up in the token store.")
-	var cf connFlags
-	cf.register(fs, e, false)
-	var sel selector
-	sel.register(fs)
-	var sp shouldProcess
-	sp.register(fs)
+	var f sessionFlags
+	f.register(fs, e)
 	idle := fs.Duration("idle-timeout", 0, "how long the server keeps the disconnected session, at least 60s (default: unchanged) (-IdleTimeoutSec)")
 	mode := fs.String("output-buffering-mode", "", "block or drop (default: unchanged) (-OutputBufferingMode)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per session")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cf.checkTarget(false); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
 	bm, err := parseBufferingMode(*mode)
@@ -356,31 +370,25 @@ func runDisconnect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *idle != 0 && *idle < time.Minute {
-		return usagef("-idle-timeout must be at least 60s")
+		return flagexit.Usagef("-idle-timeout must be at least 60s")
 	}
-	ss, st, err := selectSessions(ctx, e, &cf, &sel, &session.Table{})
-	if err != nil && len(ss) == 0 {
-		return err
-	}
-	errs := []error{err}
 	var done []*session.Session
-	for _, s := range ss {
-		if !sp.ok(e, "Disconnect-PSSession", sessionTarget(s)) {
-			continue
-		}
+	st, errs, err := f.each(ctx, e, "Disconnect-PSSession", func(s *session.Session, st *store) error {
 		if s.State() != session.StateOpened {
 			if err := s.Connect(ctx); err != nil {
-				errs = append(errs, err, st.forgetExpired(err))
-				continue
+				return errors.Join(err, st.forgetExpired(err))
 			}
 		}
 		if err := s.Disconnect(ctx, session.DisconnectOptions{IdleTimeout: *idle, OutputBufferingMode: bm}); err != nil {
-			errs = append(errs, err)
 			_ = s.Close(ctx)
-			continue
+			return err
 		}
 		st.put(s, nil)
 		done = append(done, s)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := printSessions(e.stdout, *jsonOut, done); err != nil {
 		errs = append(errs, err)
@@ -403,43 +411,29 @@ func parseBufferingMode(s string) (session.OutputBufferingMode, error) {
 	case "drop":
 		return session.BufferingDrop, nil
 	}
-	return 0, usagef("unknown -output-buffering-mode %q (want block or drop)", s)
+	return 0, flagexit.Usagef("unknown -output-buffering-mode %q (want block or drop)", s)
 }
 
 func runRemove(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "remove", "(-name NAME | -instance-id ID) [-computer HOST | -uri URI] [flags]",
 		"Deletes sessions on the server, as Remove-PSSession does, and forgets their tokens.\n"+
 			"Without -computer or -uri the session is looked up in the token store.")
-	var cf connFlags
-	cf.register(fs, e, false)
-	var sel selector
-	sel.register(fs)
-	var sp shouldProcess
-	sp.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	var f sessionFlags
+	f.register(fs, e)
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
-	if err := cf.checkTarget(false); err != nil {
-		return err
-	}
-	ss, st, err := selectSessions(ctx, e, &cf, &sel, &session.Table{})
-	if err != nil && len(ss) == 0 {
-		return err
-	}
-	errs := []error{err}
 	changed := false
-	for _, s := range ss {
-		if !sp.ok(e, "Remove-PSSession", sessionTarget(s)) {
-			continue
-		}
+	st, errs, err := f.each(ctx, e, "Remove-PSSession", func(s *session.Session, st *store) error {
 		err := s.Remove(ctx)
 		if err == nil || errors.Is(err, session.ErrExpired) {
 			st.drop(strings.ToUpper(s.InstanceID().String()))
 			changed = true
 		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if changed {
 		errs = append(errs, st.save())

@@ -44,17 +44,15 @@ var name string
 
 func main() {
 	examplecli.Main(examplecli.Program{
-		Name:  "quickstart",
-		Usage: "quickstart starts a command in a disconnected session from one process (client A),\nthen finds it and receives its results from another (client B).",
-		Flags: func(fs *flag.FlagSet) { fs.StringVar(&name, "name", "Quickstart", "session name") },
-		Run:   run,
+		Name:    "quickstart",
+		Usage:   "quickstart starts a command in a disconnected session from one process (client A),\nthen finds it and receives its results from another (client B).",
+		Flags:   func(fs *flag.FlagSet) { fs.StringVar(&name, "name", "Quickstart", "session name") },
+		ClientA: clientA,
+		Run:     run,
 	})
 }
 
 func run(ctx context.Context, e *examplecli.Env) error {
-	if e.Role == "A" {
-		return clientA(ctx, e)
-	}
 	e.Printf("\n== Client A: a separate process starts the work and exits\n")
 	pid, err := e.RunClient(ctx, "A")
 	if err != nil {

@@ -1,31 +1,20 @@
 package main
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/psremoting/psremoting/internal/examplecli"
+	"github.com/psremoting/psremoting/internal/examplecli/exampletest"
 	"github.com/psremoting/psremoting/internal/maintest"
 )
 
-func TestMain(m *testing.M) {
-	maintest.Dispatch(main)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { maintest.Main(m, main) }
 
 // The program follows the flag package's convention (-h exits 0, a usage
 // error 2) and checks the common real-host flags.
-func TestExitStatus(t *testing.T) {
-	t.Setenv(examplecli.PasswordEnv, "")
-	for _, tc := range examplecli.UsageCases("-name") {
-		code, _, stderr := maintest.Run(t, tc.Args...)
-		if code != tc.Code || !strings.Contains(stderr, tc.Stderr) {
-			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", tc.Args, code, stderr, tc.Code, tc.Stderr)
-		}
-	}
-}
+func TestExitStatus(t *testing.T) { exampletest.ExitStatus(t, "-name") }
 
 // A failure is exit 1, reported by client A: here Basic over plain HTTP,
 // which is refused before anything is sent.
@@ -45,10 +34,7 @@ func TestFailure(t *testing.T) {
 // command disconnected and exits; client B (this process) finds the
 // session, receives every result with progress, and removes it.
 func TestQuickstart(t *testing.T) {
-	code, stdout, stderr := maintest.Run(t)
-	if code != 0 {
-		t.Fatalf("exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
+	stdout, stderr := maintest.Succeed(t)
 	pidA := regexp.MustCompile(`New-PSSession -Name Quickstart   # client A, pid (\d+)`).FindStringSubmatch(stdout)
 	exited := regexp.MustCompile(`Client A \(pid (\d+)\) has exited`).FindStringSubmatch(stdout)
 	pidB := regexp.MustCompile(`Client B: this process \(pid (\d+)\)`).FindStringSubmatch(stdout)
@@ -56,7 +42,7 @@ func TestQuickstart(t *testing.T) {
 		t.Fatalf("client A and B are not two processes, A exiting first:\n%s", stdout)
 	}
 	// The steps, in order, each with the session's State and Availability.
-	want := []string{
+	maintest.InOrder(t, stdout,
 		"Started the embedded fake WinRM server at http://127.0.0.1:",
 		"PS> $s = New-PSSession -Name Quickstart",
 		"Id Name       ComputerName State  ConfigurationName    Availability\n-- ----       ------------ -----  -----------------    ------------\n",
@@ -71,16 +57,7 @@ func TestQuickstart(t *testing.T) {
 		"PS> $s = Get-PSSession -Name Quickstart",
 		" Quickstart 127.0.0.1    Opened Microsoft.PowerShell    Available\n",
 		"PS> Remove-PSSession $s",
-		" Quickstart 127.0.0.1    Closed Microsoft.PowerShell         None\n",
-	}
-	rest := stdout
-	for _, w := range want {
-		i := strings.Index(rest, w)
-		if i < 0 {
-			t.Fatalf("missing (in order) %q in:\n%s", w, stdout)
-		}
-		rest = rest[i+len(w):]
-	}
+		" Quickstart 127.0.0.1    Closed Microsoft.PowerShell         None\n")
 	// Progress is drawn on stderr (one line per change: not a terminal).
 	for _, w := range []string{"Counting [##------------------]  10% 10 percent\n", "Counting [####################] 100% 100 percent\n"} {
 		if !strings.Contains(stderr, w) {

@@ -28,14 +28,10 @@ const name = "ITTask"
 
 func main() {
 	examplecli.Main(examplecli.Program{
-		Name:  "receive-example1",
-		Usage: "receive-example1 is Example 1 of Receive-PSSession: Receive-PSSession -ComputerName Server01 -Name ITTask.",
-		Run: func(ctx context.Context, e *examplecli.Env) error {
-			if e.Role == "A" {
-				return clientA(ctx, e)
-			}
-			return run(ctx, e)
-		},
+		Name:    "receive-example1",
+		Usage:   "receive-example1 is Example 1 of Receive-PSSession: Receive-PSSession -ComputerName Server01 -Name ITTask.",
+		ClientA: clientA,
+		Run:     run,
 	})
 }
 

@@ -32,12 +32,8 @@ func main() {
 		Name:        "receive-example2",
 		Usage:       "receive-example2 is Example 2 of Receive-PSSession: Get-PSSession -ComputerName Server01, Server02 | Receive-PSSession.",
 		FakeServers: 2,
-		Run: func(ctx context.Context, e *examplecli.Env) error {
-			if e.Role == "A" {
-				return clientA(ctx, e)
-			}
-			return run(ctx, e)
-		},
+		ClientA:     clientA,
+		Run:         run,
 	})
 }
 

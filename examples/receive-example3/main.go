@@ -36,12 +36,8 @@ func main() {
 		// The fake server's clock stands still until Receive-Job, so the
 		// job is shown Running however slow the machine is.
 		ManualClock: true,
-		Run: func(ctx context.Context, e *examplecli.Env) error {
-			if e.Role == "A" {
-				return clientA(ctx, e)
-			}
-			return run(ctx, e)
-		},
+		ClientA:     clientA,
+		Run:         run,
 	})
 }
 

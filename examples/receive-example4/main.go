@@ -51,12 +51,8 @@ func main() {
 		// Windows); then the example moves it on.
 		ManualClock: true,
 		Fake:        func(o *wsmantest.Options) { o.InactivityWindow = 2 * time.Second },
-		Run: func(ctx context.Context, e *examplecli.Env) error {
-			if e.Role == "A" {
-				return clientA(ctx, e)
-			}
-			return run(ctx, e)
-		},
+		ClientA:     clientA,
+		Run:         run,
 	})
 }
 

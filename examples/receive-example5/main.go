@@ -40,12 +40,8 @@ func main() {
 		Usage:         "receive-example5 is Example 5 of Receive-PSSession: reconnect to sessions disconnected by Invoke-Command -InDisconnectedSession.",
 		Configuration: "ITTasks",
 		FakeServers:   2,
-		Run: func(ctx context.Context, e *examplecli.Env) error {
-			if e.Role == "A" {
-				return clientA(ctx, e)
-			}
-			return run(ctx, e)
-		},
+		ClientA:       clientA,
+		Run:           run,
 	})
 }
 

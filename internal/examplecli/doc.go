@@ -2,7 +2,8 @@
 // so that each example shows only its own steps:
 //
 //   - Main: the flag convention of every example (-h prints the usage and
-//     exits 0, a usage error exits 2, a failure exits 1);
+//     exits 0, a usage error exits 2, a failure exits 1), from package
+//     flagexit, which the examples not built on examplecli use too;
 //   - Common: the flags that point an example at a real host (computer
 //     name or URI, port, SSL, an explicit TLS skip-verify, authentication
 //     method, user, configuration name), with the password read from
@@ -16,5 +17,6 @@
 //     columns PowerShell's Format-Table view shows;
 //   - Progress, a progress bar for PROGRESS_RECORD results.
 //
-// It is for the example programs only and may change with them.
+// Package exampletest holds the checks the examples' tests share. It is for
+// the example programs only and may change with them.
 package examplecli

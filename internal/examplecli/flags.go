@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 )
 
@@ -38,36 +39,36 @@ func (c *Common) Register(fs *flag.FlagSet) {
 // Real reports whether a real host was named.
 func (c *Common) Real() bool { return c.Computers != "" || c.URI != "" }
 
-// check validates the flags; it returns a UsageError.
+// check validates the flags; it returns a flagexit.UsageError.
 func (c *Common) check(visited map[string]bool) error {
 	if !c.Real() {
 		for _, name := range []string{"port", "ssl", "insecure-skip-verify", "auth", "user"} {
 			if visited[name] {
-				return Usagef("-%s needs -computer or -uri", name)
+				return flagexit.Usagef("-%s needs -computer or -uri", name)
 			}
 		}
 		return nil
 	}
 	if c.Computers != "" && c.URI != "" {
-		return Usagef("give -computer or -uri, not both")
+		return flagexit.Usagef("give -computer or -uri, not both")
 	}
 	if c.URI != "" {
 		u, err := url.Parse(c.URI)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return Usagef("-uri %q is not an http or https URL", c.URI)
+			return flagexit.Usagef("-uri %q is not an http or https URL", c.URI)
 		}
 		if visited["port"] || visited["ssl"] {
-			return Usagef("-port and -ssl go with -computer; put them in the -uri")
+			return flagexit.Usagef("-port and -ssl go with -computer; put them in the -uri")
 		}
 	}
 	if c.Port < 0 || c.Port > 65535 {
-		return Usagef("-port %d is out of range", c.Port)
+		return flagexit.Usagef("-port %d is out of range", c.Port)
 	}
 	if _, err := c.authentication(); err != nil {
 		return err
 	}
 	if c.User == "" {
-		return Usagef("-%s needs -user", map[bool]string{true: "computer", false: "uri"}[c.Computers != ""])
+		return flagexit.Usagef("-%s needs -user", map[bool]string{true: "computer", false: "uri"}[c.Computers != ""])
 	}
 	return nil
 }
@@ -83,7 +84,7 @@ func (c *Common) authentication() (session.Authentication, error) {
 	case "basic":
 		return session.AuthBasic, nil
 	}
-	return 0, Usagef("unsupported -auth %q (use negotiate, ntlm, kerberos or basic)", c.Auth)
+	return 0, flagexit.Usagef("unsupported -auth %q (use negotiate, ntlm, kerberos or basic)", c.Auth)
 }
 
 // targets returns one ConnectionOptions per computer named by the flags.
@@ -109,7 +110,7 @@ func (c *Common) targets(password string) ([]session.ConnectionOptions, error) {
 	for _, name := range strings.Split(c.Computers, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
-			return nil, Usagef("-computer %q has an empty name", c.Computers)
+			return nil, flagexit.Usagef("-computer %q has an empty name", c.Computers)
 		}
 		t := base
 		t.ComputerName = name

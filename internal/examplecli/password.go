@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/term"
+
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 )
 
 // PasswordEnv is the environment variable the password is read from. A
@@ -20,7 +22,7 @@ func password(user string, getenv func(string) string, stdin *os.File, stderr io
 		return p, nil
 	}
 	if stdin == nil || !term.IsTerminal(int(stdin.Fd())) {
-		return "", Usagef("-user needs its password in $%s (stdin is not a terminal to prompt on)", PasswordEnv)
+		return "", flagexit.Usagef("-user needs its password in $%s (stdin is not a terminal to prompt on)", PasswordEnv)
 	}
 	fmt.Fprintf(stderr, "Password for %s: ", user)
 	b, err := term.ReadPassword(int(stdin.Fd()))

@@ -2,7 +2,6 @@ package examplecli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psremoting/psremoting/internal/examplecli/flagexit"
 	"github.com/psremoting/psremoting/session"
 	"github.com/psremoting/psremoting/wsman/wsmantest"
 )
@@ -38,8 +38,13 @@ type Program struct {
 	// Fake adjusts the fake servers' options (nil: none).
 	Fake func(*wsmantest.Options)
 	// Run is the example. It is called in the parent process, and again
-	// in each child process RunClient starts (Env.Role says which).
+	// in each child process RunClient starts (Env.Role says which), except
+	// in client A's when ClientA is set.
 	Run func(ctx context.Context, e *Env) error
+	// ClientA, when set, is run instead of Run in the child process
+	// RunClient(ctx, "A") starts: the client that leaves the sessions
+	// behind for the example to find.
+	ClientA func(ctx context.Context, e *Env) error
 }
 
 // Env is what an example run has.
@@ -89,14 +94,8 @@ func Run(ctx context.Context, p Program, args []string, stdin *os.File, stdout, 
 		fmt.Fprintf(fs.Output(), "%s\n\nUsage: %s [flags]\n\nFlags:\n", strings.TrimSpace(p.Usage), p.Name)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return UsageError{Err: err, Reported: true}
-	}
-	if fs.NArg() > 0 {
-		return Usagef("unexpected arguments: %q", fs.Args())
+	if err := flagexit.Parse(fs, args); err != nil {
+		return err
 	}
 	visited := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { visited[f.Name] = true })
@@ -166,6 +165,9 @@ func Run(ctx context.Context, p Program, args []string, stdin *os.File, stdout, 
 		e.Fake = true
 		e.env = append(e.env, envURLs+"="+strings.Join(urls, " "), envUser+"="+fakeUser, PasswordEnv+"="+fakePassword)
 		fmt.Fprintf(stdout, "Started the embedded fake WinRM server at %s (NTLM, message encryption over HTTP)\n", strings.Join(urls, ", "))
+	}
+	if e.Role == "A" && p.ClientA != nil {
+		return p.ClientA(ctx, e)
 	}
 	return p.Run(ctx, e)
 }

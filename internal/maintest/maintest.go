@@ -2,9 +2,10 @@
 // test binary, so that tests can check what the real program does: its exit
 // status and what it prints. It is for tests only.
 //
-// A command's test file calls Dispatch from TestMain, and Run from tests:
+// A command's test file calls Main (or Dispatch) from TestMain, and Run
+// (or ExitStatus, Succeed) from tests:
 //
-//	func TestMain(m *testing.M) { maintest.Dispatch(main); os.Exit(m.Run()) }
+//	func TestMain(m *testing.M) { maintest.Main(m, main) }
 //
 //	code, stdout, stderr := maintest.Run(t, "-h")
 package maintest
@@ -46,20 +47,14 @@ func Dispatch(mainFunc func()) {
 // guard), which fails the test.
 func Run(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	raw, err := json.Marshal(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envArgs+"="+string(raw))
+	cmd := Command(t, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if !timer.Stop() {
 		t.Fatalf("%v: killed after a minute; stderr:\n%s", args, errOut.String())
 	}

@@ -68,10 +68,14 @@ import (
 // (test_client_execute_ps_failure.yml). Syntax
 // PowerShell rejects (an unterminated string, a missing "}") fails the
 // pipeline with a ParseException record. Valid PowerShell outside the subset
-// (if, function, parentheses, operators, $( ) ...) is not interpreted: the
-// server falls back to its command-not-found handler (a
-// CommandNotFoundException record naming the script's first command, or the
-// whole script when it has none), so register a handler for such scripts.
+// (if, function, parentheses, operators, $( ) ...) is not interpreted. When
+// the script's first command is unknown, the server falls back to its
+// command-not-found handler (a CommandNotFoundException record naming that
+// command), as PowerShell would; when it is a built-in cmdlet or there is no
+// command (throw 'x', 1 + 2), where PowerShell would run the script, the
+// pipeline fails with a System.NotSupportedException record
+// (NotSupportedByFakeServer) saying what is outside the subset, rather than
+// a false "is not recognized". Register a handler for such scripts.
 // The commands of a pipeline are resolved first to last before any runs, as
 // in PowerShell.
 //
@@ -127,7 +131,21 @@ func resolveBuiltin(inv *Invocation) Handler {
 	var nf *notFoundError
 	switch {
 	case errors.As(err, &ue):
-		return nil // valid PowerShell outside the subset
+		// Valid PowerShell outside the subset. When its first command is
+		// unknown, the server's command-not-found answers as PowerShell
+		// would. When it is a built-in cmdlet, or there is no command
+		// (throw 'x', $a * 2), or the script cannot even be tokenized (so no
+		// command can be named), "is not recognized" would be false:
+		// PowerShell runs such a script, so the answer says the fake server
+		// cannot.
+		if src := inv.Pipeline[0].Name; inv.Pipeline[0].IsScript {
+			_, lexErr := lex(src, defaultBuiltinLimits.maxTokens)
+			if name := firstCommandName(src); lexErr != nil || name == "" || lookupCmdlet(name) != nil {
+				rec := scriptErrorRecord(err)
+				return HandlerFunc(func(context.Context, *Invocation) error { return rec })
+			}
+		}
+		return nil
 	case errors.As(err, &nf):
 		// A later command of an AddCommand pipeline is unknown: PowerShell
 		// resolves every command first and fails naming that one.

@@ -113,6 +113,27 @@ func TestBuiltinsOverPSRP(t *testing.T) {
 	assert.Equal(t, psrp.PSInvocationCompleted, res.state)
 	assert.Equal(t, []clixml.Value{clixml.String("in:a"), clixml.String("in:7")}, res.output)
 
+	// The same with an operator outside the subset (pypsrp's
+	// invoke(input=[1, 2, 3]) of "$input | ForEach-Object { $_ * 2 }"):
+	// PowerShell would run it, so the answer is NotSupported, not
+	// "The term 'ForEach-Object' is not recognized" as it once was.
+	pl = c.start(ctx, `$input | ForEach-Object { $_ * 2 }`, true)
+	require.NoError(t, pl.SendInput(clixml.Int32(1), clixml.Int32(2)))
+	require.NoError(t, pl.EndInput())
+	c.flush(ctx, pl.Target(), upperID(pl))
+	res = c.collect(ctx, pl, nil)
+	assert.Equal(t, psrp.PSInvocationFailed, res.state)
+	assert.Empty(t, res.output)
+	assert.Empty(t, res.errors)
+	require.NotNil(t, res.reason)
+	assert.Equal(t, "NotSupportedByFakeServer", res.reason.FullyQualifiedErrorID)
+	assert.NotContains(t, res.reason.Message, "is not recognized")
+
+	res = c.run(`throw 'boom'`)
+	assert.Equal(t, psrp.PSInvocationFailed, res.state)
+	require.NotNil(t, res.reason)
+	assert.Equal(t, "NotSupportedByFakeServer", res.reason.FullyQualifiedErrorID)
+
 	id = uuid.New()
 	pl, err = c.pool.NewPipeline(id, &psrp.CreatePipeline{PowerShell: psrp.PowerShell{Cmds: []psrp.Command{
 		{Cmd: "ForEach-Object", Args: []psrp.CommandParameter{{Name: "Process", Value: clixml.ScriptBlock(`"cmd:$_"`)}}},

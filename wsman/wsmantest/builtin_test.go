@@ -340,11 +340,29 @@ func TestResolveBuiltin(t *testing.T) {
 	script := func(s string) *Invocation {
 		return &Invocation{Kind: KindPowerShell, Pipeline: []Command{{Name: s, IsScript: true}}}
 	}
+	// Outside the subset with an unknown first command: the server's
+	// command-not-found applies, naming that command as PowerShell does.
+	for _, s := range []string{
+		`Get-Nope | ForEach-Object { $_ * 2 }`, `Get-Nope (1)`, `Get-Nope; $x[0]`,
+	} {
+		assert.Nil(t, resolveBuiltin(script(s)), "outside the subset, unknown command first: %s", s)
+	}
+	// Outside the subset with no command, or a built-in cmdlet first:
+	// PowerShell runs these, so the answer is NotSupported, not a false
+	// "is not recognized" naming ForEach-Object or the script itself.
 	for _, s := range []string{
 		`if ($true) { 'x' }`, `"$(Get-Date)"`, `function f { 1 }`, `$a.Length`, `(1)`, `1 + 2`, `$x[0]`,
-		`$env:COMPUTERNAME`, `a || b`, `begin { 1 }`,
+		`$env:COMPUTERNAME`, `a || b`, `begin { 1 }`, `throw 'boom'`, `$input | ForEach-Object { $_ * 2 }`,
+		`Write-Output (1 + 2)`,
 	} {
-		assert.Nil(t, resolveBuiltin(script(s)), "outside the subset: %s", s)
+		h := resolveBuiltin(script(s))
+		require.NotNil(t, h, "outside the subset, no unknown command: %s", s)
+		err := h.Run(context.Background(), nil)
+		var rec *ErrorRecord
+		require.True(t, errors.As(err, &rec), "%s: %v", s, err)
+		assert.Equal(t, "System.NotSupportedException", rec.ExceptionType, s)
+		assert.Equal(t, "NotSupportedByFakeServer", rec.FullyQualifiedErrorID, s)
+		assert.NotContains(t, rec.Message, "is not recognized", s)
 	}
 	for _, s := range []string{`'a'`, `Get-Foo`, `1..3 | % { sleep 1 }`, ``} {
 		assert.NotNil(t, resolveBuiltin(script(s)), "in the subset: %q", s)

@@ -79,10 +79,12 @@
 // command name, exact script text or regular expression. When none
 // matches, the built-in script subset (Write-Output, Start-Sleep,
 // 1..N | ForEach-Object { ... } and a few more; a convenience, not a
-// PowerShell interpreter) gets a chance, and anything else fails as
-// PowerShell does: an error record with CommandNotFoundException (a
-// non-terminating error inside a script; a failed pipeline, with no error
-// record, for a command added with AddCommand). A pipeline of several
+// PowerShell interpreter) gets a chance (a script outside the subset that
+// PowerShell would run fails with a NotSupportedException record), and
+// anything else fails as PowerShell does: an error record with
+// CommandNotFoundException (a non-terminating error inside a script; a
+// failed pipeline, with no error record, for a command added with
+// AddCommand). A pipeline of several
 // statements (AddStatement) runs each statement on its own, in order, with
 // its own handler (Invocation.Statements). On cmd shells an unknown program
 // writes cmd.exe's "is not recognized" message to stderr and exits with 1.

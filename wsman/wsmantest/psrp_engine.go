@@ -184,6 +184,8 @@ func (s *Server) psEventsLocked(sh *shell, c *command, events []psrp.Event) *Fau
 			err = pool.SendRunspaceAvailability(ev.CallID, true)
 		case psrp.PublicKeyReceived:
 			err = pool.SendSessionKey(nil)
+		case psrp.MessageIgnored:
+			s.logger.Debug("wsmantest: runspace pool message dropped, as Windows does", "type", ev.Type.String(), "shell", sh.id)
 		}
 		if err != nil {
 			return faultPSRP(err)

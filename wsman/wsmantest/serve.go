@@ -279,6 +279,8 @@ func (s *Server) buildResponse(rec *RequestRecord, req *request, resp *response)
 			status = http.StatusInternalServerError
 		}
 		rec.FaultCode = resp.fault.Code
+		s.logger.Debug("wsmantest: fault", "action", rec.Action, "shell", rec.ShellID, "code", resp.fault.Code,
+			"subcode", resp.fault.Subcode, "reason", resp.fault.Reason)
 	} else {
 		hdr.Action = wsman.ResponseAction(req.hdr.Action)
 		if s.opts.ActivityID {
