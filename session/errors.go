@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/psremoting/psremoting/wsman"
@@ -61,17 +62,22 @@ type SessionError struct {
 // Error implements error.
 func (e *SessionError) Error() string {
 	s := "session: " + e.Op
-	if e.Name != "" || e.ComputerName != "" {
-		s += fmt.Sprintf(" %q on %s", e.Name, e.ComputerName)
+	if e.Name != "" {
+		s += fmt.Sprintf(" %q", e.Name)
+	}
+	if e.ComputerName != "" {
+		s += " on " + e.ComputerName
 	}
 	if e.InstanceID != "" {
 		s += " (" + e.InstanceID + ")"
 	}
+	// The kinds and causes of this package say "session: " themselves:
+	// once at the start is enough.
 	if e.Kind != nil {
-		s += ": " + e.Kind.Error()
+		s += ": " + strings.TrimPrefix(e.Kind.Error(), "session: ")
 	}
 	if e.Err != nil && e.Err != e.Kind {
-		s += ": " + e.Err.Error()
+		s += ": " + strings.TrimPrefix(e.Err.Error(), "session: ")
 	}
 	return s
 }
