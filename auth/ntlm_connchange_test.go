@@ -3,8 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,4 +78,56 @@ func TestNTLMReauthenticatesAfterRepeatedReconnects(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "echo:"+SOAPContentType+":<one/>", got)
 	assert.Equal(t, int32(3), f.negotiates.Load())
+}
+
+// slowFirstWrite is a connection whose first Write returns only after
+// delay (its bytes are sent at once): a writeLoop goroutine that the
+// scheduler resumes late, as on a loaded machine under -race.
+type slowFirstWrite struct {
+	net.Conn
+	delay time.Duration
+	slow  *atomic.Bool  // cleared by the one slow write
+	done  chan struct{} // closed when it returns
+}
+
+func (c slowFirstWrite) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if c.slow.CompareAndSwap(true, false) {
+		time.Sleep(c.delay)
+		close(c.done)
+	}
+	return n, err
+}
+
+// The mechanism behind the psrecv TestComputerNames flake, reproduced: the
+// NEGOTIATE leg's write returns late, after the CHALLENGE has arrived, so
+// net/http (which waits 50 ms for the write result before it reuses a
+// connection, persistConn.wroteRequest) closes the connection and sends the
+// AUTHENTICATE leg on a new one. The delay only has to exceed those 50 ms;
+// should the response arrive later still, the connection is reused and the
+// test passes without exercising the restart (never a false failure).
+func TestNTLMHandshakeSurvivesLateWriteResult(t *testing.T) {
+	f := newNTLMFixture(t, false, NTLMServerConfig{})
+	base := f.srv.Client().Transport.(*http.Transport).Clone()
+	var slow atomic.Bool // only the first connection's first write is slow
+	slow.Store(true)
+	slowDone := make(chan struct{})
+	t.Cleanup(func() { <-slowDone }) // no transport goroutine outlives the test
+	var dialer net.Dialer
+	var dials atomic.Int32
+	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return slowFirstWrite{Conn: c, delay: 300 * time.Millisecond, slow: &slow, done: slowDone}, nil
+	}
+	rt, err := (&NTLM{Username: `CORP\alice`, Password: "s3cret!"}).Wrap(base, WrapOptions{})
+	require.NoError(t, err)
+	c := &http.Client{Transport: rt}
+	_, got, err := postSOAP(context.Background(), c, f.srv.URL, "<one/>")
+	require.NoError(t, err)
+	assert.Equal(t, "echo:"+SOAPContentType+":<one/>", got)
+	t.Logf("connections dialled: %d, NEGOTIATE legs: %d", dials.Load(), f.negotiates.Load())
 }
