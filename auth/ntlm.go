@@ -225,15 +225,21 @@ func (t *ntlmTransport) roundTrip(c *ntlmConn, req *http.Request, body []byte, e
 				return t.finishChecked(ctx, c, resp, false)
 			}
 		}
-		resp, err := t.send(c, req, body, encrypt)
+		var used net.Conn
+		resp, err := t.send(c, req, body, encrypt, &used)
 		if err != nil {
 			c.reset(true)
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
+			// A request that went over another connection than the one
+			// authenticated (net/http dialled again, see handshake) met a
+			// reconnect, not a refusal: authenticating again is expected
+			// to help, up to maxReconnectAttempts times.
+			reconnected := c.conn != nil && used != nil && used != c.conn
 			drain(resp)
 			c.reset(false)
-			if attempt == 0 {
+			if attempt == 0 || (reconnected && attempt < maxReconnectAttempts) {
 				t.log.DebugContext(ctx, "ntlm: server no longer knows the connection; authenticating again")
 				continue
 			}
@@ -254,16 +260,22 @@ func (t *ntlmTransport) finishChecked(ctx context.Context, c *ntlmConn, resp *ht
 	return resp, err
 }
 
-// send transmits an already-authenticated request.
-func (t *ntlmTransport) send(c *ntlmConn, req *http.Request, body []byte, encrypt bool) (*http.Response, error) {
+// maxReconnectAttempts bounds how often roundTrip authenticates again for
+// one request whose authenticated connection was replaced by a new one.
+const maxReconnectAttempts = 3
+
+// send transmits an already-authenticated request and records the
+// connection it went over in *used (when the transport tells).
+func (t *ntlmTransport) send(c *ntlmConn, req *http.Request, body []byte, encrypt bool, used *net.Conn) (*http.Response, error) {
+	ctx := httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { *used = i.Conn }})
 	if !encrypt {
-		return c.rt.RoundTrip(cloneWithBody(req.Context(), req, body))
+		return c.rt.RoundTrip(cloneWithBody(ctx, req, body))
 	}
 	sealed, ct, err := SealBody(c.state, ProtocolSPNEGO, req.Header.Get("Content-Type"), body)
 	if err != nil {
 		return nil, err
 	}
-	r := cloneWithBody(req.Context(), req, sealed)
+	r := cloneWithBody(ctx, req, sealed)
 	r.Header.Set("Content-Type", ct)
 	return c.rt.RoundTrip(r)
 }
@@ -376,7 +388,29 @@ func (s *sealingHandshake) authenticate(challenge, bindings []byte) ([]byte, err
 // connection. On the encrypted path the legs carry no body and it returns
 // (nil, nil) once authenticated; otherwise they carry the request body and
 // it returns the final response.
+//
+// When the AUTHENTICATE leg went out on another TCP connection than the
+// NEGOTIATE leg and the server answered it with 401, the handshake starts
+// again once, on the connection now in use. That happens without anyone
+// doing wrong: net/http does not reuse a connection whose request write it
+// has not seen complete within 50 ms of reading the response
+// (persistConn.wroteRequest, maxWriteWaitBeforeConnReuse), which a loaded
+// machine can exceed, and a server or proxy may close the connection after
+// its 401. The server has not processed a request it answered with 401, so
+// sending the body again is safe.
 func (t *ntlmTransport) handshake(c *ntlmConn, req *http.Request, body []byte, encrypt bool) (*http.Response, error) {
+	resp, changed, err := t.handshakeOnce(c, req, body, encrypt)
+	if changed {
+		t.log.DebugContext(req.Context(), "ntlm: the connection changed during the handshake; starting again on the new one", "host", req.URL.Host)
+		resp, _, err = t.handshakeOnce(c, req, body, encrypt)
+	}
+	return resp, err
+}
+
+// handshakeOnce runs the handshake once. changed reports (with an error)
+// that the server refused the AUTHENTICATE leg sent on another connection
+// than the NEGOTIATE leg.
+func (t *ntlmTransport) handshakeOnce(c *ntlmConn, req *http.Request, body []byte, encrypt bool) (*http.Response, bool, error) {
 	ctx := req.Context()
 	var hs handshaker
 	if encrypt {
@@ -389,7 +423,7 @@ func (t *ntlmTransport) handshake(c *ntlmConn, req *http.Request, body []byte, e
 			Workstation: t.cfg.Workstation, TargetSPN: spn,
 		})
 		if err != nil {
-			return nil, t.authErr(0, "bad configuration", err)
+			return nil, false, t.authErr(0, "bad configuration", err)
 		}
 		hs = &sealingHandshake{c: nc}
 	} else {
@@ -402,22 +436,22 @@ func (t *ntlmTransport) handshake(c *ntlmConn, req *http.Request, body []byte, e
 
 	neg, err := hs.negotiate()
 	if err != nil {
-		return nil, t.authErr(0, "building NEGOTIATE", err)
+		return nil, false, t.authErr(0, "building NEGOTIATE", err)
 	}
 	var conn1, conn2 net.Conn
 	scheme := "Negotiate"
 	resp, err := t.leg(ctx, c, req, legBody, scheme, neg, &conn1)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if resp.StatusCode != http.StatusUnauthorized {
 		if !encrypt && resp.StatusCode < 300 {
 			// The server accepted the connection without a challenge.
 			c.setAuthed(req.URL.Host, encrypt, nil, conn1)
-			return resp, nil
+			return resp, false, nil
 		}
 		drain(resp)
-		return nil, t.authErr(resp.StatusCode, "unexpected status answering NEGOTIATE", nil)
+		return nil, false, t.authErr(resp.StatusCode, "unexpected status answering NEGOTIATE", nil)
 	}
 	challenge, offered, err := challengeToken(resp.Header, scheme)
 	if !offered {
@@ -426,52 +460,51 @@ func (t *ntlmTransport) handshake(c *ntlmConn, req *http.Request, body []byte, e
 			drain(resp)
 			scheme = "NTLM"
 			if resp, err = t.leg(ctx, c, req, legBody, scheme, neg, &conn1); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			challenge, offered, err = challengeToken(resp.Header, scheme)
 		}
 	}
 	drain(resp)
 	if err != nil || !offered || len(challenge) == 0 {
-		return nil, t.authErr(resp.StatusCode, "server sent no NTLM challenge (offered: "+offeredSchemes(resp.Header)+")", err)
+		return nil, false, t.authErr(resp.StatusCode, "server sent no NTLM challenge (offered: "+offeredSchemes(resp.Header)+")", err)
 	}
 	var bindings []byte
 	if isHTTPS(req) && !t.cfg.DisableChannelBinding {
 		if bindings, err = TLSChannelBindings(resp.TLS); err != nil {
-			return nil, t.authErr(0, "channel binding", err)
+			return nil, false, t.authErr(0, "channel binding", err)
 		}
 	}
 	auth, err := hs.authenticate(challenge, bindings)
 	if err != nil {
-		return nil, t.authErr(resp.StatusCode, "processing the server challenge", err)
+		return nil, false, t.authErr(resp.StatusCode, "processing the server challenge", err)
 	}
 	resp, err = t.leg(ctx, c, req, legBody, scheme, auth, &conn2)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		drain(resp)
-		reason := "credentials rejected"
 		if conn1 != nil && conn2 != nil && conn1 != conn2 {
-			reason = "the connection changed during the handshake (is HTTP keep-alive disabled?)"
+			return nil, true, t.authErr(resp.StatusCode, "the connection changed during the handshake (is HTTP keep-alive disabled?)", nil)
 		}
-		return nil, t.authErr(resp.StatusCode, reason, nil)
+		return nil, false, t.authErr(resp.StatusCode, "credentials rejected", nil)
 	}
 	c.setAuthed(req.URL.Host, encrypt, nil, conn2)
 	if encrypt {
 		drain(resp)
 		if resp.StatusCode >= 300 {
-			return nil, t.authErr(resp.StatusCode, "unexpected status answering AUTHENTICATE", nil)
+			return nil, false, t.authErr(resp.StatusCode, "unexpected status answering AUTHENTICATE", nil)
 		}
 		sh := hs.(*sealingHandshake)
 		if c.state = sh.c.Session(); c.state == nil {
-			return nil, t.authErr(0, "server did not agree to sealing", ntlm.ErrNoSealing)
+			return nil, false, t.authErr(0, "server did not agree to sealing", ntlm.ErrNoSealing)
 		}
 		t.log.DebugContext(ctx, "ntlm: authenticated with message encryption", "host", req.URL.Host)
-		return nil, nil
+		return nil, false, nil
 	}
 	t.log.DebugContext(ctx, "ntlm: authenticated", "host", req.URL.Host, "channel_binding", bindings != nil)
-	return resp, nil
+	return resp, false, nil
 }
 
 // leg sends one handshake request and records the connection it used.

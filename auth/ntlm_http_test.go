@@ -38,6 +38,12 @@ type ntlmFixture struct {
 	wireCT     []string
 	users      []string
 	status     int // status the inner handler answers with
+	// closeChallenges is how many of the next NEGOTIATE legs are answered
+	// with "Connection: close", so the AUTHENTICATE leg goes out on a new
+	// connection.
+	closeChallenges atomic.Int32
+	// closeAuthenticates is the same for the AUTHENTICATE legs' answers.
+	closeAuthenticates atomic.Int32
 }
 
 func newNTLMFixture(t testing.TB, tlsOn bool, cfg NTLMServerConfig) *ntlmFixture {
@@ -62,6 +68,14 @@ func newNTLMFixture(t testing.TB, tlsOn bool, cfg NTLMServerConfig) *ntlmFixture
 	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Negotiate "); ok && strings.HasPrefix(tok, "TlRMTVNTUAAB") {
 			f.negotiates.Add(1)
+			if f.closeChallenges.Add(-1) >= 0 {
+				w.Header().Set("Connection", "close")
+			}
+		}
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Negotiate "); ok && strings.HasPrefix(tok, "TlRMTVNTUAAD") {
+			if f.closeAuthenticates.Add(-1) >= 0 {
+				w.Header().Set("Connection", "close")
+			}
 		}
 		b, _ := io.ReadAll(r.Body)
 		f.mu.Lock()

@@ -66,6 +66,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	clientIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	ac, ok := s.authenticate(w, r)
 	if !ok {
+		// Read the refused request's body (bounded) before the 401 goes
+		// out: net/http closes a connection whose unread body exceeds
+		// 256 KiB, and NTLM authenticates the connection, so a client
+		// sending its body with the handshake legs (NTLM over https://,
+		// as pywinrm does against Windows) could never authenticate a
+		// large request.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, int64(s.opts.MaxRequestSize)+1))
 		s.logRequest(RequestRecord{Time: s.clock.Now(), Action: "(auth)", Status: http.StatusUnauthorized})
 		return
 	}
