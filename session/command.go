@@ -23,9 +23,12 @@ type RunningCommand struct {
 	asJob bool
 
 	// Guarded by s.mu.
-	pl       *psrp.ClientPipeline
-	sink     sink
-	pumping  bool
+	pl      *psrp.ClientPipeline
+	sink    sink
+	pumping bool
+	// pumpDone is closed when the command's current pump goroutine has
+	// ended (nil before the first pump): Disconnect waits for it.
+	pumpDone chan struct{}
 	finished bool
 	state    psrp.PSInvocationState
 	received int64

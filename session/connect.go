@@ -99,6 +99,11 @@ func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	// long-poll slot is free, so that no data received before the
 	// disconnect is applied after it.
 	s.drainPolls()
+	// Data received before is applied to the pool but its results may not
+	// have reached their consumers yet: wait until they have, so that when
+	// Disconnect returns a job holds everything the server sent to this
+	// client (the server counts it delivered and never sends it again).
+	s.awaitPumps(ctx)
 	s.mu.Lock()
 	_, _ = s.pool.DisconnectCompleted()
 	s.markDisconnectedLocked()

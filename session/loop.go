@@ -376,9 +376,51 @@ func (s *Session) startPumpLocked(c *RunningCommand) {
 		return
 	}
 	c.pumping = true
+	done := make(chan struct{})
+	c.pumpDone = done
 	s.wg.Add(1)
-	go s.pump(c)
+	go func() {
+		defer close(done)
+		s.pump(c)
+	}()
 }
+
+// awaitPumps waits (bounded by ctx) until the pumps running now have
+// ended. Disconnect calls it once the session has left the Opened state
+// and no long poll is outstanding: each pump then delivers what it has
+// received to its consumer (a job takes it at once; a Stream's reader must
+// read) and ends, a job turning Disconnected, or Completed/Failed if the
+// command's final state arrived. When ctx ends first, the pumps still
+// deliver, later.
+func (s *Session) awaitPumps(ctx context.Context) {
+	s.mu.Lock()
+	var waits []chan struct{}
+	for _, c := range s.cmds {
+		if c.pumpDone != nil {
+			waits = append(waits, c.pumpDone)
+		}
+	}
+	s.mu.Unlock()
+	if len(waits) > 0 && testHookAwaitPumps != nil {
+		testHookAwaitPumps(s)
+	}
+	for _, ch := range waits {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			s.log.Debug("disconnect: results received before it are still being delivered", "id", s.id)
+			return
+		}
+	}
+}
+
+// Test hooks (nil outside tests): testHookBeforeDeliver runs in a pump
+// between applying a Receive's data and delivering its results;
+// testHookAwaitPumps when Disconnect starts waiting for the pumps.
+var (
+	testHookBeforeDeliver func(c *RunningCommand)
+	testHookAwaitPumps    func(s *Session)
+)
 
 // pump receives one command's results and delivers them to its consumer.
 // Results received but not delivered (the consumer went away) are kept in
@@ -507,6 +549,9 @@ func (s *Session) pump(c *RunningCommand) {
 			s.mu.Unlock()
 			// Free the command on the server, as PowerShell does.
 			_ = s.signal(s.ctx, c.id, wsman.SignalTerminate)
+		}
+		if testHookBeforeDeliver != nil {
+			testHookBeforeDeliver(c)
 		}
 		s.mu.Lock()
 		sk = c.sink
