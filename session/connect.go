@@ -43,6 +43,14 @@ func (s *Session) checkIdle(d time.Duration) error {
 // discards the oldest). Result streams of commands end with an error
 // matching ErrDisconnected; jobs become Disconnected and resume when this
 // client connects again. State becomes Disconnected, Availability None.
+//
+// Results the server sent to this client before the disconnect (it counts
+// them delivered and never sends them again) have reached their job or
+// Stream when Disconnect returns, and a job whose final state arrived is
+// finished: Disconnect waits for that, bounded by ctx. A Stream's reader
+// must therefore keep reading (or Close the stream) while Disconnect runs
+// in another goroutine; a job takes them at once unless it already holds
+// job.Options.MaxBuffered results nobody received.
 func (s *Session) Disconnect(ctx context.Context, d DisconnectOptions) error {
 	if err := s.checkIdle(d.IdleTimeout); err != nil {
 		return err
