@@ -111,6 +111,7 @@ func TestDisconnectDeliversReceiveInFlight(t *testing.T) {
 		t.Errorf("after Disconnect the job is %s, want Completed (the final pipeline state arrived)", st)
 	}
 	_ = b.Close(ctx)
+	testHookAwaitPumps, testHookBeforeDeliver = nil, nil
 
 	// Another client finds nothing left to receive: no results, no loss.
 	rec2, err := Receive(ctx, OnComputerByName(co, "R"),
