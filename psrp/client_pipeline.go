@@ -17,6 +17,7 @@ type ClientPipeline struct {
 	out, outPR  Fragmenter
 	create      MessageData // CREATE_PIPELINE or GET_COMMAND_METADATA, until Invoke
 	inputClosed bool
+	adopted     bool // AdoptPipeline: another client may have received its earlier messages
 }
 
 // NewPipeline registers a pipeline that Invoke will create on the server
@@ -76,7 +77,7 @@ func (p *ClientPool) AdoptPipeline(id uuid.UUID) (*ClientPipeline, error) {
 		return nil, &StateError{Op: "AdoptPipeline", PoolState: p.state, Pipeline: id, PipelineState: p.pipes[id].state,
 			Detail: "a pipeline with this id exists"}
 	}
-	pl := &ClientPipeline{pool: p, id: id, state: st}
+	pl := &ClientPipeline{pool: p, id: id, state: st, adopted: true}
 	pl.out = *NewFragmenter(p.maxFrag, &p.ids)
 	pl.outPR = *NewFragmenter(p.maxFrag, &p.ids)
 	p.pipes[id] = pl

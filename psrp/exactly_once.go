@@ -265,13 +265,22 @@ func (p *ClientPool) MissingObjectIDs(pipeline uuid.UUID) []uint64 {
 // one received (at least its final PIPELINE_STATE) were lost, and the
 // result is a *GapError with Truncated set (a loss no hole can show). It
 // returns nil for a pipeline that ended, or that the pool does not know.
+// It returns nil too for an adopted pipeline (AdoptPipeline) of which this
+// pool received no message: the server sends each message once, to the
+// client connected at the time, so all of them, the final PIPELINE_STATE
+// included, may have gone to the client that was connected before (it
+// received them before it disconnected); nothing shows a loss.
 func (p *ClientPool) StreamEnded(pipeline uuid.UUID) error {
 	pl := p.pipes[pipeline]
 	if pl == nil || pl.state.Terminal() {
 		return nil
 	}
+	r := p.tracker().pipes[pipeline]
+	if r == nil && pl.adopted {
+		return nil
+	}
 	e := &GapError{Pipeline: pipeline, Truncated: true}
-	if r := p.tracker().pipes[pipeline]; r != nil {
+	if r != nil {
 		e.First, e.Last = r.first, r.last
 		e.Missing, e.Count = p.track.got.missing(r.first, r.last, maxGapList)
 	}
